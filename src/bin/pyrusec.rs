@@ -1,0 +1,271 @@
+//! `pyrusec`: check, migrate, replay and disassemble Pyruse rules.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use pyruse::check::{check, Checked};
+use pyruse::diag::{Code, Diagnostic};
+use pyruse::effects::trace::TraceWriter;
+use pyruse::replay::{replay, ErrorLog};
+use pyruse::source::SourceMap;
+use pyruse::syntax;
+use pyruse::vm::Machine;
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "pyrusec",
+    version,
+    about = "Check, migrate, replay and disassemble Pyruse rules"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check rule files (.pyr, a directory of .pyr, or pyruse.json): exit 0 when
+    /// clean or warnings only, 1 on errors, 2 on usage or I/O problems.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Diagnostics as text for a terminal, or one JSON object per line.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Print the .pyr equivalent of a legacy pyruse.json.
+    Migrate {
+        file: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Run journal entries (journalctl -o json lines) through the rules and print
+    /// the effect trace instead of carrying the effects out.
+    Replay {
+        rules: PathBuf,
+        /// Entries file; standard input when absent or "-".
+        entries: Option<PathBuf>,
+        /// Leave out the `rule` location of each effect line.
+        #[arg(long)]
+        no_rule: bool,
+        /// Resolve userExists against this passwd-format file instead of the
+        /// system's users (to reproduce another machine).
+        #[arg(long)]
+        passwd: Option<PathBuf>,
+    },
+    /// Print the compiled bytecode of the rules.
+    Disasm { rules: PathBuf },
+    /// List the builtin filters and actions with their arguments.
+    Builtins,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files, format } => cmd_check(&files, format),
+        Command::Migrate { file, output } => cmd_migrate(&file, output.as_deref()),
+        Command::Replay {
+            rules,
+            entries,
+            no_rule,
+            passwd,
+        } => cmd_replay(&rules, entries.as_deref(), no_rule, passwd.as_deref()),
+        Command::Disasm { rules } => cmd_disasm(&rules),
+        Command::Builtins => cmd_builtins(),
+    }
+}
+
+fn print_diags(diags: &[Diagnostic], sources: &SourceMap, format: Format) {
+    let stderr = std::io::stderr();
+    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut err = stderr.lock();
+    for d in diags {
+        let _ = match format {
+            Format::Human => write!(err, "{}", d.render(sources, color)),
+            Format::Json => writeln!(err, "{}", d.to_json(sources)),
+        };
+    }
+}
+
+/// Load and check; diagnostics go to stderr. Exit status on failure.
+fn load_checked(path: &Path, format: Format) -> Result<(Checked, SourceMap), ExitCode> {
+    let (rules, mut diags) = syntax::load(path);
+    let sources = rules.sources.clone();
+    if diags.iter().any(|d| d.code == Code::Io) {
+        print_diags(&diags, &sources, format);
+        return Err(ExitCode::from(2));
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        print_diags(&diags, &sources, format);
+        return Err(ExitCode::from(1));
+    }
+    let mut checked = check(rules);
+    diags.append(&mut checked.diagnostics);
+    checked.diagnostics = diags;
+    Ok((checked, sources))
+}
+
+fn cmd_check(files: &[PathBuf], format: Format) -> ExitCode {
+    let mut status = 0u8;
+    for f in files {
+        match load_checked(f, format) {
+            Err(code) => {
+                status = status.max(if code == ExitCode::from(2) { 2 } else { 1 });
+            }
+            Ok((checked, sources)) => {
+                print_diags(&checked.diagnostics, &sources, format);
+                if checked.has_errors() {
+                    status = status.max(1);
+                } else if format == Format::Human {
+                    let warnings = checked.diagnostics.len();
+                    eprintln!(
+                        "{}: ok{}",
+                        f.display(),
+                        if warnings > 0 {
+                            format!(
+                                " ({warnings} warning{})",
+                                if warnings == 1 { "" } else { "s" }
+                            )
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+            }
+        }
+    }
+    ExitCode::from(status)
+}
+
+fn cmd_migrate(file: &Path, output: Option<&Path>) -> ExitCode {
+    let (rules, diags) = syntax::load(file);
+    if diags.iter().any(Diagnostic::is_error) {
+        print_diags(&diags, &rules.sources, Format::Human);
+        return ExitCode::from(if diags.iter().any(|d| d.code == Code::Io) {
+            2
+        } else {
+            1
+        });
+    }
+    let text = syntax::print::print(&rules);
+    let written = match output {
+        Some(p) => std::fs::write(p, text.as_bytes()),
+        None => std::io::stdout().lock().write_all(text.as_bytes()),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pyrusec: cannot write the migrated rules: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn cmd_replay(
+    rules: &Path,
+    entries: Option<&Path>,
+    no_rule: bool,
+    passwd: Option<&Path>,
+) -> ExitCode {
+    let (checked, sources) = match load_checked(rules, Format::Human) {
+        Ok(c) => c,
+        Err(_) => return ExitCode::from(2),
+    };
+    let Some(program) = checked.program else {
+        print_diags(&checked.diagnostics, &sources, Format::Human);
+        return ExitCode::from(2);
+    };
+    let tz = jiff::tz::TimeZone::system();
+    let mut machine = Machine::new(&program, tz);
+    if let Some(p) = passwd {
+        match std::fs::read_to_string(p) {
+            Ok(t) => machine.users = Box::new(pyruse::builtins::user_exists::PasswdFile::parse(&t)),
+            Err(e) => {
+                eprintln!("pyrusec: cannot read {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let input: Box<dyn std::io::BufRead> = match entries {
+        None => Box::new(std::io::stdin().lock()),
+        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
+        Some(p) => match std::fs::File::open(p) {
+            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Err(e) => {
+                eprintln!("pyrusec: cannot read {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let stdout = std::io::stdout();
+    let mut trace = TraceWriter::new(std::io::BufWriter::new(stdout.lock()), &program);
+    trace.with_rule = !no_rule;
+    let mut errors = ErrorLog::new(&program, std::io::stderr());
+    match replay(&mut machine, input, &mut trace, &mut errors) {
+        Err(e) => {
+            eprintln!("pyrusec: replay stopped: {e}");
+            ExitCode::from(2)
+        }
+        Ok(summary) => {
+            for (line, why) in &summary.bad_lines {
+                eprintln!("pyrusec: line {line} is not an entry ({why}); skipped");
+            }
+            for (at, what, n) in &summary.step_errors {
+                if *n > 1 {
+                    eprintln!("{at}: {what}: {n} times in all");
+                }
+            }
+            if summary.bad_lines.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn cmd_disasm(rules: &Path) -> ExitCode {
+    let (checked, sources) = match load_checked(rules, Format::Human) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match checked.program {
+        None => {
+            print_diags(&checked.diagnostics, &sources, Format::Human);
+            ExitCode::from(1)
+        }
+        Some(p) => {
+            print!("{}", pyruse::vm::disasm::disasm(&p));
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn cmd_builtins() -> ExitCode {
+    for b in pyruse::builtins::BUILTINS {
+        let params: Vec<String> = b
+            .params
+            .iter()
+            .map(|p| format!("{}{}", p.name, if p.required { "" } else { "?" }))
+            .collect();
+        let kind = match b.kind {
+            pyruse::builtins::Kind::Filter => "filter",
+            pyruse::builtins::Kind::Action => "action",
+        };
+        println!(
+            "{kind} {}({})\n    {}",
+            b.name,
+            params.join(", "),
+            b.summary
+        );
+    }
+    ExitCode::SUCCESS
+}

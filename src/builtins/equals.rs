@@ -1,0 +1,36 @@
+//! `equals(field, value)`, `FIELD == value`: the field is present and equal
+//! (Python `==`: an int never equals a string).
+
+use super::{req, Builtin, Kind, Prep, Step, Ty};
+use crate::vm::fields::FieldId;
+use crate::vm::value::Value;
+use crate::vm::{Ctx, RunError};
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "equals",
+    kind: Kind::Filter,
+    params: &[req("field", Ty::Field), req("value", Ty::Const)],
+    summary: "passes when the field is present and equal to the value",
+    prepare,
+};
+
+struct Equals {
+    field: FieldId,
+    value: Value,
+}
+
+fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
+    let field = p.field("field")?;
+    let value = Prep::constant(p.arg("value")?)?;
+    Some(Box::new(Equals { field, value }))
+}
+
+impl Step for Equals {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        Ok(ctx.get(self.field).is_some_and(|v| v.py_eq(&self.value)))
+    }
+
+    fn describe(&self) -> String {
+        format!("field#{} == {:?}", self.field.0, self.value)
+    }
+}

@@ -1,0 +1,45 @@
+//! `in(field, values)`, `FIELD in [a, b]`: the field is present and equal to
+//! one of the values.
+
+use super::{req, Builtin, Kind, Prep, Step, Ty};
+use crate::syntax::ast::ExprKind;
+use crate::vm::fields::FieldId;
+use crate::vm::value::Value;
+use crate::vm::{Ctx, RunError};
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "in",
+    kind: Kind::Filter,
+    params: &[req("field", Ty::Field), req("values", Ty::ConstList)],
+    summary: "passes when the field is present and equal to one of the values",
+    prepare,
+};
+
+struct In {
+    field: FieldId,
+    values: Vec<Value>,
+}
+
+fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
+    let field = p.field("field")?;
+    let ExprKind::List(items) = &p.arg("values")?.kind else {
+        return None;
+    };
+    let values = items
+        .iter()
+        .map(Prep::constant)
+        .collect::<Option<Vec<_>>>()?;
+    Some(Box::new(In { field, values }))
+}
+
+impl Step for In {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        Ok(ctx
+            .get(self.field)
+            .is_some_and(|v| self.values.iter().any(|c| v.py_eq(c))))
+    }
+
+    fn describe(&self) -> String {
+        format!("field#{} in {:?}", self.field.0, self.values)
+    }
+}

@@ -1,0 +1,87 @@
+//! `nftBan(IP, nftSetIPv4, nftSetIPv6, banSeconds?)`: bans the address in
+//! an nftables set (the IPv6 set when the address contains `:`), for
+//! `banSeconds` or forever. The host layer validates the address before it
+//! reaches `nft`.
+
+use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
+use crate::effects::Effect;
+use crate::vm::fields::FieldId;
+use crate::vm::value::Value;
+use crate::vm::{Ctx, RunError};
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "nftBan",
+    kind: Kind::Action,
+    params: &[
+        req("IP", Ty::Field),
+        req("nftSetIPv4", Ty::Str),
+        req("nftSetIPv6", Ty::Str),
+        opt("banSeconds", Ty::Seconds),
+    ],
+    summary: "bans the address in an nftables set",
+    prepare,
+};
+
+/// What nftBan and ipsetBan share: pick the set by address family.
+pub struct Ban {
+    pub ip: FieldId,
+    pub set4: String,
+    pub set6: String,
+    pub seconds: Option<i64>,
+}
+
+impl Ban {
+    /// The address value and the set it goes to.
+    pub fn target(&self, ctx: &mut Ctx) -> Result<(Value, String), RunError> {
+        match ctx.get(self.ip) {
+            None => Err(RunError("the IP field is missing".into())),
+            Some(Value::Str(s)) => {
+                let set = if s.contains(':') {
+                    &self.set6
+                } else {
+                    &self.set4
+                };
+                Ok((Value::Str(s.clone()), set.clone()))
+            }
+            Some(v) => Err(super::not_text("the IP", v)),
+        }
+    }
+}
+
+struct NftBan(Ban);
+
+pub fn prepare_ban(p: &mut Prep, set4: &str, set6: &str) -> Option<Ban> {
+    Some(Ban {
+        ip: p.field("IP")?,
+        set4: p.string(set4)?,
+        set6: p.string(set6)?,
+        seconds: p.seconds("banSeconds"),
+    })
+}
+
+fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
+    Some(Box::new(NftBan(prepare_ban(
+        p,
+        "nftSetIPv4",
+        "nftSetIPv6",
+    )?)))
+}
+
+impl Step for NftBan {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        let (ip, set) = self.0.target(ctx)?;
+        ctx.emit(Effect::NftBan {
+            set,
+            ip,
+            seconds: self.0.seconds,
+        });
+        Ok(true)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "nftBan(field#{}, v4: {:?}, v6: {:?}, seconds: {:?})",
+            self.0.ip.0, self.0.set4, self.0.set6, self.0.seconds
+        )
+    }
+}

@@ -1,0 +1,71 @@
+//! `lowerOrEquals(field, value)` and `greaterOrEquals(field, value)`
+//! (`FIELD <= v`, `FIELD >= v`): Python ordering; comparing a string with a
+//! number is an error, so the filter takes its `else` branch.
+
+use super::{req, Builtin, Kind, Prep, Step, Ty};
+use crate::vm::fields::FieldId;
+use crate::vm::value::Value;
+use crate::vm::{Ctx, RunError};
+use std::cmp::Ordering;
+
+pub static LOWER_OR_EQUALS: Builtin = Builtin {
+    name: "lowerOrEquals",
+    kind: Kind::Filter,
+    params: &[req("field", Ty::Field), req("value", Ty::Const)],
+    summary: "passes when the field is present and lower than or equal to the value",
+    prepare: prepare_le,
+};
+
+pub static GREATER_OR_EQUALS: Builtin = Builtin {
+    name: "greaterOrEquals",
+    kind: Kind::Filter,
+    params: &[req("field", Ty::Field), req("value", Ty::Const)],
+    summary: "passes when the field is present and greater than or equal to the value",
+    prepare: prepare_ge,
+};
+
+struct Compare {
+    field: FieldId,
+    value: Value,
+    /// The ordering that fails the test.
+    fails_on: Ordering,
+}
+
+fn prepare_le(p: &mut Prep) -> Option<Box<dyn Step>> {
+    prepare(p, Ordering::Greater)
+}
+
+fn prepare_ge(p: &mut Prep) -> Option<Box<dyn Step>> {
+    prepare(p, Ordering::Less)
+}
+
+fn prepare(p: &mut Prep, fails_on: Ordering) -> Option<Box<dyn Step>> {
+    let field = p.field("field")?;
+    let value = Prep::constant(p.arg("value")?)?;
+    Some(Box::new(Compare {
+        field,
+        value,
+        fails_on,
+    }))
+}
+
+impl Step for Compare {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        match ctx.get(self.field) {
+            None => Ok(false),
+            Some(v) => match v.py_cmp(&self.value) {
+                Ok(o) => Ok(o != self.fails_on),
+                Err(e) => Err(RunError(e.to_string())),
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        let op = if self.fails_on == Ordering::Greater {
+            "<="
+        } else {
+            ">="
+        };
+        format!("field#{} {op} {:?}", self.field.0, self.value)
+    }
+}

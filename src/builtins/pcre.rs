@@ -1,0 +1,155 @@
+//! `pcre(field, re, save?)`, `FIELD =~ /re/ save [a, b]`: a regex search
+//! (not anchored) in the field; a missing field is searched as an empty
+//! string. On a match the n-th name of `save` gets group n, and every named
+//! group is saved under its name; a group that did not take part saves
+//! `None`.
+
+use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
+use crate::diag::{Code, Diagnostic};
+use crate::regex::python::Matcher;
+use crate::vm::fields::FieldId;
+use crate::vm::value::Value;
+use crate::vm::{Ctx, RunError};
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "pcre",
+    kind: Kind::Filter,
+    params: &[
+        req("field", Ty::Field),
+        req("re", Ty::Regex),
+        opt("save", Ty::FieldList),
+    ],
+    summary: "passes when the regex finds a match in the field; saves the groups",
+    prepare,
+};
+
+/// A compiled regex with the slots its groups are saved into.
+pub struct Capturing {
+    pub matcher: Matcher,
+    /// (group index, slot): positional `save` names first, then named groups.
+    pub saves: Vec<(usize, FieldId)>,
+    /// A positional save beyond the last group: Python raises after saving
+    /// the names before it.
+    pub overflow: bool,
+}
+
+impl Capturing {
+    pub fn new(p: &mut Prep, matcher: Matcher, save: &[FieldId]) -> Capturing {
+        let groups = matcher.group_count();
+        let mut saves: Vec<(usize, FieldId)> = save
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < groups)
+            .map(|(i, &f)| (i + 1, f))
+            .collect();
+        let overflow = save.len() > groups;
+        for (idx, name) in matcher.group_names() {
+            let id = p.write_field(&name);
+            saves.push((idx, id));
+        }
+        Capturing {
+            matcher,
+            saves,
+            overflow,
+        }
+    }
+
+    /// Search `field`; on a match, save the groups.
+    pub fn run(&self, ctx: &mut Ctx, field: FieldId) -> Result<bool, RunError> {
+        let mut groups = std::mem::take(&mut ctx.groups);
+        let result = self.search(ctx, field, &mut groups);
+        ctx.groups = groups;
+        result
+    }
+
+    fn search(
+        &self,
+        ctx: &mut Ctx,
+        field: FieldId,
+        groups: &mut Vec<Option<(usize, usize)>>,
+    ) -> Result<bool, RunError> {
+        let text = match ctx.get(field) {
+            None => "",
+            Some(Value::Str(s)) => s.as_str(),
+            Some(v) => {
+                return Err(RunError(format!(
+                    "cannot use a string pattern on a {} value",
+                    v.type_name()
+                )))
+            }
+        };
+        if !self.matcher.search(text, groups).map_err(RunError)? {
+            return Ok(false);
+        }
+        let found: Vec<(FieldId, Value)> = self
+            .saves
+            .iter()
+            .map(|&(g, id)| {
+                let v = groups
+                    .get(g)
+                    .copied()
+                    .flatten()
+                    .and_then(|(s, e)| text.get(s..e))
+                    .map_or(Value::None, |t| Value::Str(t.to_owned()));
+                (id, v)
+            })
+            .collect();
+        for (id, v) in found {
+            ctx.set(id, v);
+        }
+        if self.overflow {
+            return Err(RunError(
+                "`save` names more groups than the regex has".into(),
+            ));
+        }
+        Ok(true)
+    }
+}
+
+struct Pcre {
+    field: FieldId,
+    re: Capturing,
+}
+
+fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
+    let field = p.field("field")?;
+    let save = p.fields_out("save");
+    let matcher = p.regex("re")?;
+    if save.len() > matcher.group_count() {
+        if let Some(e) = p.arg("save") {
+            p.diags.push(
+                Diagnostic::warning(
+                    Code::InvalidValue,
+                    e.span,
+                    format!(
+                        "`save` names {} fields but the regex has {} groups",
+                        save.len(),
+                        matcher.group_count()
+                    ),
+                )
+                .with_help("every match will fail after saving the first names; remove the extra names or add groups"),
+            );
+        }
+    }
+    let re = Capturing::new(p, matcher, &save);
+    Some(Box::new(Pcre { field, re }))
+}
+
+impl Step for Pcre {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        self.re.run(ctx, self.field)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "field#{} =~ {} save {:?}",
+            self.field.0,
+            self.re.matcher.describe(),
+            self.re
+                .saves
+                .iter()
+                .map(|(g, f)| (*g, f.0))
+                .collect::<Vec<_>>()
+        )
+    }
+}

@@ -1,0 +1,47 @@
+//! `pcreAny(field, re)`, `FIELD =~ any [/a/, /b/]`: the first regex of the
+//! list that finds a match wins; its named groups are saved.
+
+use super::pcre::Capturing;
+use super::{req, Builtin, Kind, Prep, Step, Ty};
+use crate::vm::fields::FieldId;
+use crate::vm::{Ctx, RunError};
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "pcreAny",
+    kind: Kind::Filter,
+    params: &[req("field", Ty::Field), req("re", Ty::RegexList)],
+    summary:
+        "passes when one of the regexes finds a match; the first that does saves its named groups",
+    prepare,
+};
+
+struct PcreAny {
+    field: FieldId,
+    res: Vec<Capturing>,
+}
+
+fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
+    let field = p.field("field")?;
+    let matchers = p.regexes("re")?;
+    let res = matchers
+        .into_iter()
+        .map(|m| Capturing::new(p, m, &[]))
+        .collect();
+    Some(Box::new(PcreAny { field, res }))
+}
+
+impl Step for PcreAny {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        for re in &self.res {
+            if re.run(ctx, self.field)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn describe(&self) -> String {
+        let res: Vec<String> = self.res.iter().map(|r| r.matcher.describe()).collect();
+        format!("field#{} =~ any [{}]", self.field.0, res.join(", "))
+    }
+}

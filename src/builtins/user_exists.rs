@@ -1,0 +1,80 @@
+//! `userExists(field)`: the field is the name of a local user (getpwnam,
+//! so NSS sources such as LDAP count), or of a user in a passwd-format file
+//! given to `pyrusec replay --passwd` to reproduce another machine.
+
+use super::{not_text, req, Builtin, Kind, Prep, Step, Ty};
+use crate::vm::fields::FieldId;
+use crate::vm::value::Value;
+use crate::vm::{Ctx, RunError};
+use std::collections::HashSet;
+
+pub static BUILTIN: Builtin = Builtin {
+    name: "userExists",
+    kind: Kind::Filter,
+    params: &[req("field", Ty::Field)],
+    summary: "passes when the field names a user of this system",
+    prepare,
+};
+
+/// Where user names are looked up.
+pub trait UserDb: Send + Sync {
+    fn exists(&self, name: &str) -> bool;
+}
+
+/// The system's user database.
+pub struct SystemUsers;
+
+impl UserDb for SystemUsers {
+    fn exists(&self, name: &str) -> bool {
+        if name.contains('\0') {
+            return false;
+        }
+        matches!(nix::unistd::User::from_name(name), Ok(Some(_)))
+    }
+}
+
+/// Users listed in a passwd-format file.
+pub struct PasswdFile(pub HashSet<String>);
+
+impl PasswdFile {
+    pub fn parse(text: &str) -> PasswdFile {
+        PasswdFile(
+            text.lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .filter_map(|l| l.split(':').next())
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+}
+
+impl UserDb for PasswdFile {
+    fn exists(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+}
+
+struct UserExists {
+    field: FieldId,
+}
+
+fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
+    let field = p.field("field")?;
+    Some(Box::new(UserExists { field }))
+}
+
+impl Step for UserExists {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        let users = ctx.users;
+        match ctx.get(self.field) {
+            None => Err(RunError("the field is missing".into())),
+            Some(Value::Str(s)) => Ok(users.exists(s)),
+            Some(v) => Err(not_text("a user name", v)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("userExists(field#{})", self.field.0)
+    }
+}

@@ -1,0 +1,162 @@
+//! Effects: what the rules decide to do to the outside world.
+//!
+//! Builtins never do I/O themselves: they hand an [`Effect`] to an
+//! [`EffectSink`]. `pyrusec replay` and `pyrused --dry-run` record them as
+//! the effect trace (one JSON object per line, see `docs/effect-trace.md`);
+//! the daemon's host layer carries them out.
+
+pub mod trace;
+
+use crate::vm::value::Value;
+use crate::vm::Pc;
+
+/// One effect, with the values it was decided with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Noop,
+    DailyReport {
+        level: &'static str,
+        message: String,
+        details: &'static str,
+    },
+    Email {
+        subject: String,
+        message: String,
+    },
+    Log {
+        level: &'static str,
+        message: String,
+    },
+    NftBan {
+        set: String,
+        ip: Value,
+        seconds: Option<i64>,
+    },
+    IpsetBan {
+        set: String,
+        ip: Value,
+        seconds: Option<i64>,
+    },
+    CounterRaise {
+        counter: String,
+        key: Value,
+        value: i64,
+    },
+    CounterReset {
+        counter: String,
+        key: Value,
+    },
+    DnatCapture {
+        saddr: Value,
+        sport: Option<Value>,
+        addr: Option<Value>,
+        port: Option<Value>,
+        daddr: Option<Value>,
+        dport: Option<Value>,
+    },
+    DnatReplace {
+        set: Vec<(String, Value)>,
+    },
+}
+
+impl Effect {
+    /// The `effect` name in the trace.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::Noop => "noop",
+            Effect::DailyReport { .. } => "dailyReport",
+            Effect::Email { .. } => "email",
+            Effect::Log { .. } => "log",
+            Effect::NftBan { .. } => "nftBan",
+            Effect::IpsetBan { .. } => "ipsetBan",
+            Effect::CounterRaise { .. } => "counterRaise",
+            Effect::CounterReset { .. } => "counterReset",
+            Effect::DnatCapture { .. } => "dnatCapture",
+            Effect::DnatReplace { .. } => "dnatReplace",
+        }
+    }
+
+    /// The effect as a trace object (without `entry`, `cursor`, `rule`).
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value as J;
+        let mut m = serde_json::Map::new();
+        m.insert("effect".into(), J::String(self.name().into()));
+        let opt = |v: &Option<Value>| v.as_ref().map_or(J::Null, Value::to_json);
+        match self {
+            Effect::Noop => {}
+            Effect::DailyReport {
+                level,
+                message,
+                details,
+            } => {
+                m.insert("level".into(), J::String((*level).into()));
+                m.insert("message".into(), J::String(message.clone()));
+                m.insert("details".into(), J::String((*details).into()));
+            }
+            Effect::Email { subject, message } => {
+                m.insert("subject".into(), J::String(subject.clone()));
+                m.insert("message".into(), J::String(message.clone()));
+            }
+            Effect::Log { level, message } => {
+                m.insert("level".into(), J::String((*level).into()));
+                m.insert("message".into(), J::String(message.clone()));
+            }
+            Effect::NftBan { set, ip, seconds } | Effect::IpsetBan { set, ip, seconds } => {
+                m.insert("set".into(), J::String(set.clone()));
+                m.insert("ip".into(), ip.to_json());
+                m.insert("seconds".into(), seconds.map_or(J::Null, J::from));
+            }
+            Effect::CounterRaise {
+                counter,
+                key,
+                value,
+            } => {
+                m.insert("counter".into(), J::String(counter.clone()));
+                m.insert("key".into(), key.to_json());
+                m.insert("value".into(), J::from(*value));
+            }
+            Effect::CounterReset { counter, key } => {
+                m.insert("counter".into(), J::String(counter.clone()));
+                m.insert("key".into(), key.to_json());
+            }
+            Effect::DnatCapture {
+                saddr,
+                sport,
+                addr,
+                port,
+                daddr,
+                dport,
+            } => {
+                m.insert("saddr".into(), saddr.to_json());
+                m.insert("sport".into(), opt(sport));
+                m.insert("addr".into(), opt(addr));
+                m.insert("port".into(), opt(port));
+                m.insert("daddr".into(), opt(daddr));
+                m.insert("dport".into(), opt(dport));
+            }
+            Effect::DnatReplace { set } => {
+                let obj = set
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect::<serde_json::Map<_, _>>();
+                m.insert("set".into(), J::Object(obj));
+            }
+        }
+        m
+    }
+}
+
+/// Receives effects in the order the rules decide them.
+pub trait EffectSink {
+    fn effect(&mut self, pc: Pc, effect: Effect);
+}
+
+/// Keeps effects in memory (tests, batching).
+#[derive(Default)]
+pub struct Collect(pub Vec<(Pc, Effect)>);
+
+impl EffectSink for Collect {
+    fn effect(&mut self, pc: Pc, effect: Effect) {
+        self.0.push((pc, effect));
+    }
+}

@@ -1,0 +1,66 @@
+//! The effect trace: one JSON object per effect, one line each, in the
+//! order effects happen (`docs/effect-trace.md`).
+
+use super::{Effect, EffectSink};
+use crate::vm::{Pc, Program};
+use std::io::Write;
+
+/// Writes effects as trace lines.
+pub struct TraceWriter<'a, W: Write> {
+    out: W,
+    program: &'a Program,
+    /// Index of the current entry in the input.
+    pub entry: u64,
+    /// Cursor of the current entry, when read from a journal.
+    pub cursor: Option<String>,
+    /// Add `rule` (file:line:col) to each line.
+    pub with_rule: bool,
+    pub error: Option<std::io::Error>,
+}
+
+impl<'a, W: Write> TraceWriter<'a, W> {
+    pub fn new(out: W, program: &'a Program) -> Self {
+        TraceWriter {
+            out,
+            program,
+            entry: 0,
+            cursor: None,
+            with_rule: true,
+            error: None,
+        }
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+/// One trace line for an effect.
+pub fn line(effect: &Effect, entry: u64, cursor: Option<&str>, rule: Option<String>) -> String {
+    let mut m = effect.to_json();
+    m.insert("entry".into(), serde_json::Value::from(entry));
+    if let Some(c) = cursor {
+        m.insert("cursor".into(), serde_json::Value::String(c.to_owned()));
+    }
+    if let Some(r) = rule {
+        m.insert("rule".into(), serde_json::Value::String(r));
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
+impl<W: Write> EffectSink for TraceWriter<'_, W> {
+    fn effect(&mut self, pc: Pc, effect: Effect) {
+        if self.error.is_some() {
+            return;
+        }
+        let rule = self.with_rule.then(|| self.program.locate(pc));
+        let l = line(&effect, self.entry, self.cursor.as_deref(), rule);
+        if let Err(e) = writeln!(self.out, "{l}") {
+            self.error = Some(e);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Replay: run `journalctl -o json` lines through a program, recording every
+//! effect in the trace instead of carrying it out.
+
+use crate::effects::trace::TraceWriter;
+use crate::journal::json_lines::JsonEntry;
+use crate::vm::{ErrorSink, Machine, Pc, Program, RunError};
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+
+/// What a replay went through.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub entries: u64,
+    /// 1-based numbers of the lines that were not entries, with why.
+    pub bad_lines: Vec<(u64, String)>,
+    /// Run-time errors of steps: where, what, how many times.
+    pub step_errors: Vec<(String, String, u64)>,
+}
+
+/// Logs each distinct run-time error once, and counts them.
+pub struct ErrorLog<'a, W: Write> {
+    program: &'a Program,
+    out: W,
+    seen: HashMap<(Pc, String), u64>,
+    order: Vec<(Pc, String)>,
+}
+
+impl<'a, W: Write> ErrorLog<'a, W> {
+    pub fn new(program: &'a Program, out: W) -> Self {
+        ErrorLog {
+            program,
+            out,
+            seen: HashMap::new(),
+            order: Vec::new(),
+        }
+    }
+
+    pub fn summary(&self) -> Vec<(String, String, u64)> {
+        self.order
+            .iter()
+            .map(|k| (self.program.locate(k.0), k.1.clone(), self.seen[k]))
+            .collect()
+    }
+}
+
+impl<W: Write> ErrorSink for ErrorLog<'_, W> {
+    fn step_error(&mut self, pc: Pc, is_filter: bool, error: &RunError) {
+        let key = (pc, error.0.clone());
+        let n = self.seen.entry(key.clone()).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            self.order.push(key);
+            let what = if is_filter {
+                "filter failed, taking its else branch"
+            } else {
+                "action failed, the entry stops here"
+            };
+            let _ = writeln!(
+                self.out,
+                "{}: {what}: {} (logged once)",
+                self.program.locate(pc),
+                error.0
+            );
+        }
+    }
+}
+
+/// Replay every line of `input`.
+pub fn replay<R: BufRead, W: Write, E: Write>(
+    machine: &mut Machine,
+    mut input: R,
+    trace: &mut TraceWriter<W>,
+    errors: &mut ErrorLog<E>,
+) -> std::io::Result<Summary> {
+    let program = machine.program;
+    let mut entry = JsonEntry::new(program);
+    let mut summary = Summary::default();
+    let mut buf = Vec::new();
+    let mut index: u64 = 0;
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        let this = index;
+        index += 1;
+        let line = match std::str::from_utf8(&buf) {
+            Ok(l) => l.trim_end_matches(['\n', '\r']),
+            Err(_) => {
+                summary.bad_lines.push((this + 1, "not valid UTF-8".into()));
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Err(e) = entry.parse(line) {
+            summary.bad_lines.push((this + 1, e.0));
+            continue;
+        }
+        trace.entry = this;
+        trace.cursor = None;
+        machine.run(&mut entry, trace, errors);
+        summary.entries += 1;
+        if let Some(e) = trace.error.take() {
+            return Err(e);
+        }
+    }
+    trace.flush()?;
+    summary.step_errors = errors.summary();
+    Ok(summary)
+}

@@ -1,0 +1,296 @@
+//! The engine's memory between entries: counters and DNAT mappings.
+//!
+//! All times are microseconds on the engine clock (the entries'
+//! `__REALTIME_TIMESTAMP`, semantics §13), so replaying old entries gives the
+//! results they had when they happened.
+
+use crate::vm::value::Value;
+use std::collections::{HashMap, VecDeque};
+
+/// Index of a counter category, interned at compile time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CounterId(pub u16);
+
+/// One key of a counter category: expiry times of its ticks and an optional
+/// grace end. `i64::MAX` is "never".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CounterEntry {
+    pub ticks: Vec<i64>,
+    pub grace_until: Option<i64>,
+}
+
+impl CounterEntry {
+    fn clean(&mut self, now: i64) {
+        self.ticks.retain(|&t| t > now);
+        if self.grace_until.is_some_and(|g| g <= now) {
+            self.grace_until = None;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ticks.is_empty() && self.grace_until.is_none()
+    }
+}
+
+/// Counters by category and key (semantics §9).
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    pub categories: Vec<HashMap<Value, CounterEntry>>,
+    ops: u32,
+}
+
+const SWEEP_EVERY: u32 = 4096;
+
+impl Counters {
+    pub fn new(categories: usize) -> Counters {
+        Counters {
+            categories: vec![HashMap::new(); categories],
+            ops: 0,
+        }
+    }
+
+    fn category(&mut self, id: CounterId, now: i64) -> &mut HashMap<Value, CounterEntry> {
+        let idx = usize::from(id.0);
+        if idx >= self.categories.len() {
+            self.categories.resize_with(idx + 1, HashMap::new);
+        }
+        self.ops = self.ops.wrapping_add(1);
+        let cat = &mut self.categories[idx];
+        if self.ops % SWEEP_EVERY == 0 {
+            cat.retain(|_, e| {
+                e.clean(now);
+                !e.is_empty()
+            });
+        }
+        cat
+    }
+
+    /// Add a tick (unless the key is in grace) and return the live count.
+    pub fn raise(&mut self, id: CounterId, key: &Value, keep: Option<i64>, now: i64) -> i64 {
+        let cat = self.category(id, now);
+        let entry = match cat.get_mut(key) {
+            Some(e) => e,
+            None => cat.entry(key.clone()).or_default(),
+        };
+        entry.clean(now);
+        if entry.grace_until.is_some() {
+            return 0;
+        }
+        entry
+            .ticks
+            .push(keep.map_or(i64::MAX, |k| now.saturating_add(k)));
+        entry.ticks.len() as i64
+    }
+
+    /// Drop the key's ticks, and start a grace period when asked.
+    pub fn reset(&mut self, id: CounterId, key: &Value, grace: Option<i64>, now: i64) {
+        let cat = self.category(id, now);
+        match grace {
+            Some(g) => {
+                let entry = match cat.get_mut(key) {
+                    Some(e) => e,
+                    None => cat.entry(key.clone()).or_default(),
+                };
+                entry.ticks.clear();
+                entry.grace_until = Some(now.saturating_add(g));
+            }
+            None => {
+                cat.remove(key);
+            }
+        }
+    }
+}
+
+/// A remembered DNAT link (semantics §12).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mapping {
+    pub saddr: Value,
+    pub sport: Option<Value>,
+    /// addr, port, daddr, dport: the service-side values.
+    pub keys: [Option<Value>; 4],
+    /// Stamp `t` and shift `b`: alive while `(now_s >> b) <= t`.
+    pub stamp: i64,
+    pub shift: u32,
+}
+
+impl Mapping {
+    pub fn alive(&self, now_us: i64) -> bool {
+        (now_us.div_euclid(1_000_000) >> self.shift) <= self.stamp
+    }
+}
+
+/// Which of addr/port/daddr/dport a lookup matches on (bits 0–3).
+pub type MatchMask = u8;
+
+/// DNAT mappings, indexed by the match fields of each `dnatReplace` of the
+/// program, so a lookup costs one hash probe instead of Pyruse's scan.
+/// When several live mappings match, the oldest wins, as in Pyruse.
+#[derive(Clone, Debug, Default)]
+pub struct Dnat {
+    next_id: u64,
+    mappings: HashMap<u64, Mapping>,
+    order: VecDeque<u64>,
+    masks: Vec<MatchMask>,
+    index: HashMap<(MatchMask, [Option<Value>; 4]), VecDeque<u64>>,
+}
+
+impl Dnat {
+    /// `masks`: the distinct match-field sets that lookups will use.
+    pub fn new(masks: Vec<MatchMask>) -> Dnat {
+        Dnat {
+            masks,
+            ..Dnat::default()
+        }
+    }
+
+    fn key(mask: MatchMask, keys: &[Option<Value>; 4]) -> (MatchMask, [Option<Value>; 4]) {
+        let mut k: [Option<Value>; 4] = Default::default();
+        for (i, slot) in k.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                *slot = keys[i].clone();
+            }
+        }
+        (mask, k)
+    }
+
+    pub fn capture(&mut self, m: Mapping, now_us: i64) {
+        // Forget the oldest mappings once dead, so memory stays bounded.
+        while let Some(&id) = self.order.front() {
+            match self.mappings.get(&id) {
+                Some(old) if old.alive(now_us) => break,
+                _ => {
+                    self.mappings.remove(&id);
+                    self.order.pop_front();
+                }
+            }
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        for &mask in &self.masks {
+            self.index
+                .entry(Self::key(mask, &m.keys))
+                .or_default()
+                .push_back(id);
+        }
+        self.order.push_back(id);
+        self.mappings.insert(id, m);
+    }
+
+    /// The oldest live mapping whose masked keys equal `want`.
+    pub fn lookup(
+        &mut self,
+        mask: MatchMask,
+        want: &[Option<Value>; 4],
+        now_us: i64,
+    ) -> Option<&Mapping> {
+        let key = Self::key(mask, want);
+        let ids = self.index.get_mut(&key)?;
+        let mappings = &self.mappings;
+        ids.retain(|id| mappings.get(id).is_some_and(|m| m.alive(now_us)));
+        let found = ids.front().copied();
+        if ids.is_empty() {
+            self.index.remove(&key);
+        }
+        found.and_then(|id| self.mappings.get(&id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.mappings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.mappings.is_empty()
+    }
+
+    /// All mappings, oldest first (for persistence).
+    pub fn iter(&self) -> impl Iterator<Item = &Mapping> {
+        self.order.iter().filter_map(|id| self.mappings.get(id))
+    }
+}
+
+/// Number of significant bits of `keep_seconds` (63 → 6, 120 → 7).
+pub fn dnat_shift(keep_seconds: i64) -> u32 {
+    if keep_seconds <= 0 {
+        0
+    } else {
+        64 - (keep_seconds as u64).leading_zeros()
+    }
+}
+
+/// All state the rules keep between entries.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    pub counters: Counters,
+    pub dnat: Dnat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    #[test]
+    fn counter_ticks_expire_and_grace_blocks_raises() {
+        let mut c = Counters::new(1);
+        let id = CounterId(0);
+        let k = Value::Str("1.2.3.4".into());
+        assert_eq!(c.raise(id, &k, Some(10 * S), 0), 1);
+        assert_eq!(c.raise(id, &k, Some(10 * S), 5 * S), 2);
+        assert_eq!(c.raise(id, &k, Some(10 * S), 11 * S), 2);
+        c.reset(id, &k, Some(60 * S), 12 * S);
+        assert_eq!(c.raise(id, &k, Some(10 * S), 13 * S), 0);
+        assert_eq!(c.raise(id, &k, Some(10 * S), 73 * S), 1);
+    }
+
+    #[test]
+    fn dnat_retention_is_between_one_and_two_powers_of_two() {
+        assert_eq!(dnat_shift(63), 6);
+        assert_eq!(dnat_shift(64), 7);
+        assert_eq!(dnat_shift(120), 7);
+        let m = Mapping {
+            saddr: Value::Str("a".into()),
+            sport: None,
+            keys: Default::default(),
+            stamp: 1 + (1000 >> 6),
+            shift: 6,
+        };
+        // 1000 >> 6 = 15, stamp 16: alive while now >> 6 <= 16, i.e. now < 1088.
+        assert!(m.alive(1087 * S));
+        assert!(!m.alive(1088 * S));
+    }
+
+    #[test]
+    fn dnat_lookup_finds_oldest_live_match() {
+        let mut d = Dnat::new(vec![0b0011]);
+        let keys = |a: &str, p: &str| {
+            [
+                Some(Value::Str(a.into())),
+                Some(Value::Str(p.into())),
+                None,
+                None,
+            ]
+        };
+        let mk = |s: &str, stamp| Mapping {
+            saddr: Value::Str(s.into()),
+            sport: None,
+            keys: keys("10.0.0.1", "22"),
+            stamp,
+            shift: 6,
+        };
+        d.capture(mk("first", 100), 0);
+        d.capture(mk("second", 200), 0);
+        let want = keys("10.0.0.1", "22");
+        assert_eq!(
+            d.lookup(0b0011, &want, 0).map(|m| m.saddr.clone()),
+            Some(Value::Str("first".into()))
+        );
+        // After the first expires, the second wins.
+        let later = (101 << 6) * S;
+        assert_eq!(
+            d.lookup(0b0011, &want, later).map(|m| m.saddr.clone()),
+            Some(Value::Str("second".into()))
+        );
+        assert!(d.lookup(0b0011, &keys("10.0.0.1", "23"), 0).is_none());
+    }
+}

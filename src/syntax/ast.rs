@@ -1,0 +1,162 @@
+//! The abstract syntax tree shared by `.pyr` and legacy JSON.
+//!
+//! Both loaders produce a [`RuleSet`]: chains in file order, each a list of
+//! steps naming a builtin with arguments and optional `then`/`else` jumps.
+//! Which builtin is a filter and which an action, and what each argument
+//! means, is decided later by the checker from the builtin signatures; the
+//! AST only keeps what was written, with spans.
+
+use crate::source::{SourceMap, Span};
+
+/// Everything loaded from one rule file (and the files it includes).
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    pub sources: SourceMap,
+    /// Chains in load order; anonymous chains (inline blocks) come after the
+    /// chain that contains them and are never run top-level.
+    pub chains: Vec<Chain>,
+    /// Core settings (`email.to`, `storage`, …) in load order.
+    pub settings: Vec<Setting>,
+    /// The semantics of each file, indexed by `FileId`: legacy for JSON
+    /// and for `.pyr` files that say `compat pyruse`.
+    pub file_compat: Vec<Compat>,
+}
+
+impl RuleSet {
+    /// The semantics the file of `span` was written for.
+    pub fn compat_at(&self, span: Span) -> Compat {
+        self.file_compat
+            .get(span.file.0 as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// Which semantics the rules were written for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compat {
+    /// Native `.pyr`: templated email subjects, missing fields render empty,
+    /// regexes in Rust syntax.
+    #[default]
+    Native,
+    /// Pyruse's: literal email subjects, missing fields render `None`,
+    /// regexes in Python `re` syntax.
+    Pyruse,
+}
+
+/// A labelled list of steps.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub label: String,
+    pub label_span: Span,
+    pub steps: Vec<Step>,
+    /// An inline block (`else { … }`): only reachable by its one jump.
+    pub anonymous: bool,
+    pub span: Span,
+}
+
+/// Whether a step was written as a filter or an action. JSON says so
+/// explicitly (`"filter"`/`"action"`); `.pyr` leaves it to the builtin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    Filter,
+    Action,
+    /// `.pyr`: decided by the builtin's signature.
+    Either,
+}
+
+/// One step: a builtin call with its successors.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub kind: StepKind,
+    /// Builtin name without Pyruse's `filter_`/`action_` prefix.
+    pub name: String,
+    pub name_span: Span,
+    pub args: Vec<Arg>,
+    pub then: Option<Target>,
+    pub else_: Option<Target>,
+    pub span: Span,
+    /// How the step was written in `.pyr` (operator or call), for printing.
+    pub form: Form,
+}
+
+/// The written form of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// `name(arg: value, …)` or a JSON object.
+    Call,
+    /// An operator: `FIELD == v`, `FIELD in […]`, `FIELD =~ /re/`, …
+    Operator,
+}
+
+/// A jump: the label of a chain (anonymous chains have generated labels).
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub label: String,
+    pub span: Span,
+}
+
+/// A named argument.
+#[derive(Clone, Debug)]
+pub struct Arg {
+    pub name: String,
+    pub name_span: Span,
+    pub value: Expr,
+}
+
+/// A literal value.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// A string (from JSON, or a quoted `.pyr` string).
+    Str(String),
+    /// A `.pyr` regex literal `/…/` (the text between the slashes, with
+    /// `\/` kept as written).
+    Regex(String),
+    /// A `.pyr` duration literal (`90s`, `10m`), in seconds.
+    Duration(i64),
+    /// A `.pyr` network literal (`10.0.0.0/8`, `::1`), as written.
+    Network(String),
+    /// A `.pyr` field reference (`SYSLOG_IDENTIFIER`, `` `odd name` ``).
+    Field(String),
+    List(Vec<Expr>),
+    /// A JSON object value (only in settings and malformed JSON args).
+    Object(Vec<(String, Span, Expr)>),
+}
+
+impl Expr {
+    /// A short description of the kind of value, for messages.
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            ExprKind::Null => "null",
+            ExprKind::Bool(_) => "a boolean",
+            ExprKind::Int(_) => "an integer",
+            ExprKind::Float(_) => "a number",
+            ExprKind::Str(_) => "a string",
+            ExprKind::Regex(_) => "a regex",
+            ExprKind::Duration(_) => "a duration",
+            ExprKind::Network(_) => "a network",
+            ExprKind::Field(_) => "a field name",
+            ExprKind::List(_) => "a list",
+            ExprKind::Object(_) => "an object",
+        }
+    }
+}
+
+/// `set KEY = VALUE` in `.pyr`, or a core key of `pyruse.json`
+/// (`email.to`, `nftBan.nft`, `storage`, …), flattened to a dotted key.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Expr,
+}

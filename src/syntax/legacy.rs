@@ -1,0 +1,290 @@
+//! Legacy `pyruse.json` → AST.
+//!
+//! The file is read with our order- and position-keeping JSON reader, so
+//! chains keep their file order (which is semantics) and every node gets a
+//! span into the JSON text. As in Python, a label written twice keeps its
+//! first position and its last value (a warning); unknown keys are ignored
+//! with a warning. All steps are `Form::Call`, all values plain literals:
+//! the checker gives them meaning from the builtin signatures.
+
+use super::ast::{
+    Arg, Chain, Compat, Expr, ExprKind, Form, RuleSet, Setting, Step, StepKind, Target,
+};
+use super::json::{self, Json, JsonKind};
+use crate::diag::{Code, Diagnostic};
+use crate::source::{FileId, Span, Syntax};
+use std::sync::Arc;
+
+/// Load one JSON rule file into `rules`.
+pub fn load(name: String, text: Arc<str>, rules: &mut RuleSet, diags: &mut Vec<Diagnostic>) {
+    let file = rules.sources.add(name, text.clone(), Syntax::Json);
+    while rules.file_compat.len() < file.0 as usize {
+        rules.file_compat.push(Compat::Native);
+    }
+    rules.file_compat.push(Compat::Pyruse);
+    let span = |r: json::Range| Span::new(file, r.start, r.end);
+    let doc = match json::parse(&text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let mut d = Diagnostic::error(Code::JsonSyntax, span(e.range), e.message)
+                .with_label("here")
+                .with_help(e.help);
+            for (r, l) in e.related {
+                d = d.with_related(span(r), l);
+            }
+            diags.push(d);
+            return;
+        }
+    };
+    let JsonKind::Object(members) = &doc.kind else {
+        diags.push(
+            Diagnostic::error(
+                Code::JsonShape,
+                span(doc.range),
+                format!("a pyruse.json file is an object, not {}", doc.type_name()),
+            )
+            .with_help("write { \"actions\": { \"My chain\": [ … ] } }"),
+        );
+        return;
+    };
+    let mut cx = Loader { file, rules, diags };
+    for m in members {
+        match m.key.as_str() {
+            "actions" => cx.actions(&m.value),
+            "email" | "nftBan" | "ipsetBan" => match &m.value.kind {
+                JsonKind::Object(sub) => {
+                    for s in sub {
+                        cx.setting(format!("{}.{}", m.key, s.key), s.key_range, &s.value);
+                    }
+                }
+                _ => cx.setting(m.key.clone(), m.key_range, &m.value),
+            },
+            _ => cx.setting(m.key.clone(), m.key_range, &m.value),
+        }
+    }
+}
+
+struct Loader<'a> {
+    file: FileId,
+    rules: &'a mut RuleSet,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Loader<'_> {
+    fn span(&self, r: json::Range) -> Span {
+        Span::new(self.file, r.start, r.end)
+    }
+
+    fn expr(&self, j: &Json) -> Expr {
+        let kind = match &j.kind {
+            JsonKind::Null => ExprKind::Null,
+            JsonKind::Bool(b) => ExprKind::Bool(*b),
+            JsonKind::Int(i) => ExprKind::Int(*i),
+            JsonKind::Float(f) => ExprKind::Float(*f),
+            JsonKind::Str(s) => ExprKind::Str(s.clone()),
+            JsonKind::Array(items) => ExprKind::List(items.iter().map(|i| self.expr(i)).collect()),
+            JsonKind::Object(ms) => ExprKind::Object(
+                ms.iter()
+                    .map(|m| (m.key.clone(), self.span(m.key_range), self.expr(&m.value)))
+                    .collect(),
+            ),
+        };
+        Expr {
+            kind,
+            span: self.span(j.range),
+        }
+    }
+
+    fn setting(&mut self, key: String, key_range: json::Range, value: &Json) {
+        let value = self.expr(value);
+        self.rules.settings.push(Setting {
+            key,
+            key_span: self.span(key_range),
+            value,
+        });
+    }
+
+    fn shape_error(&mut self, r: json::Range, message: String, help: &str) {
+        let d = Diagnostic::error(Code::JsonShape, self.span(r), message).with_help(help);
+        self.diags.push(d);
+    }
+
+    fn actions(&mut self, v: &Json) {
+        let JsonKind::Object(chains) = &v.kind else {
+            self.shape_error(
+                v.range,
+                format!(
+                    "`actions` must be an object of chains, not {}",
+                    v.type_name()
+                ),
+                "write \"actions\": { \"My chain\": [ steps ] }",
+            );
+            return;
+        };
+        for m in chains {
+            let label_span = self.span(m.key_range);
+            let steps = match &m.value.kind {
+                JsonKind::Array(items) => items.iter().filter_map(|s| self.step(s)).collect(),
+                _ => {
+                    self.shape_error(
+                        m.value.range,
+                        format!(
+                            "chain \"{}\" must be a list of steps, not {}",
+                            m.key,
+                            m.value.type_name()
+                        ),
+                        "write [ { \"filter\": …, \"args\": { … } }, … ]",
+                    );
+                    Vec::new()
+                }
+            };
+            let chain = Chain {
+                label: m.key.clone(),
+                label_span,
+                steps,
+                anonymous: false,
+                span: label_span.to(self.span(m.value.range)),
+            };
+            // Python's json keeps the first position and the last value.
+            if let Some(first) = self
+                .rules
+                .chains
+                .iter_mut()
+                .find(|c| c.label == chain.label && c.span.file == self.file)
+            {
+                self.diags.push(
+                    Diagnostic::warning(
+                        Code::DuplicateLabel,
+                        label_span,
+                        format!(
+                            "chain \"{}\" is written twice; this definition replaces the first",
+                            chain.label
+                        ),
+                    )
+                    .with_related(first.label_span, "the chain keeps this position")
+                    .with_help(
+                        "Pyruse behaved the same way; remove one of the two to make this explicit",
+                    ),
+                );
+                first.steps = chain.steps;
+                continue;
+            }
+            self.rules.chains.push(chain);
+        }
+    }
+
+    fn step(&mut self, s: &Json) -> Option<Step> {
+        let JsonKind::Object(members) = &s.kind else {
+            self.shape_error(
+                s.range,
+                format!("a step is an object, not {}", s.type_name()),
+                "write { \"filter\": \"filter_equals\", \"args\": { … } }",
+            );
+            return None;
+        };
+        let (kind, word) = if s.get("filter").is_some() {
+            (StepKind::Filter, "filter")
+        } else if s.get("action").is_some() {
+            (StepKind::Action, "action")
+        } else {
+            self.shape_error(
+                s.range,
+                "this step has neither \"filter\" nor \"action\"".into(),
+                "add \"filter\": \"filter_NAME\" or \"action\": \"action_NAME\"",
+            );
+            return None;
+        };
+        let name_json = s.get(word)?;
+        let JsonKind::Str(full) = &name_json.kind else {
+            self.shape_error(
+                name_json.range,
+                format!("\"{word}\" must be a string, not {}", name_json.type_name()),
+                "write the builtin's name, like \"filter_pcre\"",
+            );
+            return None;
+        };
+        let name = full
+            .strip_prefix("filter_")
+            .or_else(|| full.strip_prefix("action_"))
+            .unwrap_or(full)
+            .to_owned();
+        // A name with the other prefix is a kind mismatch the checker reports.
+        let kind = if full.starts_with("filter_") {
+            StepKind::Filter
+        } else if full.starts_with("action_") {
+            StepKind::Action
+        } else {
+            kind
+        };
+        let mut args = Vec::new();
+        if let Some(a) = s.get("args") {
+            match &a.kind {
+                JsonKind::Object(ms) => {
+                    for m in ms {
+                        args.push(Arg {
+                            name: m.key.clone(),
+                            name_span: self.span(m.key_range),
+                            value: self.expr(&m.value),
+                        });
+                    }
+                }
+                JsonKind::Null => {}
+                _ => self.shape_error(
+                    a.range,
+                    format!("\"args\" must be an object, not {}", a.type_name()),
+                    "write \"args\": { \"field\": \"MESSAGE\", … }",
+                ),
+            }
+        }
+        let mut target = |key: &str| -> Option<Target> {
+            let t = s.get(key)?;
+            match &t.kind {
+                JsonKind::Str(label) => Some(Target {
+                    label: label.clone(),
+                    span: self.span(t.range),
+                }),
+                JsonKind::Null => None,
+                _ => {
+                    self.shape_error(
+                        t.range,
+                        format!(
+                            "\"{key}\" must be the label of a chain, not {}",
+                            t.type_name()
+                        ),
+                        "write the label as a string",
+                    );
+                    None
+                }
+            }
+        };
+        let then = target("then");
+        let else_ = target("else");
+        for m in members {
+            if !matches!(
+                m.key.as_str(),
+                "filter" | "action" | "args" | "then" | "else"
+            ) {
+                self.diags.push(
+                    Diagnostic::warning(
+                        Code::JsonShape,
+                        self.span(m.key_range),
+                        format!("unknown step key \"{}\" is ignored", m.key),
+                    )
+                    .with_help(
+                        "a step has \"filter\" or \"action\", \"args\", \"then\" and \"else\"",
+                    ),
+                );
+            }
+        }
+        Some(Step {
+            kind,
+            name,
+            name_span: self.span(name_json.range),
+            args,
+            then,
+            else_,
+            span: self.span(s.range),
+            form: Form::Call,
+        })
+    }
+}

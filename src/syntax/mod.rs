@@ -1,0 +1,76 @@
+//! Front ends: `.pyr` files and legacy `pyruse.json`, both to one AST.
+
+pub mod ast;
+pub mod json;
+pub mod legacy;
+pub mod print;
+pub mod pyr;
+
+use crate::diag::{Code, Diagnostic};
+use ast::RuleSet;
+use std::path::Path;
+
+/// Whether a path is a legacy JSON rule file (by extension, or by content
+/// for files without one).
+pub fn is_json(path: &Path, text: &str) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => true,
+        Some("pyr") => false,
+        _ => text.trim_start().starts_with('{'),
+    }
+}
+
+/// Load rules from a `.pyr` file, a directory of `.pyr` files, or a legacy
+/// JSON file.
+pub fn load(path: &Path) -> (RuleSet, Vec<Diagnostic>) {
+    let mut rules = RuleSet::default();
+    let mut diags = Vec::new();
+    if path.is_dir() {
+        pyr::load_path(path, &mut rules, &mut diags);
+        return (rules, diags);
+    }
+    match std::fs::read(path) {
+        Err(e) => diags.push(
+            Diagnostic::bare(Code::Io, format!("cannot read {}: {e}", path.display()))
+                .with_help("check the path and its permissions"),
+        ),
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Err(e) => diags.push(
+                Diagnostic::bare(
+                    Code::Io,
+                    format!(
+                        "{} is not valid UTF-8 (byte {})",
+                        path.display(),
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+                .with_help("rule files are UTF-8 text"),
+            ),
+            Ok(text) => {
+                if is_json(path, &text) {
+                    legacy::load(
+                        path.display().to_string(),
+                        text.into(),
+                        &mut rules,
+                        &mut diags,
+                    );
+                } else {
+                    pyr::load_path(path, &mut rules, &mut diags);
+                }
+            }
+        },
+    }
+    (rules, diags)
+}
+
+/// Load rules from text (tests, fuzzing): JSON when `name` ends in `.json`.
+pub fn load_str(name: &str, text: &str) -> (RuleSet, Vec<Diagnostic>) {
+    let mut rules = RuleSet::default();
+    let mut diags = Vec::new();
+    if name.ends_with(".json") {
+        legacy::load(name.to_owned(), text.into(), &mut rules, &mut diags);
+    } else {
+        pyr::load_str(name, text, &mut rules, &mut diags);
+    }
+    (rules, diags)
+}

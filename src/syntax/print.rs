@@ -1,0 +1,4 @@
+// STUB
+pub fn print(_r: &super::ast::RuleSet) -> String {
+    String::new()
+}

@@ -1,0 +1,57 @@
+//! The disassembler: a program as readable text (`pyrusec disasm`).
+
+use super::{Instr, Pc, Program};
+use std::fmt::Write;
+
+pub fn disasm(p: &Program) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "; {} instructions, {} prepared steps, entry @{}",
+        p.code.len(),
+        p.steps.len(),
+        p.entry.0
+    );
+    let _ = writeln!(out, "; fields:");
+    for (i, f) in p.fields.iter().enumerate() {
+        let _ = writeln!(out, ";   #{i} {} ({:?})", f.name, f.kind);
+    }
+    if !p.counters.is_empty() {
+        let _ = writeln!(out, "; counters: {}", p.counters.join(", "));
+    }
+    let mut last_chain = u32::MAX - 1;
+    for (i, ins) in p.code.iter().enumerate() {
+        let chain = p.chain_of[i];
+        if chain != last_chain && chain != u32::MAX {
+            let label = p.labels.get(chain as usize).map_or("?", |l| l.as_str());
+            let _ = writeln!(out, "\n; chain \"{}\"", label.escape_debug());
+            last_chain = chain;
+        }
+        let at = p.locate(Pc(i as u32));
+        let _ = match ins {
+            Instr::Filter { step, then, else_ } => writeln!(
+                out,
+                "@{i:<5} filter {:<16} then @{:<5} else @{:<5} ; {}  [{at}]",
+                p.step_names[step.0 as usize],
+                then.0,
+                else_.0,
+                p.steps[step.0 as usize].describe()
+            ),
+            Instr::Action { step, then } => {
+                let next = if p.code.get(then.0 as usize) == Some(&Instr::Stop) {
+                    "stop".to_owned()
+                } else {
+                    format!("@{}", then.0)
+                };
+                writeln!(
+                    out,
+                    "@{i:<5} action {:<16} then {next:<17} ; {}  [{at}]",
+                    p.step_names[step.0 as usize],
+                    p.steps[step.0 as usize].describe()
+                )
+            }
+            Instr::Stop => writeln!(out, "\n@{i:<5} stop"),
+        };
+    }
+    out
+}

@@ -1,0 +1,328 @@
+//! The bytecode and the interpreter that runs each journal entry.
+//!
+//! A [`Program`] is a flat list of [`Instr`]: one per step of the rule graph
+//! (chains copied at jumps as Pyruse does, semantics §3), each with its
+//! successors resolved to instruction indexes. Steps are prepared builtins
+//! ([`crate::builtins::Step`]): regexes compiled, networks parsed, fields
+//! interned into slots. Running an entry walks the instructions from the
+//! entry point until a `Stop`.
+//!
+//! Invariant: the graph is acyclic (the checker rejects jump loops), so an
+//! entry runs at most `code.len()` instructions.
+
+pub mod disasm;
+pub mod fields;
+pub mod value;
+
+use crate::builtins::Step;
+use crate::config::Config;
+use crate::effects::{Effect, EffectSink};
+use crate::source::{SourceMap, Span};
+use crate::state::State;
+use fields::{Encoding, FieldId, FieldKind};
+use std::collections::HashMap;
+use value::Value;
+
+/// Index of an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pc(pub u32);
+
+/// Index of a prepared step in [`Program::steps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StepId(pub u32);
+
+/// One instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instr {
+    /// A filter step (`FIELD == v`, `pcre(…)`, …): go to `then` when it
+    /// passes, to `else_` when it does not or fails.
+    Filter { step: StepId, then: Pc, else_: Pc },
+    /// An action step (`email(…)`, `nftBan(…)`, …): go to `then`; a failure
+    /// stops the entry.
+    Action { step: StepId, then: Pc },
+    /// The end of the processing of an entry: an action that ends its chain,
+    /// or the open exits of the last chain.
+    Stop,
+}
+
+/// Static facts about a field slot.
+#[derive(Clone, Debug)]
+pub struct FieldInfo {
+    pub name: String,
+    pub kind: FieldKind,
+}
+
+/// A compiled rule set.
+pub struct Program {
+    pub code: Vec<Instr>,
+    /// Span of the step of each instruction (same index as `code`).
+    pub spans: Vec<Span>,
+    /// The chain label each instruction belongs to (same index as `code`).
+    pub chain_of: Vec<u32>,
+    pub labels: Vec<String>,
+    pub steps: Vec<Box<dyn Step>>,
+    pub step_names: Vec<&'static str>,
+    pub entry: Pc,
+    pub fields: Vec<FieldInfo>,
+    pub field_ids: HashMap<String, FieldId>,
+    pub counters: Vec<String>,
+    pub dnat_masks: Vec<u8>,
+    pub sources: SourceMap,
+    pub config: Config,
+}
+
+impl Program {
+    /// `file:line:col` of an instruction's step.
+    pub fn locate(&self, pc: Pc) -> String {
+        self.spans
+            .get(pc.0 as usize)
+            .map_or_else(|| "?".to_owned(), |s| self.sources.locate(*s))
+    }
+
+    pub fn field(&self, name: &str) -> Option<FieldId> {
+        self.field_ids.get(name).copied()
+    }
+
+    /// Fresh state sized for this program.
+    pub fn new_state(&self) -> State {
+        State {
+            counters: crate::state::Counters::new(self.counters.len()),
+            dnat: crate::state::Dnat::new(self.dnat_masks.clone()),
+        }
+    }
+}
+
+/// Where an entry's fields come from (a JSON line, the journal).
+pub trait EntrySource {
+    /// Append the raw occurrences of field `name` (slot `id`) to `out`.
+    /// Nothing appended means the field is absent.
+    fn fetch(&mut self, id: FieldId, name: &str, out: &mut Vec<Vec<u8>>);
+    /// `__REALTIME_TIMESTAMP`, in microseconds.
+    fn realtime(&self) -> Option<i64>;
+}
+
+/// The slots of the entry being processed: loaded on first use.
+pub struct Slots {
+    values: Vec<Option<Value>>,
+    loaded: Vec<u32>,
+    generation: u32,
+    raw: Vec<Vec<u8>>,
+    encoding: Encoding,
+    boot_slot: Option<FieldId>,
+}
+
+impl Slots {
+    pub fn new(program: &Program) -> Slots {
+        let n = program.fields.len();
+        Slots {
+            values: vec![None; n],
+            loaded: vec![0; n],
+            generation: 0,
+            raw: Vec::new(),
+            encoding: program.config.message_encoding,
+            boot_slot: program.field("_BOOT_ID"),
+        }
+    }
+
+    fn begin(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.loaded.iter_mut().for_each(|g| *g = 0);
+            self.generation = 1;
+        }
+    }
+
+    fn load(&mut self, id: FieldId, fields: &[FieldInfo], src: &mut dyn EntrySource) {
+        let i = usize::from(id.0);
+        if self.loaded[i] == self.generation {
+            return;
+        }
+        self.loaded[i] = self.generation;
+        let info = &fields[i];
+        self.raw.clear();
+        src.fetch(id, &info.name, &mut self.raw);
+        let boot = if info.kind == FieldKind::Monotonic {
+            self.boot_slot.and_then(|b| {
+                self.load(b, fields, src);
+                match &self.values[usize::from(b.0)] {
+                    Some(Value::Uuid(u)) => Some(*u),
+                    _ => None,
+                }
+            })
+        } else {
+            None
+        };
+        if info.kind == FieldKind::Monotonic {
+            // `load` of the boot id may have reused the raw buffer.
+            self.raw.clear();
+            src.fetch(id, &info.name, &mut self.raw);
+        }
+        self.values[i] = fields::convert(info.kind, &self.raw, self.encoding, boot);
+    }
+
+    fn set(&mut self, id: FieldId, v: Value) {
+        let i = usize::from(id.0);
+        self.loaded[i] = self.generation;
+        self.values[i] = Some(v);
+    }
+}
+
+/// What a step sees while it runs.
+pub struct Ctx<'a> {
+    slots: &'a mut Slots,
+    fields: &'a [FieldInfo],
+    src: &'a mut dyn EntrySource,
+    pub state: &'a mut State,
+    pub sink: &'a mut dyn EffectSink,
+    pub pc: Pc,
+    /// Engine time of this entry, microseconds.
+    pub now: i64,
+    pub tz: &'a jiff::tz::TimeZone,
+    pub users: &'a dyn crate::builtins::user_exists::UserDb,
+    /// Scratch space for regex group offsets.
+    pub groups: Vec<Option<(usize, usize)>>,
+}
+
+impl Ctx<'_> {
+    /// The value of a field, loading it from the entry on first use.
+    pub fn get(&mut self, id: FieldId) -> Option<&Value> {
+        self.slots.load(id, self.fields, self.src);
+        self.slots.values[usize::from(id.0)].as_ref()
+    }
+
+    /// Load a field without borrowing its value (to read several at once
+    /// with [`Ctx::peek`]).
+    pub fn load(&mut self, id: FieldId) {
+        self.slots.load(id, self.fields, self.src);
+    }
+
+    /// The value of a field already loaded with [`Ctx::load`].
+    pub fn peek(&self, id: FieldId) -> Option<&Value> {
+        self.slots.values[usize::from(id.0)].as_ref()
+    }
+
+    /// Write a field (regex capture, counter value, DNAT correction).
+    pub fn set(&mut self, id: FieldId, v: Value) {
+        self.slots.set(id, v);
+    }
+
+    pub fn emit(&mut self, effect: Effect) {
+        self.sink.effect(self.pc, effect);
+    }
+}
+
+/// Why a step failed at run time (Python raised).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunError(pub String);
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Receives the run-time errors of steps (logged, never fatal).
+pub trait ErrorSink {
+    fn step_error(&mut self, pc: Pc, is_filter: bool, error: &RunError);
+}
+
+/// Everything needed to run entries, besides the program.
+pub struct Machine<'p> {
+    pub program: &'p Program,
+    pub slots: Slots,
+    pub state: State,
+    pub tz: jiff::tz::TimeZone,
+    pub users: Box<dyn crate::builtins::user_exists::UserDb>,
+    clock: i64,
+    groups: Vec<Option<(usize, usize)>>,
+}
+
+impl<'p> Machine<'p> {
+    pub fn new(program: &'p Program, tz: jiff::tz::TimeZone) -> Machine<'p> {
+        Machine {
+            program,
+            slots: Slots::new(program),
+            state: program.new_state(),
+            tz,
+            users: Box::new(crate::builtins::user_exists::SystemUsers),
+            clock: i64::MIN,
+            groups: Vec::new(),
+        }
+    }
+
+    /// The engine clock: the entry's timestamp, never going backwards; the
+    /// wall clock for an entry without one.
+    fn tick(&mut self, entry_time: Option<i64>) -> i64 {
+        let t = entry_time.unwrap_or_else(wall_clock_us);
+        self.clock = self.clock.max(t);
+        self.clock
+    }
+
+    /// Run one entry through the rules.
+    pub fn run(
+        &mut self,
+        src: &mut dyn EntrySource,
+        sink: &mut dyn EffectSink,
+        errors: &mut dyn ErrorSink,
+    ) {
+        let program = self.program;
+        let now = self.tick(src.realtime());
+        self.slots.begin();
+        let mut ctx = Ctx {
+            slots: &mut self.slots,
+            fields: &program.fields,
+            src,
+            state: &mut self.state,
+            sink,
+            pc: program.entry,
+            now,
+            tz: &self.tz,
+            users: self.users.as_ref(),
+            groups: std::mem::take(&mut self.groups),
+        };
+        let mut pc = program.entry;
+        let mut budget = program.code.len() + 1;
+        loop {
+            budget -= 1;
+            if budget == 0 {
+                errors.step_error(
+                    pc,
+                    false,
+                    &RunError(
+                        "internal error: the rule graph loops; please report this bug".into(),
+                    ),
+                );
+                break;
+            }
+            ctx.pc = pc;
+            match program.code[pc.0 as usize] {
+                Instr::Filter { step, then, else_ } => {
+                    let passed = match program.steps[step.0 as usize].call(&mut ctx) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            errors.step_error(pc, true, &e);
+                            false
+                        }
+                    };
+                    pc = if passed { then } else { else_ };
+                }
+                Instr::Action { step, then } => match program.steps[step.0 as usize].call(&mut ctx)
+                {
+                    Ok(_) => pc = then,
+                    Err(e) => {
+                        errors.step_error(pc, false, &e);
+                        break;
+                    }
+                },
+                Instr::Stop => break,
+            }
+        }
+        self.groups = ctx.groups;
+    }
+}
+
+pub fn wall_clock_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
