@@ -176,7 +176,13 @@ impl Config {
                     None => bad("a time of day like \"00:00\""),
                 },
                 other => {
+                    let top = other.split('.').next().unwrap_or(other);
                     let hint = did_you_mean(other, KEYS.iter().copied())
+                        .or_else(|| {
+                            did_you_mean(top, ["email", "nftBan", "ipsetBan", "dailyReport"])
+                                .and_then(|t| KEYS.iter().copied().find(|k| k.starts_with(t)))
+                                .map(|k| k.split('.').next().unwrap_or(k))
+                        })
                         .map_or(String::new(), |k| format!("did you mean `{k}`? "));
                     diags.push(
                         Diagnostic::warning(

@@ -208,14 +208,8 @@ impl Loader<'_> {
             .or_else(|| full.strip_prefix("action_"))
             .unwrap_or(full)
             .to_owned();
-        // A name with the other prefix is a kind mismatch the checker reports.
-        let kind = if full.starts_with("filter_") {
-            StepKind::Filter
-        } else if full.starts_with("action_") {
-            StepKind::Action
-        } else {
-            kind
-        };
+        // A name with the other prefix ("filter": "action_email") keeps the
+        // kind of its key: the checker reports the mismatch.
         let mut args = Vec::new();
         if let Some(a) = s.get("args") {
             match &a.kind {
