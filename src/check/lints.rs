@@ -222,7 +222,7 @@ fn unreachable_chains(rules: &RuleSet, graph: &Graph, diags: &mut Vec<Diagnostic
         }
     }
     for (ci, c) in rules.chains.iter().enumerate() {
-        if !chains_reached[ci] && !c.steps.is_empty() {
+        if !chains_reached[ci] && !c.steps.is_empty() && !c.anonymous {
             diags.push(
                 Diagnostic::warning(
                     Code::UnreachableChain,
