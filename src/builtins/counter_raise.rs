@@ -70,12 +70,14 @@ impl Step for CounterRaise {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "counterRaise({:?}, for: field#{}, keep: {:?}s, save: {:?})",
-            self.name,
-            self.key.0,
-            self.keep_us.map(|u| u / 1_000_000),
-            self.save.map(|s| s.0)
-        )
+        let mut s = format!("counterRaise({:?}, for: field#{}", self.name, self.key.0);
+        if let Some(us) = self.keep_us {
+            s.push_str(&format!(", keep: {}s", us / 1_000_000));
+        }
+        if let Some(f) = self.save {
+            s.push_str(&format!(", save: field#{}", f.0));
+        }
+        s.push(')');
+        s
     }
 }

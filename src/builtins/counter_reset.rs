@@ -68,12 +68,14 @@ impl Step for CounterReset {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "counterReset({:?}, for: field#{}, grace: {:?}s, save: {:?})",
-            self.name,
-            self.key.0,
-            self.grace_us.map(|u| u / 1_000_000),
-            self.save.map(|s| s.0)
-        )
+        let mut s = format!("counterReset({:?}, for: field#{}", self.name, self.key.0);
+        if let Some(us) = self.grace_us {
+            s.push_str(&format!(", grace: {}s", us / 1_000_000));
+        }
+        if let Some(f) = self.save {
+            s.push_str(&format!(", save: field#{}", f.0));
+        }
+        s.push(')');
+        s
     }
 }

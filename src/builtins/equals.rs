@@ -31,6 +31,10 @@ impl Step for Equals {
     }
 
     fn describe(&self) -> String {
-        format!("field#{} == {:?}", self.field.0, self.value)
+        format!(
+            "field#{} == {}",
+            self.field.0,
+            crate::template::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
+        )
     }
 }

@@ -40,6 +40,13 @@ impl Step for In {
     }
 
     fn describe(&self) -> String {
-        format!("field#{} in {:?}", self.field.0, self.values)
+        format!(
+            "field#{} in {}",
+            self.field.0,
+            crate::template::render_repr(
+                &Value::List(self.values.clone()),
+                &jiff::tz::TimeZone::UTC
+            )
+        )
     }
 }

@@ -66,6 +66,10 @@ impl Step for Compare {
         } else {
             ">="
         };
-        format!("field#{} {op} {:?}", self.field.0, self.value)
+        format!(
+            "field#{} {op} {}",
+            self.field.0,
+            crate::template::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
+        )
     }
 }

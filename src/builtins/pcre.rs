@@ -106,6 +106,22 @@ impl Capturing {
     }
 }
 
+impl Capturing {
+    /// The regex and where its groups go, for the disassembler.
+    pub fn describe(&self) -> String {
+        let saves: Vec<String> = self
+            .saves
+            .iter()
+            .map(|(g, f)| format!("{g}→field#{}", f.0))
+            .collect();
+        if saves.is_empty() {
+            self.matcher.describe()
+        } else {
+            format!("{} save [{}]", self.matcher.describe(), saves.join(", "))
+        }
+    }
+}
+
 struct Pcre {
     field: FieldId,
     re: Capturing,
@@ -141,15 +157,6 @@ impl Step for Pcre {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "field#{} =~ {} save {:?}",
-            self.field.0,
-            self.re.matcher.describe(),
-            self.re
-                .saves
-                .iter()
-                .map(|(g, f)| (*g, f.0))
-                .collect::<Vec<_>>()
-        )
+        format!("field#{} =~ {}", self.field.0, self.re.describe())
     }
 }

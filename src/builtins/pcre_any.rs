@@ -41,7 +41,7 @@ impl Step for PcreAny {
     }
 
     fn describe(&self) -> String {
-        let res: Vec<String> = self.res.iter().map(|r| r.matcher.describe()).collect();
+        let res: Vec<String> = self.res.iter().map(Capturing::describe).collect();
         format!("field#{} =~ any [{}]", self.field.0, res.join(", "))
     }
 }

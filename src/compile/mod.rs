@@ -43,7 +43,7 @@ pub fn compile(
                 // The checker only hands over graphs whose steps all prepared.
                 let Some(s) = prepared.remove(&key) else {
                     code.push(Instr::Stop);
-                    spans.push(rules.chains[node.chain].steps[node.step].name_span);
+                    spans.push(step_location(&rules, node.chain, node.step));
                     chain_of.push(node.chain as u32);
                     continue;
                 };
@@ -65,7 +65,7 @@ pub fn compile(
                 then: pc(node.then),
             }
         });
-        spans.push(rules.chains[node.chain].steps[node.step].name_span);
+        spans.push(step_location(&rules, node.chain, node.step));
         chain_of.push(node.chain as u32);
     }
     code.push(Instr::Stop);
@@ -88,5 +88,15 @@ pub fn compile(
         dnat_masks: tables.dnat_masks,
         sources: rules.sources,
         config,
+    }
+}
+
+/// Where a step is reported at run time: its first character in `.pyr`,
+/// its builtin name in JSON.
+fn step_location(rules: &RuleSet, chain: usize, step: usize) -> crate::source::Span {
+    let s = &rules.chains[chain].steps[step];
+    match rules.sources.file(s.span.file).syntax {
+        crate::source::Syntax::Pyr => s.span.at_start(),
+        crate::source::Syntax::Json => s.name_span,
     }
 }

@@ -1,5 +1,7 @@
 //! Entry sources: where journal entries come from.
 //!
 //! - [`json_lines`]: `journalctl -o json` lines (replay, `--json`).
+//! - [`sd`]: the journal itself, through libsystemd.
 
 pub mod json_lines;
+pub mod sd;

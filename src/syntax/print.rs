@@ -23,6 +23,9 @@ use std::fmt::Write as _;
 /// Lines longer than this are broken.
 pub const WIDTH: usize = 100;
 
+/// How deep migrated chains are nested as inline blocks.
+pub const MAX_INLINE_DEPTH: usize = 2;
+
 const INDENT: &str = "    ";
 
 /// Prints a whole rule set as one `.pyr` file.
@@ -339,6 +342,7 @@ impl<'a> Printer<'a> {
                 }
             }
         }
+        let mut depth = vec![0usize; rules.chains.len()];
         for (li, chain) in rules.chains.iter().enumerate() {
             let Some(Some(_)) = p.by_label.get(chain.label.as_str()) else {
                 continue;
@@ -348,7 +352,13 @@ impl<'a> Printer<'a> {
             };
             let inlinable = chain.anonymous || p.in_json_file(chain.span);
             if inlinable && from.len() == 1 && from[0] < li && li != 0 {
-                p.inlined[li] = true;
+                // Deep staircases of blocks read worse than named chains:
+                // a migrated chain is inlined at most MAX_INLINE_DEPTH deep.
+                let d = depth[from[0]] + 1;
+                if chain.anonymous || d <= MAX_INLINE_DEPTH {
+                    p.inlined[li] = true;
+                    depth[li] = d;
+                }
             }
         }
         p

@@ -4,6 +4,33 @@ use super::{Instr, Pc, Program};
 use std::fmt::Write;
 
 pub fn disasm(p: &Program) -> String {
+    let text = listing(p);
+    // Steps describe fields by slot; show their names.
+    match regex::Regex::new(r"field#([0-9]+)") {
+        Ok(re) => re
+            .replace_all(&text, |c: &regex::Captures| {
+                c[1].parse::<usize>()
+                    .ok()
+                    .and_then(|i| p.fields.get(i))
+                    .map_or_else(|| c[0].to_owned(), |f| f.name.clone())
+            })
+            .into_owned(),
+        Err(_) => text,
+    }
+}
+
+/// A readable name for a chain label (inline blocks have generated ones).
+pub fn label_name(label: &str) -> String {
+    match label.strip_prefix('\u{1}') {
+        Some(rest) => format!(
+            "{{block {}}}",
+            rest.trim_start_matches("block@").replace('@', " at ")
+        ),
+        None => format!("\"{}\"", label.escape_debug()),
+    }
+}
+
+fn listing(p: &Program) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -24,7 +51,7 @@ pub fn disasm(p: &Program) -> String {
         let chain = p.chain_of[i];
         if chain != last_chain && chain != u32::MAX {
             let label = p.labels.get(chain as usize).map_or("?", |l| l.as_str());
-            let _ = writeln!(out, "\n; chain \"{}\"", label.escape_debug());
+            let _ = writeln!(out, "\n; chain {}", label_name(label));
             last_chain = chain;
         }
         let at = p.locate(Pc(i as u32));
