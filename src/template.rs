@@ -1840,7 +1840,7 @@ fn write_offset(off: i32, sep: &str, s: &mut dyn Sink) {
         s,
         format_args!("{sign}{:02}{sep}{:02}", a / 3600, a / 60 % 60),
     );
-    if a % 60 != 0 {
+    if !a.is_multiple_of(60) {
         putf(s, format_args!("{sep}{:02}", a % 60));
     }
 }

@@ -34,6 +34,7 @@ impl UserDb for SystemUsers {
 }
 
 /// Users listed in a passwd-format file.
+#[derive(Clone, Debug)]
 pub struct PasswdFile(pub HashSet<String>);
 
 impl PasswdFile {

@@ -5,6 +5,8 @@
 //! the effect trace (one JSON object per line, see `docs/effect-trace.md`);
 //! the daemon's host layer carries them out.
 
+pub mod host;
+pub mod mail;
 pub mod trace;
 
 use crate::vm::value::Value;

@@ -4,6 +4,8 @@
 //! `__REALTIME_TIMESTAMP`, semantics §13), so replaying old entries gives the
 //! results they had when they happened.
 
+pub mod store;
+
 use crate::vm::value::Value;
 use std::collections::{HashMap, VecDeque};
 
@@ -56,7 +58,7 @@ impl Counters {
         }
         self.ops = self.ops.wrapping_add(1);
         let cat = &mut self.categories[idx];
-        if self.ops % SWEEP_EVERY == 0 {
+        if self.ops.is_multiple_of(SWEEP_EVERY) {
             cat.retain(|_, e| {
                 e.clean(now);
                 !e.is_empty()
@@ -203,7 +205,7 @@ impl Dnat {
     }
 
     /// All mappings, oldest first (for persistence).
-    pub fn iter(&self) -> impl Iterator<Item = &Mapping> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Mapping> {
         self.order.iter().filter_map(|id| self.mappings.get(id))
     }
 }

@@ -1444,7 +1444,7 @@ chain "Loop" {
             1 => ExprKind::Int(*rng.pick(&[0, 1, -5, 60, 63, 3600, 86400, 604800, i64::MIN])),
             2 => ExprKind::Float(*rng.pick(&[2.5, -0.0, 1e300, 1e-7, 0.1 + 0.2])),
             3 => ExprKind::Null,
-            4 => ExprKind::Bool(rng.next() % 2 == 0),
+            4 => ExprKind::Bool(rng.next().is_multiple_of(2)),
             5 => ExprKind::Str(rng.pick(STRINGS).to_string()),
             6 => ExprKind::List(
                 (0..rng.next() % 4)
@@ -1499,7 +1499,7 @@ chain "Loop" {
                     let (name, params) = *rng.pick(builtins);
                     let mut args = Vec::new();
                     for p in params.iter() {
-                        if rng.next() % 5 == 0 {
+                        if rng.next().is_multiple_of(5) {
                             continue;
                         }
                         let value = match (*p, rng.next() % 3) {
@@ -1523,7 +1523,7 @@ chain "Loop" {
                         });
                     }
                     let target = |rng: &mut Rng| {
-                        (rng.next() % 3 == 0).then(|| Target {
+                        rng.next().is_multiple_of(3).then(|| Target {
                             label: rng.pick(&labels).to_string(),
                             span,
                         })
@@ -1531,7 +1531,7 @@ chain "Loop" {
                     let then = target(&mut rng);
                     let else_ = target(&mut rng);
                     steps.push(Step {
-                        kind: if rng.next() % 2 == 0 {
+                        kind: if rng.next().is_multiple_of(2) {
                             StepKind::Filter
                         } else {
                             StepKind::Action
@@ -1627,7 +1627,7 @@ chain "Loop" {
         let mut rng = Rng(0x1234_5678_9ABC_DEF1);
         for _ in 0..300 {
             let mut text = String::new();
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 text.push_str("compat pyruse\n");
             }
             for c in 0..1 + rng.next() % 3 {

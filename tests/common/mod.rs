@@ -93,3 +93,148 @@ pub fn skipped(rel: &str) -> Vec<u64> {
         .map(|n| n.parse().expect("skipped entries are numbers"))
         .collect()
 }
+
+/// Convert `journalctl -o json` lines to the journal export format, which
+/// `systemd-journal-remote` turns into a journal file.
+pub fn json_to_export(lines: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).expect("entry lines are JSON");
+        let Some(obj) = v.as_object() else { continue };
+        for (k, v) in obj {
+            if k == "__CURSOR" {
+                continue;
+            }
+            let mut put = |bytes: &[u8]| {
+                if bytes.contains(&b'\n') {
+                    out.extend_from_slice(k.as_bytes());
+                    out.push(b'\n');
+                    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+                    out.extend_from_slice(bytes);
+                    out.push(b'\n');
+                } else {
+                    out.extend_from_slice(k.as_bytes());
+                    out.push(b'=');
+                    out.extend_from_slice(bytes);
+                    out.push(b'\n');
+                }
+            };
+            let as_bytes = |v: &Value| -> Option<Vec<u8>> {
+                match v {
+                    Value::String(s) => Some(s.as_bytes().to_vec()),
+                    Value::Array(items) if items.iter().all(Value::is_number) => Some(
+                        items
+                            .iter()
+                            .filter_map(|i| i.as_u64().map(|b| b as u8))
+                            .collect(),
+                    ),
+                    Value::Number(n) => Some(n.to_string().into_bytes()),
+                    _ => None,
+                }
+            };
+            match v {
+                Value::Null => {}
+                Value::Array(items) if !items.iter().all(Value::is_number) => {
+                    for i in items {
+                        if let Some(b) = as_bytes(i) {
+                            put(&b);
+                        }
+                    }
+                }
+                other => {
+                    if let Some(b) = as_bytes(other) {
+                        put(&b);
+                    }
+                }
+            }
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+pub const JOURNAL_REMOTE: &str = "/lib/systemd/systemd-journal-remote";
+
+/// Write a journal file from `journalctl -o json` lines.
+pub fn make_journal(lines: &str, path: &Path) {
+    use std::io::Write;
+    let mut child = Command::new(JOURNAL_REMOTE)
+        .arg("-o")
+        .arg(path)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("systemd-journal-remote runs (package systemd-journal-remote)");
+    let data = json_to_export(lines);
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("journal-remote finishes");
+    let _ = writer.join();
+    assert!(
+        out.status.success(),
+        "journal-remote failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Run `pyrused` with arguments (TZ=UTC), waiting for it.
+pub fn pyrused(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyrused"))
+        .args(args)
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("pyrused runs")
+}
+
+/// Effect lines grouped by cursor, keeping for each cursor the effects of
+/// its last appearance (entries processed again after a crash replace
+/// those of the interrupted run), in first-appearance order.
+pub fn by_cursor_last(traces: &[String]) -> Vec<(String, Vec<Value>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut map: std::collections::HashMap<String, Vec<Value>> = std::collections::HashMap::new();
+    for t in traces {
+        let mut this_run: std::collections::HashMap<String, Vec<Value>> =
+            std::collections::HashMap::new();
+        let mut seen_order = Vec::new();
+        for line in t.lines() {
+            let Ok(mut v) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let Some(obj) = v.as_object_mut() else {
+                continue;
+            };
+            let Some(c) = obj
+                .remove("cursor")
+                .and_then(|c| c.as_str().map(str::to_owned))
+            else {
+                continue;
+            };
+            obj.remove("rule");
+            obj.remove("entry");
+            if !this_run.contains_key(&c) {
+                seen_order.push(c.clone());
+            }
+            this_run.entry(c).or_default().push(v);
+        }
+        for c in seen_order {
+            if !map.contains_key(&c) {
+                order.push(c.clone());
+            }
+            map.insert(c.clone(), this_run.remove(&c).unwrap_or_default());
+        }
+    }
+    order
+        .into_iter()
+        .map(|c| {
+            let v = map.remove(&c).unwrap_or_default();
+            (c, v)
+        })
+        .collect()
+}

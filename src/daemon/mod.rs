@@ -1,0 +1,598 @@
+//! `pyrused`: follows the journal, runs each entry through the rules, keeps
+//! its state durable, and has the host layer carry out the effects.
+//!
+//! ```text
+//! journal ─next─▶ Machine::run ─effects─▶ Batch ─commit(cursor)─▶ state.sqlite
+//!                                                       │
+//!                                     outbox ◀──────────┘──▶ executor thread ─▶ nft, ipset, mail, journal
+//! ```
+//!
+//! Durability: the cursor of the last processed entry and the state changes
+//! of the entries before it commit in one SQLite transaction, every
+//! [`Options::commit_every`] entries, every [`Options::commit_interval`],
+//! and whenever the input is caught up. After a crash, the entries since
+//! the last commit are processed again; their state changes were not
+//! committed, so counts stay exact. Outside effects are queued in the same
+//! transaction and carried out after it (at least once: an effect carried
+//! out just before a crash, whose outbox row was not yet marked done, is
+//! carried out again after the restart).
+
+pub mod executor;
+pub mod input;
+pub mod log;
+
+use crate::check::check;
+use crate::diag::Diagnostic;
+use crate::effects::{Effect, EffectSink};
+use crate::state::store::{BanKind, BanRecord, Batch, ReportRecord, Store};
+use crate::state::{CounterId, State};
+use crate::vm::value::Value;
+use crate::vm::{ErrorSink, Machine, Pc, Program, RunError};
+use input::{InputSpec, Next, Reader};
+use log::{Level, Logger};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How the daemon runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub rules: PathBuf,
+    pub input: InputSpec,
+    /// `Some(true)`: head, `Some(false)`: tail, `None`: after the saved
+    /// cursor, else the input's default.
+    pub start_head: Option<bool>,
+    pub exit_at_end: bool,
+    pub state_dir: PathBuf,
+    pub dry_run: bool,
+    pub commit_every: usize,
+    pub commit_interval: Duration,
+    /// Resolve `userExists` against this passwd-format file (dry runs that
+    /// reproduce another machine).
+    pub passwd: Option<PathBuf>,
+}
+
+/// Load and check rules; the rendered diagnostics on failure.
+pub fn load_program(path: &Path) -> Result<(Program, Vec<String>), String> {
+    let (rules, diags) = crate::syntax::load(path);
+    let sources = rules.sources.clone();
+    let render = |ds: &[Diagnostic]| {
+        ds.iter()
+            .map(|d| d.render(&sources, false))
+            .collect::<Vec<_>>()
+    };
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(render(&diags).join(""));
+    }
+    let checked = check(rules);
+    let warnings = render(&checked.diagnostics);
+    match checked.program {
+        Some(p) => Ok((p, warnings)),
+        None => Err(warnings.join("")),
+    }
+}
+
+/// The rules path to use when none is given: `/etc/pyruse/rules.pyr`, or
+/// Pyruse's `/etc/pyruse/pyruse.json` so that existing installs start
+/// unchanged.
+pub fn default_rules() -> PathBuf {
+    let pyr = PathBuf::from("/etc/pyruse/rules.pyr");
+    let json = PathBuf::from("/etc/pyruse/pyruse.json");
+    if !pyr.exists() && json.exists() {
+        json
+    } else {
+        pyr
+    }
+}
+
+fn counter_id(program: &Program, name: &str) -> Option<CounterId> {
+    program
+        .counters
+        .iter()
+        .position(|c| c == name)
+        .map(|i| CounterId(i as u16))
+}
+
+/// State saved in the store, sized for `program`.
+pub fn restore_state(store: &Store, program: &Program, now_us: i64) -> Result<State, String> {
+    let mut state = program.new_state();
+    for (category, key, entry) in store.load_counters().map_err(|e| e.to_string())? {
+        if let Some(id) = counter_id(program, &category) {
+            state.counters.categories[usize::from(id.0)].insert(key, entry);
+        }
+    }
+    for m in store.load_mappings().map_err(|e| e.to_string())? {
+        if m.alive(now_us) {
+            state.dnat.capture(m, now_us);
+        }
+    }
+    Ok(state)
+}
+
+/// Carry state over to reloaded rules: counters by name, mappings reindexed.
+pub fn remap_state(old: State, from: &Program, to: &Program, now_us: i64) -> State {
+    let mut state = to.new_state();
+    for (i, cat) in old.counters.categories.into_iter().enumerate() {
+        if let Some(name) = from.counters.get(i) {
+            if let Some(id) = counter_id(to, name) {
+                state.counters.categories[usize::from(id.0)] = cat;
+            }
+        }
+    }
+    for m in old.dnat.iter() {
+        state.dnat.capture(m.clone(), now_us);
+    }
+    state
+}
+
+/// Run-time errors of steps, logged once per location and cause.
+struct StepErrors<'a> {
+    program: &'a Program,
+    log: &'a mut Logger,
+}
+
+impl ErrorSink for StepErrors<'_> {
+    fn step_error(&mut self, pc: Pc, is_filter: bool, error: &RunError) {
+        let at = self.program.locate(pc);
+        let what = if is_filter {
+            "filter failed, taking its else branch"
+        } else {
+            "action failed, the entry stops here"
+        };
+        self.log.once(
+            Level::Warning,
+            &format!("{at}: {}", error.0),
+            &format!("{at}: {what}: {}", error.0),
+        );
+    }
+}
+
+/// Collects what the rules decided for one entry.
+struct EntryEffects<'a> {
+    program: &'a Program,
+    batch: &'a mut Batch,
+    trace: Option<&'a mut dyn Write>,
+    entry: u64,
+    cursor: Option<&'a str>,
+    now_us: i64,
+    wall_us: i64,
+    dry_run: bool,
+    counters: Vec<(String, Value)>,
+    captures: usize,
+    queued: usize,
+    trace_error: Option<std::io::Error>,
+}
+
+impl EffectSink for EntryEffects<'_> {
+    fn effect(&mut self, pc: Pc, effect: Effect) {
+        if let Some(out) = self.trace.as_mut() {
+            let line = crate::effects::trace::line(
+                &effect,
+                self.entry,
+                self.cursor,
+                Some(self.program.locate(pc)),
+            );
+            if let Err(e) = writeln!(out, "{line}") {
+                self.trace_error = Some(e);
+            }
+        }
+        let rule = self.program.locate(pc);
+        match effect {
+            Effect::Noop | Effect::DnatReplace { .. } => {}
+            Effect::CounterRaise { counter, key, .. } | Effect::CounterReset { counter, key } => {
+                self.counters.push((counter, key));
+            }
+            Effect::DnatCapture { .. } => self.captures += 1,
+            Effect::DailyReport {
+                level,
+                message,
+                details,
+            } => self.batch.report(ReportRecord {
+                level: level.into(),
+                message,
+                details: details.into(),
+                time_us: self.now_us,
+            }),
+            _ if self.dry_run => {}
+            Effect::Log { level, message } => {
+                self.batch.outbox(
+                    "log",
+                    serde_json::json!({ "level": level, "message": message, "rule": rule }),
+                    self.wall_us,
+                );
+                self.queued += 1;
+            }
+            Effect::Email { subject, message } => {
+                self.batch.outbox(
+                    "email",
+                    serde_json::json!({ "subject": subject, "message": message, "rule": rule }),
+                    self.wall_us,
+                );
+                self.queued += 1;
+            }
+            Effect::NftBan { set, ip, seconds } => self.ban(BanKind::Nft, set, &ip, seconds, rule),
+            Effect::IpsetBan { set, ip, seconds } => {
+                self.ban(BanKind::Ipset, set, &ip, seconds, rule)
+            }
+        }
+    }
+}
+
+impl EntryEffects<'_> {
+    fn ban(&mut self, kind: BanKind, set: String, ip: &Value, seconds: Option<i64>, rule: String) {
+        let ip_text = match ip {
+            Value::Str(s) => s.clone(),
+            other => crate::template::render_plain(other),
+        };
+        // Bans follow the engine clock, so a ban decided while catching up
+        // ends when it would have.
+        let end_us = seconds.map(|s| self.now_us.saturating_add(s.saturating_mul(1_000_000)));
+        self.batch.outbox(
+            kind.as_str(),
+            crate::effects::host::ban_payload(&set, &ip_text, end_us, &rule),
+            self.wall_us,
+        );
+        // An invalid address is refused by the executor (and logged there);
+        // it is never recorded, so a restart does not try it again.
+        if crate::effects::host::parse_ip(&ip_text).is_ok() {
+            self.batch.ban(BanRecord {
+                kind,
+                set,
+                ip: ip_text,
+                end_us,
+                rule,
+            });
+        }
+        self.queued += 1;
+    }
+}
+
+/// Signals, as flags the loop looks at between entries.
+struct Signals {
+    term: Arc<AtomicBool>,
+    hup: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Signals> {
+        let term = Arc::new(AtomicBool::new(false));
+        let hup = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&term))?;
+        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&term))?;
+        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))?;
+        Ok(Signals { term, hup })
+    }
+}
+
+fn notify(pairs: &[(&str, String)]) {
+    let _ = systemd::daemon::notify(pairs.iter());
+}
+
+/// Run the daemon until SIGTERM/SIGINT (or the end of the input with
+/// `exit_at_end`). Returns the process exit status.
+pub fn run(opts: &Options) -> u8 {
+    let mut log = Logger::new();
+    let signals = match Signals::register() {
+        Ok(s) => s,
+        Err(e) => {
+            log.log(Level::Err, &format!("cannot install signal handlers: {e}"));
+            return 1;
+        }
+    };
+    let (mut program, warnings) = match load_program(&opts.rules) {
+        Ok(p) => p,
+        Err(diags) => {
+            eprint!("{diags}");
+            log.log(
+                Level::Err,
+                &format!(
+                    "the rules in {} do not check; not starting",
+                    opts.rules.display()
+                ),
+            );
+            return 1;
+        }
+    };
+    for w in warnings {
+        eprint!("{w}");
+    }
+    let mut store = match Store::open(&opts.state_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            log.log(Level::Err, &format!("{e}"));
+            return 1;
+        }
+    };
+    let key = opts.input.key();
+    let saved = match store.load_cursor(&key) {
+        Ok(c) => c.filter(|c| !c.is_empty()),
+        Err(e) => {
+            log.log(Level::Err, &format!("{e}"));
+            return 1;
+        }
+    };
+    let (head, after) = match (opts.start_head, saved) {
+        (Some(h), _) => (h, None),
+        (None, Some(c)) => (true, Some(c)),
+        (None, None) => (opts.input.default_head(), None),
+    };
+    let mut reader = match Reader::open(&opts.input, head, after) {
+        Ok(r) => r,
+        Err(e) => {
+            log.log(Level::Err, &format!("cannot open the journal: {e}"));
+            return 1;
+        }
+    };
+    let wall = crate::vm::wall_clock_us();
+    let mut state = match restore_state(&store, &program, wall) {
+        Ok(s) => s,
+        Err(e) => {
+            log.log(Level::Err, &e);
+            return 1;
+        }
+    };
+    let executor = if opts.dry_run {
+        None
+    } else {
+        Some(executor::start(
+            opts.state_dir.clone(),
+            program.config.clone(),
+        ))
+    };
+    let tz = jiff::tz::TimeZone::system();
+    let users = match &opts.passwd {
+        None => None,
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some(crate::builtins::user_exists::PasswdFile::parse(&t)),
+            Err(e) => {
+                log.log(Level::Err, &format!("cannot read {}: {e}", p.display()));
+                return 1;
+            }
+        },
+    };
+    let watchdog = systemd::daemon::watchdog_enabled()
+        .ok()
+        .filter(|&u| u > 0)
+        .map(|u| Duration::from_micros(u / 2));
+    notify(&[
+        ("READY", "1".into()),
+        ("STATUS", "following the journal".into()),
+    ]);
+    log.log(
+        Level::Info,
+        &format!(
+            "started with {} ({} steps)",
+            opts.rules.display(),
+            program.code.len()
+        ),
+    );
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut batch = Batch::new();
+    let mut processed: u64 = 0;
+    let mut index: u64 = 0;
+    let mut pending = 0usize;
+    let mut queued = 0usize;
+    let mut last_cursor: Option<String> = None;
+    let mut last_commit = Instant::now();
+    let mut last_ping = Instant::now();
+    let mut last_status = Instant::now();
+    let mut rate_mark = (Instant::now(), 0u64);
+    let mut last_now: i64 = wall;
+    let mut exit = 0u8;
+
+    'reload: loop {
+        let mut machine = Machine::new(&program, tz.clone());
+        machine.state = std::mem::take(&mut state);
+        if let Some(u) = &users {
+            machine.users = Box::new(u.clone());
+        }
+        let mut json_entry = crate::journal::json_lines::JsonEntry::new(&program);
+        let reload_to: Option<Program> = loop {
+            if signals.term.load(Ordering::Relaxed) {
+                break None;
+            }
+            if signals.hup.swap(false, Ordering::Relaxed) {
+                match load_program(&opts.rules) {
+                    Ok((p, _)) => {
+                        log.log(Level::Notice, &format!("reloaded {}", opts.rules.display()));
+                        break Some(p);
+                    }
+                    Err(diags) => {
+                        log.log(
+                            Level::Err,
+                            &format!(
+                                "the new rules do not check; the old rules keep running:\n{diags}"
+                            ),
+                        );
+                    }
+                }
+            }
+            let step = reader.advance();
+            let got = match step {
+                Ok(Next::Entry) => true,
+                Ok(Next::End) => false,
+                Err(e) => {
+                    log.once(Level::Err, &e, &e);
+                    false
+                }
+            };
+            if got {
+                let cursor: Option<String>;
+                let json_line = reader.json_line().map(|(n, l)| (n, l.to_vec()));
+                let src: &mut dyn crate::vm::EntrySource = match (json_line, &mut reader) {
+                    (Some((n, line)), _) => {
+                        let parsed = std::str::from_utf8(&line)
+                            .map_err(|_| "not valid UTF-8".to_owned())
+                            .and_then(|l| json_entry.parse(l.trim_end()).map_err(|e| e.0));
+                        if let Err(why) = parsed {
+                            log.once(
+                                Level::Warning,
+                                "json: bad line",
+                                &format!("input line {n} is not an entry ({why}); skipped"),
+                            );
+                            index += 1;
+                            continue;
+                        }
+                        cursor = json_entry.cursor().map(str::to_owned);
+                        &mut json_entry
+                    }
+                    (None, Reader::Journal(j)) => {
+                        cursor = j.cursor().ok();
+                        j
+                    }
+                    (None, Reader::Json { .. }) => continue,
+                };
+                let now = src
+                    .realtime()
+                    .unwrap_or_else(crate::vm::wall_clock_us)
+                    .max(last_now);
+                last_now = now;
+                let mut sink = EntryEffects {
+                    program: &program,
+                    batch: &mut batch,
+                    trace: if opts.dry_run {
+                        Some(&mut out as &mut dyn Write)
+                    } else {
+                        None
+                    },
+                    entry: index,
+                    cursor: cursor.as_deref(),
+                    now_us: now,
+                    wall_us: crate::vm::wall_clock_us(),
+                    dry_run: opts.dry_run,
+                    counters: Vec::new(),
+                    captures: 0,
+                    queued: 0,
+                    trace_error: None,
+                };
+                let mut errors = StepErrors {
+                    program: &program,
+                    log: &mut log,
+                };
+                machine.run(src, &mut sink, &mut errors);
+                if let Some(e) = sink.trace_error.take() {
+                    log.log(Level::Err, &format!("cannot write the effect trace: {e}"));
+                    exit = 1;
+                    break None;
+                }
+                queued += sink.queued;
+                let (touched, captures) = (std::mem::take(&mut sink.counters), sink.captures);
+                drop(sink);
+                for (name, k) in touched {
+                    if let Some(id) = counter_id(&program, &name) {
+                        match machine.state.counters.categories[usize::from(id.0)].get(&k) {
+                            Some(e) => batch.set_counter(&name, &k, e),
+                            None => batch.delete_counter(&name, &k),
+                        }
+                    }
+                }
+                if captures > 0 {
+                    let newest: Vec<_> = machine
+                        .state
+                        .dnat
+                        .iter()
+                        .rev()
+                        .take(captures)
+                        .cloned()
+                        .collect();
+                    for m in newest.into_iter().rev() {
+                        batch.add_mapping(m);
+                    }
+                }
+                batch.sweep(now);
+                if cursor.is_some() {
+                    last_cursor = cursor;
+                }
+                index += 1;
+                processed += 1;
+                pending += 1;
+            }
+            let caught_up = !got;
+            if pending > 0
+                && (caught_up
+                    || pending >= opts.commit_every
+                    || last_commit.elapsed() >= opts.commit_interval)
+            {
+                if let Err(e) = out.flush() {
+                    log.log(Level::Err, &format!("cannot write the effect trace: {e}"));
+                    exit = 1;
+                    break None;
+                }
+                match store.commit(&key, last_cursor.as_deref().unwrap_or(""), &batch) {
+                    Ok(()) => {
+                        batch.clear();
+                        pending = 0;
+                        last_commit = Instant::now();
+                        if queued > 0 {
+                            if let Some(x) = &executor {
+                                x.wake();
+                            }
+                            queued = 0;
+                        }
+                    }
+                    Err(e) => log.once(
+                        Level::Err,
+                        "store: commit",
+                        &format!("cannot save the state: {e}; retrying"),
+                    ),
+                }
+            }
+            if let Some(period) = watchdog {
+                if last_ping.elapsed() >= period {
+                    notify(&[("WATCHDOG", "1".into())]);
+                    last_ping = Instant::now();
+                }
+            }
+            if last_status.elapsed() >= Duration::from_secs(10) {
+                let (t0, n0) = rate_mark;
+                let rate = (processed - n0) as f64 / t0.elapsed().as_secs_f64().max(0.001);
+                notify(&[(
+                    "STATUS",
+                    format!("{processed} entries processed, {rate:.0}/s"),
+                )]);
+                rate_mark = (Instant::now(), processed);
+                last_status = Instant::now();
+            }
+            if caught_up {
+                if opts.exit_at_end
+                    && (pending == 0)
+                    && (reader.finished() || reader.journal().is_some())
+                {
+                    break None;
+                }
+                reader.wait(Duration::from_millis(500));
+            }
+        };
+        let now = last_now;
+        state = std::mem::take(&mut machine.state);
+        drop(machine);
+        match reload_to {
+            Some(p) => {
+                state = remap_state(state, &program, &p, now);
+                program = p;
+                continue 'reload;
+            }
+            None => break,
+        }
+    }
+    let _ = out.flush();
+    if pending > 0 {
+        if let Err(e) = store.commit(&key, last_cursor.as_deref().unwrap_or(""), &batch) {
+            log.log(Level::Err, &format!("cannot save the state: {e}"));
+            exit = 1;
+        }
+    }
+    notify(&[("STOPPING", "1".into())]);
+    if let Some(x) = executor {
+        x.stop();
+    }
+    for (cause, n) in log.repeated() {
+        log.log(Level::Notice, &format!("{cause}: {n} times in all"));
+    }
+    log.log(Level::Info, &format!("stopped after {processed} entries"));
+    exit
+}

@@ -1,0 +1,232 @@
+//! The host layer: carries out the effects queued in the state outbox.
+//!
+//! Commands run with an argument vector, never through a shell. Text from
+//! log lines only ever becomes data: a ban's address is parsed as an IP
+//! address before it reaches `nft` or `ipset`, and set names come from the
+//! rules, not from entries.
+
+use crate::config::Config;
+use serde_json::{json, Value as J};
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// How long an outside command may take.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Outbox payload of a ban.
+pub fn ban_payload(set: &str, ip: &str, end_us: Option<i64>, rule: &str) -> J {
+    json!({ "set": set, "ip": ip, "end_us": end_us, "rule": rule })
+}
+
+/// Why an effect could not be carried out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostError {
+    /// Short and stable, to log each cause once (e.g. `nft: not found`).
+    pub cause: String,
+    pub message: String,
+    /// Whether trying again may help (a relay down) or not (a bad address).
+    pub retry: bool,
+}
+
+impl HostError {
+    fn fatal(cause: &str, message: String) -> HostError {
+        HostError {
+            cause: cause.into(),
+            message,
+            retry: false,
+        }
+    }
+
+    fn transient(cause: &str, message: String) -> HostError {
+        HostError {
+            cause: cause.into(),
+            message,
+            retry: true,
+        }
+    }
+}
+
+/// Parse a ban address: exactly an IPv4 or IPv6 address, nothing else.
+pub fn parse_ip(text: &str) -> Result<IpAddr, HostError> {
+    text.parse::<IpAddr>().map_err(|_| {
+        HostError::fatal(
+            "ban: not an IP address",
+            format!("refusing to ban {text:?}: not an IPv4 or IPv6 address"),
+        )
+    })
+}
+
+/// Run a command with an optional standard input, within a time limit.
+pub fn run_command(argv: &[String], stdin: Option<&[u8]>) -> Result<(), HostError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(HostError::fatal("command: empty", "empty command".into()));
+    };
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            HostError::transient(
+                &format!("{program}: {}", e.kind()),
+                format!("cannot run {program}: {e}"),
+            )
+        })?;
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let data = input.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+        });
+    }
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                if status.success() {
+                    return Ok(());
+                }
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                let err = err.trim();
+                return Err(HostError::transient(
+                    &format!("{program}: {status}"),
+                    format!(
+                        "{} failed ({status}): {}",
+                        argv.join(" "),
+                        err.chars().take(500).collect::<String>()
+                    ),
+                ));
+            }
+            Ok(None) if start.elapsed() > COMMAND_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(HostError::transient(
+                    &format!("{program}: timeout"),
+                    format!(
+                        "{program} did not finish within {}s",
+                        COMMAND_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => {
+                return Err(HostError::transient(
+                    &format!("{program}: wait"),
+                    format!("waiting for {program}: {e}"),
+                ))
+            }
+        }
+    }
+}
+
+/// One nft element to add (or to delete first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NftElement {
+    /// `family table set`, as in the rules (`inet pyruse ban4`).
+    pub set: String,
+    pub ip: IpAddr,
+    /// Remaining seconds, `None` for no timeout.
+    pub seconds: Option<u64>,
+}
+
+/// The nft script that applies bans in one transaction (`nft -f -`).
+/// As in Pyruse, a new ban of an address already in the set replaces the
+/// old one (and its timeout). nft has no "delete if present", so each
+/// element is added without timeout, deleted, then added with its timeout:
+/// the three succeed whether or not the element was there.
+pub fn nft_script(elements: &[NftElement]) -> String {
+    let mut s = String::new();
+    for e in elements {
+        s.push_str(&format!("add element {} {{ {} }}\n", e.set, e.ip));
+        s.push_str(&format!("delete element {} {{ {} }}\n", e.set, e.ip));
+        match e.seconds {
+            Some(t) => s.push_str(&format!(
+                "add element {} {{ {} timeout {}s }}\n",
+                e.set,
+                e.ip,
+                t.max(1)
+            )),
+            None => s.push_str(&format!("add element {} {{ {} }}\n", e.set, e.ip)),
+        }
+    }
+    s
+}
+
+/// Apply nft bans in one transaction.
+pub fn nft_apply(config: &Config, elements: &[NftElement]) -> Result<(), HostError> {
+    if elements.is_empty() {
+        return Ok(());
+    }
+    let mut argv = config.nft.clone();
+    argv.push("-f".into());
+    argv.push("-".into());
+    run_command(&argv, Some(nft_script(elements).as_bytes()))
+}
+
+/// Remove an nft ban.
+pub fn nft_remove(config: &Config, set: &str, ip: IpAddr) -> Result<(), HostError> {
+    let mut argv = config.nft.clone();
+    argv.push(format!("delete element {set} {{ {ip} }}"));
+    run_command(&argv, None)
+}
+
+/// Apply an ipset ban (`ipset -exist add SET IP [timeout N]`): with
+/// `-exist`, an existing entry gets the new timeout.
+pub fn ipset_apply(
+    config: &Config,
+    set: &str,
+    ip: IpAddr,
+    seconds: Option<u64>,
+) -> Result<(), HostError> {
+    let mut argv = config.ipset.clone();
+    argv.push("add".into());
+    argv.push(set.into());
+    argv.push(ip.to_string());
+    if let Some(t) = seconds {
+        argv.push("timeout".into());
+        argv.push(t.max(1).to_string());
+    }
+    run_command(&argv, None)
+}
+
+/// Remove an ipset ban.
+pub fn ipset_remove(config: &Config, set: &str, ip: IpAddr) -> Result<(), HostError> {
+    let mut argv = config.ipset.clone();
+    argv.push("del".into());
+    argv.push(set.into());
+    argv.push(ip.to_string());
+    run_command(&argv, None)
+}
+
+/// Journal priorities of `log` levels.
+pub fn priority(level: &str) -> u8 {
+    crate::builtins::log::LEVELS
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or(6) as u8
+}
+
+/// Send a line to the journal as Pyruse (`SYSLOG_IDENTIFIER=pyruse`), so
+/// that recidive rules read it back; stderr when there is no journal.
+pub fn journal_log(level: &str, message: &str) -> Result<(), HostError> {
+    let p = format!("PRIORITY={}", priority(level));
+    let m = format!("MESSAGE={message}");
+    if std::path::Path::new("/run/systemd/journal/socket").exists() {
+        systemd::journal::send(&[&m, &p, "SYSLOG_IDENTIFIER=pyruse"]).map_err(|e| {
+            HostError::transient("journal: send", format!("cannot write to the journal: {e}"))
+        })
+    } else {
+        eprintln!("pyruse[{level}]: {message}");
+        Ok(())
+    }
+}

@@ -1,0 +1,1057 @@
+//! The daily report (semantics §10): the records of one period, as an
+//! AsciiDoc-like text and a self-contained HTML document, sent together as
+//! one `multipart/alternative` mail by [`mail::report_message`].
+//!
+//! Three sections, always in this order and always present (an empty one
+//! says `(nothing)`, so the reader knows the report is complete):
+//!
+//! - `WARN` and `INFO`: one row per distinct message, sorted by message in
+//!   code point order, with the number of occurrences and their times as the
+//!   record's `details` asks: `ALL` every time, `NONE` none, `FIRST`
+//!   `From : t`, `LAST` `Until: t`, `FIRSTLAST` both lines (or every time,
+//!   as `ALL`, when there is a single occurrence). An unknown mode counts as
+//!   `ALL`, Pyruse's default.
+//! - `OTHER` (any level but `WARN` and `INFO`): every record, in
+//!   chronological order, as `time: message`.
+//!
+//! Choices made here:
+//!
+//! - Records are first put in chronological order (a stable sort on
+//!   `time_us`, so records of the same microsecond keep their order). When
+//!   one message was recorded with several `details` modes, its row uses the
+//!   mode of its earliest record.
+//! - Records are not filtered by the period: the caller hands over the
+//!   records of the period; the bounds are only shown in the heading.
+//! - Times render as `2024-03-02 00:00:06` in `tz`, to the second; the
+//!   heading names the zone (its IANA name, or its UTC offset).
+//! - Log text is never trusted. In both parts, control characters (C0 other
+//!   than tab, DEL, C1), Unicode line/paragraph separators and bidirectional
+//!   embedding/override/isolate controls (which would reorder the displayed
+//!   report) become U+FFFD `�`. In the HTML part, `& < > " '` are escaped.
+//!   Rows are still grouped and sorted by the original message.
+//! - A message longer than [`MAX_MESSAGE_CHARS`] characters is cut there,
+//!   followed by a visible note giving its full length, in both parts.
+//! - Lines: the HTML source has a newline after each row and cell; long
+//!   messages still make long source lines, which the mail's
+//!   quoted-printable encoding folds (see [`mail`]).
+
+pub mod mail;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+/// Messages longer than this (in characters) are cut, with a visible note.
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+
+/// One `dailyReport` record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// `"WARN"`, `"INFO"`, or anything else for the `OTHER` section.
+    pub level: String,
+    pub message: String,
+    /// `ALL` (default), `NONE`, `FIRST`, `LAST` or `FIRSTLAST`.
+    pub details: String,
+    /// Microseconds since the Unix epoch.
+    pub time_us: i64,
+}
+
+/// The two alternatives of the report mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// AsciiDoc-like plain text, `\n` line ends.
+    pub text: String,
+    /// A complete HTML document, `\n` line ends.
+    pub html: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Details {
+    All,
+    None,
+    First,
+    Last,
+    FirstLast,
+}
+
+impl Details {
+    fn parse(s: &str) -> Details {
+        match s {
+            "NONE" => Details::None,
+            "FIRST" => Details::First,
+            "LAST" => Details::Last,
+            "FIRSTLAST" => Details::FirstLast,
+            _ => Details::All,
+        }
+    }
+}
+
+/// How the times of a row are shown.
+enum Times {
+    Each(Vec<i64>),
+    From(i64),
+    Until(i64),
+    FromUntil(i64, i64),
+    Hidden,
+}
+
+/// One row of the WARN or INFO section.
+struct Row<'a> {
+    message: &'a str,
+    count: usize,
+    times: Times,
+}
+
+/// A section: WARN, INFO (rows) or OTHER (events).
+struct Section<'a> {
+    key: &'static str,
+    title: &'static str,
+    rows: Vec<Row<'a>>,
+}
+
+impl Section<'_> {
+    fn occurrences(&self) -> usize {
+        self.rows.iter().map(|r| r.count).sum()
+    }
+}
+
+fn group<'a>(records: &[&'a Record]) -> Vec<Row<'a>> {
+    // Message → (details of the earliest record, times in order).
+    let mut by_message: BTreeMap<&'a str, (Details, Vec<i64>)> = BTreeMap::new();
+    for r in records {
+        by_message
+            .entry(r.message.as_str())
+            .or_insert_with(|| (Details::parse(&r.details), Vec::new()))
+            .1
+            .push(r.time_us);
+    }
+    by_message
+        .into_iter()
+        .map(|(message, (details, times))| {
+            let count = times.len();
+            let first = times[0];
+            let last = times[count - 1];
+            let times = match details {
+                Details::All => Times::Each(times),
+                Details::None => Times::Hidden,
+                Details::First => Times::From(first),
+                Details::Last => Times::Until(last),
+                Details::FirstLast if count < 2 => Times::Each(times),
+                Details::FirstLast => Times::FromUntil(first, last),
+            };
+            Row {
+                message,
+                count,
+                times,
+            }
+        })
+        .collect()
+}
+
+/// Renders times in one zone.
+struct Clock<'a> {
+    tz: &'a TimeZone,
+}
+
+impl Clock<'_> {
+    fn time(&self, us: i64) -> String {
+        match Timestamp::from_microsecond(us) {
+            Ok(ts) => {
+                let d = self.tz.to_datetime(ts);
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                    d.year(),
+                    d.month(),
+                    d.day(),
+                    d.hour(),
+                    d.minute(),
+                    d.second()
+                )
+            }
+            Err(_) => format!("(time out of range: {us} µs)"),
+        }
+    }
+
+    /// The zone as the heading names it.
+    fn zone_name(&self, at_us: i64) -> String {
+        if let Some(name) = self.tz.iana_name() {
+            return clean(name).text;
+        }
+        let at = Timestamp::from_microsecond(at_us).unwrap_or(Timestamp::UNIX_EPOCH);
+        let secs = self.tz.to_offset(at).seconds();
+        let sign = if secs < 0 { '-' } else { '+' };
+        let secs = secs.unsigned_abs();
+        format!("UTC{sign}{:02}:{:02}", secs / 3600, secs % 3600 / 60)
+    }
+}
+
+/// Log text made safe to show: see the module documentation.
+struct Clean {
+    text: String,
+    /// The length in characters of the original, when it was cut.
+    cut_from: Option<usize>,
+}
+
+fn unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn clean(s: &str) -> Clean {
+    let mut text = String::with_capacity(s.len().min(MAX_MESSAGE_CHARS * 4));
+    let mut chars = s.chars();
+    for c in chars.by_ref().take(MAX_MESSAGE_CHARS) {
+        text.push(if unsafe_char(c) { '\u{fffd}' } else { c });
+    }
+    let rest = chars.count();
+    Clean {
+        text,
+        cut_from: (rest > 0).then_some(MAX_MESSAGE_CHARS + rest),
+    }
+}
+
+fn truncation_note(total: usize) -> String {
+    format!("[… cut at {MAX_MESSAGE_CHARS} of {total} characters]")
+}
+
+/// `& < > " '` escaped, for text and attribute values alike.
+fn escape(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape(&mut out, s);
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Build the report of a period from its records; `tz` is the zone times
+/// render in; `host` and the period bounds appear in the heading.
+pub fn build(
+    records: &[Record],
+    period_start_us: i64,
+    period_end_us: i64,
+    host: &str,
+    tz: &TimeZone,
+) -> Report {
+    let mut sorted: Vec<&Record> = records.iter().collect();
+    sorted.sort_by_key(|r| r.time_us);
+    let (mut warn, mut info, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    for r in sorted {
+        match r.level.as_str() {
+            "WARN" => warn.push(r),
+            "INFO" => info.push(r),
+            _ => other.push(r),
+        }
+    }
+    let sections = [
+        Section {
+            key: "WARN",
+            title: "Warnings",
+            rows: group(&warn),
+        },
+        Section {
+            key: "INFO",
+            title: "Information",
+            rows: group(&info),
+        },
+    ];
+    let head = Heading {
+        host: clean(host).text,
+        start: period_start_us,
+        end: period_end_us,
+        clock: Clock { tz },
+    };
+    Report {
+        text: text(&head, &sections, &other),
+        html: html(&head, &sections, &other),
+    }
+}
+
+struct Heading<'a> {
+    host: String,
+    start: i64,
+    end: i64,
+    clock: Clock<'a>,
+}
+
+impl Heading<'_> {
+    fn period(&self) -> String {
+        format!(
+            "{} to {}",
+            self.clock.time(self.start),
+            self.clock.time(self.end)
+        )
+    }
+}
+
+fn summary_parts(sections: &[Section; 2], other: &[&Record]) -> Vec<String> {
+    let mut parts: Vec<String> = sections
+        .iter()
+        .map(|s| {
+            let n = s.occurrences();
+            if n == 0 {
+                format!("{} 0", s.key)
+            } else {
+                format!(
+                    "{} {n} ({})",
+                    s.key,
+                    plural(s.rows.len(), "message", "distinct messages")
+                )
+            }
+        })
+        .collect();
+    parts.push(format!("OTHER {}", other.len()));
+    parts
+}
+
+fn section_subtitle(s: &Section) -> String {
+    match s.occurrences() {
+        0 => "nothing".into(),
+        n => format!(
+            "{} of {}",
+            plural(n, "occurrence", "occurrences"),
+            plural(s.rows.len(), "message", "messages")
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- text --
+
+fn text(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "= Pyruse report for {}", head.host);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Period:  {} (times in {})",
+        head.period(),
+        head.clock.zone_name(head.end)
+    );
+    let _ = writeln!(
+        out,
+        "Summary: {}",
+        summary_parts(sections, other).join(", ")
+    );
+    for s in sections {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "== {} ({}): {}", s.title, s.key, section_subtitle(s));
+        let _ = writeln!(out);
+        if s.rows.is_empty() {
+            let _ = writeln!(out, "(nothing)");
+            continue;
+        }
+        let width = s
+            .rows
+            .iter()
+            .map(|r| r.count.to_string().len())
+            .max()
+            .unwrap_or(0)
+            .max("Count".len());
+        let blank = "";
+        let _ = writeln!(out, "| {:>width$} | Message", "Count");
+        let _ = writeln!(out, "|-{:->width$}-|--------", "");
+        for r in &s.rows {
+            let m = clean(r.message);
+            let _ = write!(out, "| {:>width$} | {}", r.count, m.text);
+            if let Some(total) = m.cut_from {
+                let _ = write!(out, " {}", truncation_note(total));
+            }
+            out.push('\n');
+            let mut line = |label: &str, t: i64| {
+                let _ = writeln!(out, "| {blank:>width$} |   {label}{}", head.clock.time(t));
+            };
+            match &r.times {
+                Times::Each(ts) => ts.iter().for_each(|t| line("", *t)),
+                Times::From(t) => line("From : ", *t),
+                Times::Until(t) => line("Until: ", *t),
+                Times::FromUntil(a, b) => {
+                    line("From : ", *a);
+                    line("Until: ", *b);
+                }
+                Times::Hidden => {}
+            }
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "== Other events (OTHER): {}",
+        match other.len() {
+            0 => "nothing".into(),
+            n => plural(n, "event", "events"),
+        }
+    );
+    let _ = writeln!(out);
+    if other.is_empty() {
+        let _ = writeln!(out, "(nothing)");
+    }
+    for r in other {
+        let m = clean(&r.message);
+        let _ = write!(out, "{}: {}", head.clock.time(r.time_us), m.text);
+        if let Some(total) = m.cut_from {
+            let _ = write!(out, " {}", truncation_note(total));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+// ---------------------------------------------------------------- html --
+
+/// Colors: text on its background is above 7:1 everywhere; the level is
+/// always spelled out too (section titles, summary), never shown by color
+/// alone. The narrow-screen rules stack the cells of a row.
+const CSS: &str = "\
+body{margin:0;padding:16px;background:#ffffff;color:#1a1a1a;\
+font:15px/1.45 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}
+main{max-width:1100px;margin:0 auto}
+h1{font-size:1.4em;margin:0 0 .3em}
+h2{font-size:1.15em;margin:1.6em 0 .5em;padding:.3em .6em;border-left:6px solid #555555;background:#f0f0f0;color:#1a1a1a}
+h2 .sub{font-weight:normal;font-size:.85em;color:#3d3d3d}
+h2.warn{border-left-color:#9b1c1c;background:#fcecec;color:#6b0f0f}
+h2.info{border-left-color:#1d4e89;background:#e9f1fa;color:#0f3360}
+p.meta{margin:.2em 0;color:#333333}
+p.summary{margin:.8em 0;padding:.5em .7em;background:#f6f6f6;border:1px solid #d0d0d0}
+p.nothing{margin:.3em 0 .3em .6em;color:#3d3d3d;font-style:italic}
+table{border-collapse:collapse;width:100%;table-layout:auto}
+th,td{border:1px solid #c8c8c8;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#eaeaea;color:#1a1a1a}
+tbody tr:nth-child(even) td{background:#f8f8f8}
+.count{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums;font-weight:bold;width:1%}
+.msg{overflow-wrap:anywhere;word-break:break-word;unicode-bidi:plaintext}
+.when{white-space:nowrap;font-variant-numeric:tabular-nums;width:1%}
+.cut{color:#6b0f0f;font-style:italic;white-space:nowrap}
+.hidden{color:#3d3d3d}
+footer{margin-top:2em;font-size:.85em;color:#3d3d3d}
+@media (max-width:640px){body{padding:8px}
+table,thead,tbody,tr,th,td{display:block;width:auto}
+thead{display:none}
+tr{border:1px solid #c8c8c8;margin:0 0 .5em}
+td{border:0;padding:.15em .5em}
+td.count{text-align:left;width:auto}
+td.count::before{content:'Count: ';font-weight:normal}
+td.when{white-space:normal;width:auto}}
+";
+
+fn html(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
+    let clock = &head.clock;
+    let host = esc(&head.host);
+    let period = esc(&head.period());
+    let zone = esc(&clock.zone_name(head.end));
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light\">\n\
+         <title>Pyruse report for {host}, {period}</title>\n<style>\n{CSS}</style>\n\
+         </head>\n<body>\n<main>\n<h1>Pyruse report for {host}</h1>\n\
+         <p class=\"meta\">Period: {period} (times in {zone})</p>\n"
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"summary\"><strong>Summary:</strong> {}</p>",
+        esc(&summary_parts(sections, other).join(" · "))
+    );
+    for s in sections {
+        let class = s.key.to_ascii_lowercase();
+        let _ = writeln!(
+            out,
+            "<h2 class=\"{class}\" id=\"{class}\">{} ({}) <span class=\"sub\">— {}</span></h2>",
+            s.title,
+            s.key,
+            section_subtitle(s)
+        );
+        if s.rows.is_empty() {
+            let _ = writeln!(out, "<p class=\"nothing\">(nothing)</p>");
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<table>\n<thead><tr><th class=\"count\" scope=\"col\">Count</th>\
+             <th scope=\"col\">Message</th><th class=\"when\" scope=\"col\">Times</th></tr></thead>\n<tbody>"
+        );
+        for r in &s.rows {
+            let _ = write!(
+                out,
+                "<tr>\n<td class=\"count\">{}</td>\n<td class=\"msg\">",
+                r.count
+            );
+            message_cell(&mut out, r.message);
+            out.push_str("</td>\n<td class=\"when\">");
+            let t = |t: i64| esc(&clock.time(t));
+            match &r.times {
+                Times::Each(ts) => {
+                    for (i, x) in ts.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str("<br>\n");
+                        }
+                        out.push_str(&t(*x));
+                    }
+                }
+                Times::From(a) => {
+                    let _ = write!(out, "From: {}", t(*a));
+                }
+                Times::Until(b) => {
+                    let _ = write!(out, "Until: {}", t(*b));
+                }
+                Times::FromUntil(a, b) => {
+                    let _ = write!(out, "From: {}<br>\nUntil: {}", t(*a), t(*b));
+                }
+                Times::Hidden => out.push_str("<span class=\"hidden\">(not listed)</span>"),
+            }
+            out.push_str("</td>\n</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<h2 class=\"other\" id=\"other\">Other events (OTHER) <span class=\"sub\">— {}</span></h2>",
+        match other.len() {
+            0 => "nothing".into(),
+            n => plural(n, "event", "events"),
+        }
+    );
+    if other.is_empty() {
+        let _ = writeln!(out, "<p class=\"nothing\">(nothing)</p>");
+    } else {
+        let _ = writeln!(
+            out,
+            "<table>\n<thead><tr><th class=\"when\" scope=\"col\">Time</th>\
+             <th scope=\"col\">Message</th></tr></thead>\n<tbody>"
+        );
+        for r in other {
+            let _ = write!(
+                out,
+                "<tr>\n<td class=\"when\">{}</td>\n<td class=\"msg\">",
+                esc(&clock.time(r.time_us))
+            );
+            message_cell(&mut out, &r.message);
+            out.push_str("</td>\n</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    let _ = write!(
+        out,
+        "<footer>Sent by Pyruse from {host}. Times are in {zone}.</footer>\n\
+         </main>\n</body>\n</html>\n"
+    );
+    out
+}
+
+fn message_cell(out: &mut String, message: &str) {
+    let m = clean(message);
+    escape(out, &m.text);
+    if let Some(total) = m.cut_from {
+        out.push_str(" <span class=\"cut\">");
+        escape(out, &truncation_note(total));
+        out.push_str("</span>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    /// 2024-03-02 h:m:s UTC, in microseconds.
+    fn at(h: i64, m: i64, s: i64) -> i64 {
+        let day = "2024-03-02T00:00:00Z".parse::<Timestamp>().unwrap();
+        day.as_microsecond() + ((h * 60 + m) * 60 + s) * 1_000_000
+    }
+
+    fn rec(level: &str, message: &str, details: &str, time_us: i64) -> Record {
+        Record {
+            level: level.into(),
+            message: message.into(),
+            details: details.into(),
+            time_us,
+        }
+    }
+
+    fn report(records: &[Record]) -> Report {
+        build(
+            records,
+            at(0, 0, 0),
+            at(24, 0, 0),
+            "gw.example",
+            &TimeZone::UTC,
+        )
+    }
+
+    /// The text of one section: from its title to the next title.
+    fn text_section<'a>(text: &'a str, key: &str) -> &'a str {
+        let start = text
+            .find(&format!("({key}):"))
+            .unwrap_or_else(|| panic!("no {key} section in\n{text}"));
+        let rest = &text[start..];
+        &rest[..rest[1..].find("\n== ").map_or(rest.len(), |i| i + 1)]
+    }
+
+    /// Parse the HTML with Python's html.parser: tags seen, text of each
+    /// message cell, and whether table/tr/td tags balance.
+    fn parse_html(html: &str) -> serde_json::Value {
+        const SCRIPT: &str = r#"
+import sys, json
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.stack, self.cells, self.cell, self.bad = [], [], [], None, []
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag in ("table", "tr", "td", "th", "tbody", "thead"):
+            self.stack.append(tag)
+        if tag == "td" and ("class", "msg") in attrs:
+            self.cell = []
+    def handle_endtag(self, tag):
+        if tag in ("table", "tr", "td", "th", "tbody", "thead"):
+            if not self.stack or self.stack.pop() != tag:
+                self.bad.append(tag)
+        if tag == "td" and self.cell is not None:
+            self.cells.append("".join(self.cell))
+            self.cell = None
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+p = P()
+p.feed(sys.stdin.read())
+p.close()
+print(json.dumps({"tags": sorted(set(p.tags)), "cells": p.cells, "balanced": not p.bad and not p.stack}))
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", SCRIPT])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 is needed by this test");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(html.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    #[test]
+    fn rows_sorted_by_code_point_with_counts() {
+        let r = report(&[
+            rec("WARN", "zeta", "ALL", at(1, 0, 0)),
+            rec("WARN", "Éclair", "ALL", at(2, 0, 0)),
+            rec("WARN", "alpha", "ALL", at(3, 0, 0)),
+            rec("WARN", "Zulu", "ALL", at(4, 0, 0)),
+            rec("WARN", "zeta", "ALL", at(5, 0, 0)),
+            rec("WARN", "zeta", "ALL", at(6, 0, 0)),
+        ]);
+        let warn = text_section(&r.text, "WARN");
+        let order: Vec<usize> = [
+            "|     1 | Zulu",
+            "|     1 | alpha",
+            "|     3 | zeta",
+            "|     1 | Éclair",
+        ]
+        .iter()
+        .map(|row| {
+            warn.find(row)
+                .unwrap_or_else(|| panic!("{row:?} in\n{warn}"))
+        })
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{warn}");
+        assert!(warn.contains("6 occurrences of 4 messages"), "{warn}");
+        assert!(r
+            .text
+            .contains("Summary: WARN 6 (4 distinct messages), INFO 0, OTHER 0"));
+        let cells = parse_html(&r.html)["cells"].clone();
+        assert_eq!(
+            cells,
+            serde_json::json!(["Zulu", "alpha", "zeta", "Éclair"])
+        );
+        assert!(r.html.contains("<td class=\"count\">3</td>"));
+    }
+
+    #[test]
+    fn count_column_widens_and_stays_right_aligned() {
+        let records: Vec<Record> = (0..123_456)
+            .map(|i| rec("INFO", "many", "NONE", at(0, 0, 0) + i))
+            .chain([rec("INFO", "one", "NONE", at(0, 0, 1))])
+            .collect();
+        let r = report(&records);
+        let info = text_section(&r.text, "INFO");
+        assert!(info.contains("|  Count | Message\n"), "{info}");
+        assert!(info.contains("| 123456 | many\n"), "{info}");
+        assert!(info.contains("|      1 | one\n"), "{info}");
+    }
+
+    #[test]
+    fn each_details_mode() {
+        let mut records = Vec::new();
+        for (msg, details) in [
+            ("all", "ALL"),
+            ("none", "NONE"),
+            ("first", "FIRST"),
+            ("last", "LAST"),
+            ("firstlast", "FIRSTLAST"),
+        ] {
+            // Out of order on purpose: times are sorted.
+            for t in [at(9, 0, 0), at(7, 0, 6), at(8, 30, 0)] {
+                records.push(rec("INFO", msg, details, t));
+            }
+        }
+        let r = report(&records);
+        let info = text_section(&r.text, "INFO");
+        let expected = "\
+| Count | Message
+|-------|--------
+|     3 | all
+|       |   2024-03-02 07:00:06
+|       |   2024-03-02 08:30:00
+|       |   2024-03-02 09:00:00
+|     3 | first
+|       |   From : 2024-03-02 07:00:06
+|     3 | firstlast
+|       |   From : 2024-03-02 07:00:06
+|       |   Until: 2024-03-02 09:00:00
+|     3 | last
+|       |   Until: 2024-03-02 09:00:00
+|     3 | none
+";
+        assert!(info.ends_with(&format!("\n\n{expected}")), "{info}");
+        let h = &r.html;
+        assert!(h.contains(
+            "2024-03-02 07:00:06<br>\n2024-03-02 08:30:00<br>\n2024-03-02 09:00:00</td>"
+        ));
+        assert!(h.contains(">From: 2024-03-02 07:00:06</td>"));
+        assert!(h.contains(">Until: 2024-03-02 09:00:00</td>"));
+        assert!(h.contains(">From: 2024-03-02 07:00:06<br>\nUntil: 2024-03-02 09:00:00</td>"));
+        assert!(h.contains("(not listed)"));
+    }
+
+    #[test]
+    fn firstlast_with_one_occurrence_lists_it_as_all() {
+        let r = report(&[rec("WARN", "once", "FIRSTLAST", at(3, 4, 5))]);
+        let warn = text_section(&r.text, "WARN");
+        assert!(
+            warn.contains("|     1 | once\n|       |   2024-03-02 03:04:05\n"),
+            "{warn}"
+        );
+        assert!(!warn.contains("From") && !warn.contains("Until"));
+        assert!(r
+            .html
+            .contains("<td class=\"when\">2024-03-02 03:04:05</td>"));
+    }
+
+    #[test]
+    fn mixed_modes_use_the_earliest_record() {
+        let r = report(&[
+            rec("WARN", "m", "NONE", at(2, 0, 0)),
+            rec("WARN", "m", "LAST", at(1, 0, 0)),
+            rec("WARN", "m", "ALL", at(3, 0, 0)),
+        ]);
+        let warn = text_section(&r.text, "WARN");
+        assert!(
+            warn.contains("|     3 | m\n|       |   Until: 2024-03-02 03:00:00\n"),
+            "{warn}"
+        );
+    }
+
+    #[test]
+    fn unknown_details_mode_is_all() {
+        let r = report(&[rec("INFO", "m", "SOMETIMES", at(1, 0, 0))]);
+        assert!(text_section(&r.text, "INFO").contains("|       |   2024-03-02 01:00:00\n"));
+    }
+
+    #[test]
+    fn other_is_chronological_and_takes_every_other_level() {
+        let r = report(&[
+            rec("OTHER", "third", "ALL", at(3, 0, 0)),
+            rec("ERROR", "first", "NONE", at(1, 0, 0)),
+            rec("warn", "second", "FIRST", at(2, 0, 0)),
+            rec("", "same time, kept in order", "ALL", at(3, 0, 0)),
+        ]);
+        let other = text_section(&r.text, "OTHER");
+        assert!(
+            other.ends_with(
+                "\n2024-03-02 01:00:00: first\n2024-03-02 02:00:00: second\n\
+                 2024-03-02 03:00:00: third\n2024-03-02 03:00:00: same time, kept in order\n"
+            ),
+            "{other}"
+        );
+        assert!(r.text.contains("\n== Other events (OTHER): 4 events\n"));
+        let cells = parse_html(&r.html)["cells"].clone();
+        assert_eq!(
+            cells,
+            serde_json::json!(["first", "second", "third", "same time, kept in order"])
+        );
+    }
+
+    #[test]
+    fn empty_sections_say_nothing() {
+        let r = report(&[]);
+        for key in ["WARN", "INFO", "OTHER"] {
+            let s = text_section(&r.text, key);
+            assert!(s.contains(": nothing\n\n(nothing)\n"), "{key}: {s}");
+        }
+        assert_eq!(
+            r.html.matches("<p class=\"nothing\">(nothing)</p>").count(),
+            3
+        );
+        assert!(!r.html.contains("<table"));
+        // Order of the sections.
+        let w = r.text.find("(WARN)").unwrap();
+        let i = r.text.find("(INFO)").unwrap();
+        let o = r.text.find("(OTHER)").unwrap();
+        assert!(w < i && i < o);
+        let only_info = report(&[rec("INFO", "x", "ALL", at(1, 0, 0))]);
+        assert!(text_section(&only_info.text, "WARN").contains("(nothing)"));
+        assert!(text_section(&only_info.text, "OTHER").contains("(nothing)"));
+        assert_eq!(only_info.html.matches("(nothing)").count(), 2);
+    }
+
+    #[test]
+    fn heading_names_host_period_and_zone() {
+        let r = report(&[]);
+        assert!(r.text.starts_with(
+            "= Pyruse report for gw.example\n\n\
+             Period:  2024-03-02 00:00:00 to 2024-03-03 00:00:00 (times in UTC)\n"
+        ));
+        assert!(r.html.contains("<h1>Pyruse report for gw.example</h1>"));
+        assert!(r
+            .html
+            .contains("Period: 2024-03-02 00:00:00 to 2024-03-03 00:00:00 (times in UTC)"));
+        let paris = TimeZone::fixed(jiff::tz::offset(1));
+        let r = build(
+            &[rec("OTHER", "m", "ALL", at(23, 30, 0))],
+            at(0, 0, 0),
+            at(24, 0, 0),
+            "h<o>st",
+            &paris,
+        );
+        assert!(r
+            .text
+            .contains("Period:  2024-03-02 01:00:00 to 2024-03-03 01:00:00 (times in UTC+01:00)"));
+        assert!(r.text.contains("2024-03-03 00:30:00: m\n"));
+        assert!(r.html.contains("<h1>Pyruse report for h&lt;o&gt;st</h1>"));
+        let minus = TimeZone::fixed(jiff::tz::offset(-5));
+        let r = build(&[], 0, 0, "h", &minus);
+        assert!(
+            r.text.contains("1969-12-31 19:00:00 (times in UTC-05:00)"),
+            "{}",
+            r.text
+        );
+    }
+
+    #[test]
+    fn out_of_range_time_does_not_panic() {
+        let r = build(
+            &[rec("OTHER", "m", "ALL", i64::MAX)],
+            i64::MIN,
+            0,
+            "h",
+            &TimeZone::UTC,
+        );
+        assert!(r.text.contains("(time out of range"));
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_in_html() {
+        let hostile = [
+            "<script>alert(1)</script>",
+            "</td></tr></table><img src=x onerror=alert(1)>",
+            "&amp; is not &",
+            "quotes \" and ' in \"attr\"='x'",
+            "nul\0bell\x07esc\x1b[31mred\x1b[0m cr\rlf\nend\ttab",
+            "del\x7f c1\u{85}\u{9b} ls\u{2028} rlo\u{202e}evil\u{2066}iso",
+        ];
+        let mut records: Vec<Record> = hostile
+            .iter()
+            .map(|m| rec("WARN", m, "ALL", at(1, 0, 0)))
+            .collect();
+        records.extend(hostile.iter().map(|m| rec("OTHER", m, "ALL", at(2, 0, 0))));
+        let r = report(&records);
+        let h = &r.html;
+        assert!(!h.contains("<script") && !h.contains("<img"));
+        assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(
+            h.contains("&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;img src=x onerror=alert(1)&gt;")
+        );
+        assert!(h.contains("&amp;amp; is not &amp;"));
+        assert!(h.contains("quotes &quot; and &#39; in &quot;attr&quot;=&#39;x&#39;"));
+        let cleaned = [
+            "nul\u{fffd}bell\u{fffd}esc\u{fffd}[31mred\u{fffd}[0m cr\u{fffd}lf\u{fffd}end\ttab",
+            "del\u{fffd} c1\u{fffd}\u{fffd} ls\u{fffd} rlo\u{fffd}evil\u{fffd}iso",
+        ];
+        for c in cleaned {
+            assert!(h.contains(c), "{c:?}");
+            assert!(r.text.contains(c), "{c:?}");
+        }
+        for s in [&r.text, h] {
+            assert!(
+                !s.chars().any(|c| unsafe_char(c) && c != '\n'),
+                "raw control left"
+            );
+        }
+        // A real HTML parser sees the same cells, with the text intact.
+        let parsed = parse_html(h);
+        assert_eq!(parsed["balanced"], true);
+        let tags: Vec<String> = serde_json::from_value(parsed["tags"].clone()).unwrap();
+        assert!(
+            !tags.iter().any(|t| t == "script" || t == "img"),
+            "{tags:?}"
+        );
+        let mut warn: Vec<String> = hostile.iter().map(|m| clean(m).text).collect();
+        warn.sort_by(|a, b| {
+            // Sorted by original message; map back through the original.
+            let ia = hostile.iter().position(|m| clean(m).text == *a).unwrap();
+            let ib = hostile.iter().position(|m| clean(m).text == *b).unwrap();
+            hostile[ia].cmp(hostile[ib])
+        });
+        let other: Vec<String> = hostile.iter().map(|m| clean(m).text).collect();
+        let cells: Vec<String> = serde_json::from_value(parsed["cells"].clone()).unwrap();
+        assert_eq!(cells, [warn, other].concat());
+    }
+
+    #[test]
+    fn huge_message_is_cut_with_a_note() {
+        let huge = "x".repeat(1 << 20) + "<tail>";
+        let r = report(&[
+            rec("WARN", &huge, "ALL", at(1, 0, 0)),
+            rec("OTHER", &huge, "ALL", at(1, 0, 0)),
+        ]);
+        let note = format!("[… cut at 4096 of {} characters]", (1 << 20) + 6);
+        assert!(r.text.contains(&format!("| {} {note}\n", "x".repeat(4096))));
+        assert!(r.text.contains(&format!(": {} {note}\n", "x".repeat(4096))));
+        assert_eq!(
+            r.html
+                .matches(&format!("<span class=\"cut\">{note}</span>"))
+                .count(),
+            2
+        );
+        assert!(!r.html.contains("tail") && !r.text.contains("tail"));
+        assert!(r.html.len() < 30_000 && r.text.len() < 20_000);
+        // The cut counts characters, not bytes.
+        let wide = "é".repeat(5000);
+        let r = report(&[rec("INFO", &wide, "NONE", 0)]);
+        assert!(r
+            .text
+            .contains(&format!("{} [… cut at 4096 of 5000", "é".repeat(4096))));
+    }
+
+    #[test]
+    fn html_is_a_complete_self_contained_document() {
+        let r = report(&[rec("WARN", "w", "ALL", at(1, 0, 0))]);
+        let h = &r.html;
+        assert!(
+            h.starts_with("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")
+        );
+        assert!(h.ends_with("</html>\n"));
+        assert!(h.contains("<meta name=\"viewport\""));
+        for banned in [
+            "<script", "<link", "<img", "src=", "href=", "url(", "@import",
+        ] {
+            assert!(!h.contains(banned), "{banned}");
+        }
+        // Sensibly line-broken: no long lines without a message in them.
+        assert!(h.lines().all(|l| l.len() < 400), "long HTML source line");
+        assert!(parse_html(h)["balanced"] == true);
+    }
+
+    #[test]
+    fn write_sample_html() {
+        let mut records = vec![
+            rec(
+                "WARN",
+                "Ban 203.0.113.7 from sshd (5 failed logins)",
+                "ALL",
+                at(0, 0, 6),
+            ),
+            rec(
+                "WARN",
+                "Ban 203.0.113.7 from sshd (5 failed logins)",
+                "ALL",
+                at(13, 12, 44),
+            ),
+            rec(
+                "WARN",
+                "Ban 2001:db8::42 from nginx <script>alert('x')</script>",
+                "FIRSTLAST",
+                at(2, 3, 4),
+            ),
+            rec("WARN", "Disk /var is 95 % full", "LAST", at(22, 59, 1)),
+            rec(
+                "INFO",
+                "Unknown user \"oracle\" tried to log in",
+                "FIRST",
+                at(4, 0, 0),
+            ),
+            rec(
+                "INFO",
+                "Unknown user \"oracle\" tried to log in",
+                "FIRST",
+                at(5, 0, 0),
+            ),
+            rec(
+                "INFO",
+                "Certificate renewed for mail.example.org",
+                "NONE",
+                at(6, 0, 0),
+            ),
+            rec(
+                "INFO",
+                &format!("Very long line: {}", "abcdefghij".repeat(500)),
+                "ALL",
+                at(7, 0, 0),
+            ),
+        ];
+        for i in 0..4 {
+            records.push(rec(
+                "INFO",
+                "Postfix: relay access denied",
+                "FIRSTLAST",
+                at(8 + i, 0, 0),
+            ));
+        }
+        records.push(rec(
+            "OTHER",
+            "systemd: Started Daily apt upgrade",
+            "ALL",
+            at(6, 30, 0),
+        ));
+        records.push(rec(
+            "OTHER",
+            "kernel: eth0 link up \x1b[1m(1 Gbps)",
+            "ALL",
+            at(1, 0, 0),
+        ));
+        let paris = TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC);
+        let r = build(
+            &records,
+            at(0, 0, 0) - 3_600_000_000,
+            at(23, 0, 0),
+            "gw.example.org",
+            &paris,
+        );
+        let dir = std::env::temp_dir();
+        std::fs::write(dir.join("report-sample.html"), &r.html).unwrap();
+        std::fs::write(dir.join("report-sample.txt"), &r.text).unwrap();
+    }
+}
