@@ -1,6 +1,6 @@
-//! The daemon's own log: to the journal when there is one (identifier
-//! `pyrused`, so rules that read back `pyruse` lines never see it), to
-//! stderr otherwise. Never a line per entry: a recurring problem is logged
+//! The daemon's own log: to the journal when systemd connected our stderr
+//! to it (`JOURNAL_STREAM` is set), with identifier `pyrused` so that rules
+//! reading back `pyruse` lines never see it; to stderr otherwise. Never a line per entry: a recurring problem is logged
 //! once per cause, with a count at shutdown.
 
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ impl Default for Logger {
 impl Logger {
     pub fn new() -> Logger {
         Logger {
-            journal: std::path::Path::new("/run/systemd/journal/socket").exists(),
+            journal: std::env::var_os("JOURNAL_STREAM").is_some(),
             seen: HashMap::new(),
         }
     }

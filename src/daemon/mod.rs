@@ -36,6 +36,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Longest wait for the journal to change (`sd_journal_wait`): also how
+/// soon signals and watchdog pings are served when nothing is logged.
+/// journald announces appends through inotify after a post-change timer;
+/// measured here (systemd 252 on tmpfs) that comes ~500 ms after the write,
+/// while the entry is readable at once, so the wait is kept short enough to
+/// bound the write-to-effect latency.
+pub const WAIT: Duration = Duration::from_millis(200);
+
 /// How the daemon runs.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -103,10 +111,10 @@ pub fn restore_state(store: &Store, program: &Program, now_us: i64) -> Result<St
             state.counters.categories[usize::from(id.0)].insert(key, entry);
         }
     }
+    // Liveness is judged on the entries' clock when they are looked up, not
+    // on the wall clock now: catching up on old entries needs old mappings.
     for m in store.load_mappings().map_err(|e| e.to_string())? {
-        if m.alive(now_us) {
-            state.dnat.capture(m, now_us);
-        }
+        state.dnat.capture(m, now_us);
     }
     Ok(state)
 }
@@ -325,8 +333,7 @@ pub fn run(opts: &Options) -> u8 {
             return 1;
         }
     };
-    let wall = crate::vm::wall_clock_us();
-    let mut state = match restore_state(&store, &program, wall) {
+    let mut state = match restore_state(&store, &program, i64::MIN) {
         Ok(s) => s,
         Err(e) => {
             log.log(Level::Err, &e);
@@ -381,7 +388,8 @@ pub fn run(opts: &Options) -> u8 {
     let mut last_ping = Instant::now();
     let mut last_status = Instant::now();
     let mut rate_mark = (Instant::now(), 0u64);
-    let mut last_now: i64 = wall;
+    // The engine clock: entry times, never going backwards.
+    let mut last_now: i64 = i64::MIN;
     let mut exit = 0u8;
 
     'reload: loop {
@@ -564,7 +572,7 @@ pub fn run(opts: &Options) -> u8 {
                 {
                     break None;
                 }
-                reader.wait(Duration::from_millis(500));
+                reader.wait(WAIT);
             }
         };
         let now = last_now;

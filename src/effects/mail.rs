@@ -19,22 +19,32 @@ fn deliver(config: &Config, message: &[u8]) -> Result<(), HostError> {
 
 /// Send a text mail (the `email` action) with the core `email` settings.
 pub fn send_text(config: &Config, subject: &str, message: &str) -> Result<(), HostError> {
-    let bytes = mail::text_message(&settings(config), subject, message, crate::vm::wall_clock_us())
-        .map_err(|e| HostError {
-            cause: "email: address".into(),
-            message: format!("cannot compose the mail: {e}"),
-            retry: false,
-        })?;
+    let bytes = mail::text_message(
+        &settings(config),
+        subject,
+        message,
+        crate::vm::wall_clock_us(),
+    )
+    .map_err(|e| HostError {
+        cause: "email: address".into(),
+        message: format!("cannot compose the mail: {e}"),
+        retry: false,
+    })?;
     deliver(config, &bytes)
 }
 
 /// Send the daily report.
 pub fn send_report(config: &Config, report: &crate::report::Report) -> Result<(), HostError> {
-    let bytes = mail::report_message(&settings(config), &config.email_subject, report, crate::vm::wall_clock_us())
-        .map_err(|e| HostError {
-            cause: "email: address".into(),
-            message: format!("cannot compose the report: {e}"),
-            retry: false,
-        })?;
+    let bytes = mail::report_message(
+        &settings(config),
+        &config.email_subject,
+        report,
+        crate::vm::wall_clock_us(),
+    )
+    .map_err(|e| HostError {
+        cause: "email: address".into(),
+        message: format!("cannot compose the report: {e}"),
+        retry: false,
+    })?;
     deliver(config, &bytes)
 }

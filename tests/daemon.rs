@@ -1,0 +1,464 @@
+//! `pyrused` end to end: on real journal files made by
+//! systemd-journal-remote, across restarts and crashes, following a real
+//! systemd-journald, and reloading its rules.
+//!
+//! These tests need root (journal files, mount namespaces). As another
+//! user they are skipped with a note, except under CI, where they fail.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn need_root(test: &str) -> bool {
+    if is_root() && Path::new(JOURNAL_REMOTE).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} needs root and systemd-journal-remote in CI"
+    );
+    eprintln!("skipping {test}: needs root and systemd-journal-remote");
+    false
+}
+
+fn corpus_lines() -> Vec<String> {
+    read_data("compat/entries/corpus-20k.jsonl")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn rules(name: &str) -> String {
+    data(&format!("compat/configs/{name}.json"))
+        .display()
+        .to_string()
+}
+
+fn passwd() -> String {
+    data("passwd").display().to_string()
+}
+
+fn run_dir(dir: &Path, state: &Path, extra: &[&str]) -> std::process::Output {
+    let (d, s, p, r) = (
+        dir.display().to_string(),
+        state.display().to_string(),
+        passwd(),
+        rules("semantics"),
+    );
+    let mut args = vec![
+        "--rules",
+        &r,
+        "--directory",
+        &d,
+        "--state-dir",
+        &s,
+        "--passwd",
+        &p,
+        "--dry-run",
+        "--exit-at-end",
+    ];
+    args.extend_from_slice(extra);
+    let out = pyrused(&args);
+    assert!(
+        out.status.success(),
+        "pyrused failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn journal_files_give_pyruse_effects() {
+    if !need_root("journal_files_give_pyruse_effects") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("journal");
+    std::fs::create_dir(&dir).expect("mkdir");
+    make_journal(
+        &read_data("compat/entries/corpus-20k.jsonl"),
+        &dir.join("corpus.journal"),
+    );
+    let out = run_dir(&dir, &tmp.path().join("state"), &[]);
+    let trace = String::from_utf8(out.stdout).expect("UTF-8 trace");
+    assert!(
+        trace.lines().all(|l| l.contains("\"cursor\":")),
+        "every line has its cursor"
+    );
+    let expected = read_data("compat/expected/semantics.corpus-20k.effects.jsonl");
+    let skipped = skipped("compat/expected/semantics.corpus-20k.skipped");
+    let diffs = diff_traces(&expected, &trace, &skipped);
+    assert!(
+        diffs.is_empty(),
+        "{} entries differ:\n{}",
+        diffs.len(),
+        diffs[..diffs.len().min(5)].join("\n")
+    );
+}
+
+#[test]
+fn restart_resumes_after_the_last_entry_with_counters() {
+    if !need_root("restart_resumes_after_the_last_entry_with_counters") {
+        return;
+    }
+    let lines = corpus_lines();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // One run over both files.
+    let whole = tmp.path().join("whole");
+    std::fs::create_dir(&whole).expect("mkdir");
+    make_journal(&first.join("\n"), &whole.join("a.journal"));
+    make_journal(&second.join("\n"), &whole.join("b.journal"));
+    let once =
+        String::from_utf8(run_dir(&whole, &tmp.path().join("s1"), &[]).stdout).expect("UTF-8");
+    // Half, exit, the other half appears, restart with the same state.
+    let split = tmp.path().join("split");
+    std::fs::create_dir(&split).expect("mkdir");
+    std::fs::copy(whole.join("a.journal"), split.join("a.journal")).expect("copy");
+    let state = tmp.path().join("s2");
+    let run1 = String::from_utf8(run_dir(&split, &state, &[]).stdout).expect("UTF-8");
+    std::fs::copy(whole.join("b.journal"), split.join("b.journal")).expect("copy");
+    let run2 = String::from_utf8(run_dir(&split, &state, &[]).stdout).expect("UTF-8");
+    assert!(!run1.is_empty() && !run2.is_empty());
+    let together = by_cursor_last(&[run1.clone(), run2.clone()]);
+    let reference = by_cursor_last(&[once]);
+    assert_eq!(together.len(), reference.len());
+    assert!(
+        together == reference,
+        "the two runs differ from one run over all entries"
+    );
+    // No entry of the first half was processed again.
+    let firsts: std::collections::HashSet<_> = by_cursor_last(&[run1])
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert!(by_cursor_last(&[run2])
+        .iter()
+        .all(|(c, _)| !firsts.contains(c)));
+}
+
+#[test]
+fn killed_at_random_moments_loses_nothing() {
+    if !need_root("killed_at_random_moments_loses_nothing") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("journal");
+    std::fs::create_dir(&dir).expect("mkdir");
+    make_journal(
+        &read_data("compat/entries/corpus-20k.jsonl"),
+        &dir.join("corpus.journal"),
+    );
+    let reference =
+        by_cursor_last(&[
+            String::from_utf8(run_dir(&dir, &tmp.path().join("ref"), &[]).stdout).expect("UTF-8"),
+        ]);
+    let state = tmp.path().join("state");
+    let (d, s, p, r) = (
+        dir.display().to_string(),
+        state.display().to_string(),
+        passwd(),
+        rules("semantics"),
+    );
+    let mut traces = Vec::new();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut kills = 0;
+    let mut runs = 0;
+    while kills < 25 && runs < 100 {
+        runs += 1;
+        let path = tmp.path().join(format!("trace{runs}"));
+        let file = std::fs::File::create(&path).expect("trace file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args([
+                "--rules",
+                &r,
+                "--directory",
+                &d,
+                "--state-dir",
+                &s,
+                "--passwd",
+                &p,
+                "--dry-run",
+                "--exit-at-end",
+                "--commit-every",
+                "300",
+            ])
+            .env("TZ", "UTC")
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pyrused starts");
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(5 + seed % 40));
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        let _ = child.wait();
+        traces.push(std::fs::read_to_string(&path).unwrap_or_default());
+    }
+    assert!(kills >= 20, "only {kills} kills landed during a run");
+    // Kills landed in the middle of the work, not only before it started.
+    let partial = traces.iter().filter(|t| !t.is_empty()).count();
+    assert!(
+        partial >= 10,
+        "only {partial} killed runs had processed entries"
+    );
+    // The last run goes to the end.
+    let last = run_dir(&dir, &state, &[]);
+    traces.push(String::from_utf8(last.stdout).expect("UTF-8"));
+    let got = by_cursor_last(&traces);
+    assert_eq!(
+        got.len(),
+        reference.len(),
+        "every entry with effects was processed"
+    );
+    let mismatched: Vec<_> = got
+        .iter()
+        .zip(&reference)
+        .filter(|(a, b)| a != b)
+        .take(3)
+        .collect();
+    assert!(
+        mismatched.is_empty(),
+        "after {kills} kills, effects differ: {mismatched:?}"
+    );
+}
+
+#[test]
+fn state_files_are_readable_by_root_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let state = tmp.path().join("state");
+    let out = pyrused(&[
+        "--rules",
+        "rules/",
+        "--json",
+        "rules/samples/demo.jsonl",
+        "--state-dir",
+        &state.display().to_string(),
+        "--dry-run",
+        "--exit-at-end",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode(&state), 0o700);
+    for e in std::fs::read_dir(&state).expect("state dir").flatten() {
+        assert_eq!(
+            mode(&e.path()) & 0o077,
+            0,
+            "{} is readable by others",
+            e.path().display()
+        );
+    }
+}
+
+/// Write a rules file, replacing it atomically.
+fn write_rules(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write rules");
+    std::fs::rename(&tmp, path).expect("rename rules");
+}
+
+fn expect_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(l) if l.contains(needle) => return l,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    panic!("no line with {needle:?} within 20 s");
+}
+
+fn spawn_lines<R: std::io::Read + Send + 'static>(r: R) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(r).lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn sighup_reload_keeps_old_rules_on_error_and_state_across() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    let v1 = r#"chain "Count" {
+    SYSLOG_IDENTIFIER == "t"
+    counterRaise(counter: "c", for: SYSLOG_IDENTIFIER, save: n)
+    log(message: "v1 {MESSAGE} n={n}")
+}
+"#;
+    write_rules(&rules, v1);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
+        .args([
+            "--rules",
+            &rules.display().to_string(),
+            "--json",
+            "-",
+            "--dry-run",
+            "--commit-interval-ms",
+            "50",
+        ])
+        .args([
+            "--state-dir",
+            &tmp.path().join("state").display().to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pyrused starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let out = spawn_lines(child.stdout.take().expect("stdout"));
+    let err = spawn_lines(child.stderr.take().expect("stderr"));
+    let pid = child.id().to_string();
+    let hup = || {
+        let ok = Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok);
+    };
+    let mut send = |m: &str| {
+        writeln!(stdin, r#"{{"SYSLOG_IDENTIFIER": "t", "MESSAGE": "{m}"}}"#).expect("write entry");
+        stdin.flush().expect("flush");
+    };
+    send("one");
+    expect_line(&out, "v1 one n=1");
+    // A broken file: the old rules keep running.
+    write_rules(&rules, "chain \"Count\" {\n    SYSLOG_IDENTIFIER == \"t\"\n    counterRaise(counter: \"c\", for: SYSLOG_IDENTIFIER, save: n\n}\n");
+    hup();
+    let why = expect_line(&err, "do not check");
+    assert!(why.contains("old rules keep running"), "{why}");
+    send("two");
+    expect_line(&out, "v1 two n=2");
+    // Fixed: the new rules run, and the counter goes on.
+    write_rules(&rules, &v1.replace("v1", "v2"));
+    hup();
+    expect_line(&err, "reloaded");
+    send("three");
+    expect_line(&out, "v2 three n=3");
+    let ok = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok);
+    let status = child.wait().expect("pyrused exits");
+    assert!(
+        status.success(),
+        "SIGTERM ends pyrused with status 0, got {status}"
+    );
+}
+
+/// Percentile of sorted durations.
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[test]
+fn follows_a_live_journald() {
+    if !need_root("follows_a_live_journald") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        "chain \"Latency\" {\n    SYSLOG_IDENTIFIER == \"latency\"\n    MESSAGE =~ /^ping (?P<n>[0-9]+)$/\n    email(subject: \"pong\", message: \"pong {n}\")\n}\n",
+    )
+    .expect("rules");
+    let jpid = tmp.path().join("journald.pid");
+    let script = format!(
+        "set -e\n\
+         mount -t tmpfs tmpfs /run/systemd\n\
+         mount -t tmpfs tmpfs /run/log\n\
+         mkdir -p /run/systemd/journal\n\
+         /lib/systemd/systemd-journald &\n\
+         echo $! > {jpid}\n\
+         for i in $(seq 100); do [ -S /run/systemd/journal/stdout ] && break; sleep 0.05; done\n\
+         exec {pyrused} --rules {rules} --dry-run --state-dir {state}\n",
+        jpid = jpid.display(),
+        pyrused = env!("CARGO_BIN_EXE_pyrused"),
+        rules = rules.display(),
+        state = tmp.path().join("state").display(),
+    );
+    let mut daemon = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare runs");
+    let out = spawn_lines(daemon.stdout.take().expect("stdout"));
+    let err = spawn_lines(daemon.stderr.take().expect("stderr"));
+    expect_line(&err, "started with");
+    let pid = daemon.id().to_string();
+    // systemd-cat in the daemon's mount namespace, fed line by line.
+    let mut cat = Command::new("nsenter")
+        .args(["-t", &pid, "-m", "--", "systemd-cat", "-t", "latency"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("nsenter systemd-cat runs");
+    let mut cat_in = cat.stdin.take().expect("stdin");
+    let mut latencies = Vec::new();
+    for i in 0..200 {
+        let t0 = Instant::now();
+        writeln!(cat_in, "ping {i}").expect("write to systemd-cat");
+        cat_in.flush().expect("flush");
+        let line = expect_line(&out, &format!("\"pong {i}\""));
+        latencies.push(t0.elapsed());
+        let v: Value = serde_json::from_str(&line).expect("trace line");
+        assert!(
+            v["cursor"].as_str().is_some_and(|c| c.starts_with("s=")),
+            "{line}"
+        );
+    }
+    drop(cat_in);
+    let _ = cat.wait();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let status = daemon.wait().expect("daemon exits");
+    if let Ok(j) = std::fs::read_to_string(&jpid) {
+        let _ = Command::new("kill").arg(j.trim()).status();
+    }
+    assert!(status.success(), "pyrused exit status {status}");
+    latencies.sort();
+    let (p50, p99) = (pct(&latencies, 0.5), pct(&latencies, 0.99));
+    eprintln!(
+        "write-to-effect latency over {} lines: p50 {:?}, p99 {:?}",
+        latencies.len(),
+        p50,
+        p99
+    );
+    // Following, not polling: an effect arrives well within the 500 ms wait.
+    assert!(p50 < Duration::from_millis(400), "p50 {p50:?}");
+}
