@@ -3,9 +3,11 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use pyruse::check::{check, Checked};
 use pyruse::diag::{Code, Diagnostic};
+use pyruse::effects::host;
 use pyruse::effects::trace::TraceWriter;
 use pyruse::replay::{replay, ErrorLog};
 use pyruse::source::SourceMap;
+use pyruse::state::store::{BanKind, Store};
 use pyruse::syntax;
 use pyruse::vm::Machine;
 use std::io::{BufReader, IsTerminal, Write};
@@ -65,6 +67,60 @@ enum Command {
     Disasm { rules: PathBuf },
     /// List the builtin filters and actions with their arguments.
     Builtins,
+    /// The bans pyrused recorded (and restores at start).
+    Bans {
+        #[command(subcommand)]
+        command: BansCommand,
+    },
+    /// The daily report.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+/// Where the state is: `--state-dir`, else the `storage` setting of the rules.
+#[derive(clap::Args)]
+struct StateArgs {
+    /// The state directory [default: the rules' `storage` setting, /var/lib/pyruse].
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// The rules (for the state directory, the nft/ipset commands and the
+    /// mail settings) [default: /etc/pyruse/rules.pyr, else /etc/pyruse/pyruse.json].
+    #[arg(long)]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum BansCommand {
+    /// Address, set, end time and rule of each ban in force.
+    List {
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Remove an address from every set it is banned in, and from the store
+    /// so that a restart does not restore it.
+    Unban {
+        address: String,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Print the pending report (text, or the HTML part).
+    Preview {
+        #[arg(long)]
+        html: bool,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Send the pending report now and start a new period.
+    Send {
+        #[command(flatten)]
+        state: StateArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +136,8 @@ fn main() -> ExitCode {
         } => cmd_replay(&rules, entries.as_deref(), no_rule, passwd.as_deref()),
         Command::Disasm { rules } => cmd_disasm(&rules),
         Command::Builtins => cmd_builtins(),
+        Command::Bans { command } => cmd_bans(command),
+        Command::Report { command } => cmd_report(command),
     }
 }
 
@@ -268,4 +326,167 @@ fn cmd_builtins() -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The configuration and the open store named by `--rules`/`--state-dir`.
+fn open_state(args: &StateArgs) -> Result<(pyruse::config::Config, Store), ExitCode> {
+    let rules_path = args
+        .rules
+        .clone()
+        .unwrap_or_else(pyruse::daemon::default_rules);
+    let (rules, diags) = syntax::load(&rules_path);
+    let config = if args.rules.is_some() && diags.iter().any(Diagnostic::is_error) {
+        print_diags(&diags, &rules.sources, Format::Human);
+        return Err(ExitCode::from(1));
+    } else {
+        pyruse::check::config_of(&rules)
+    };
+    let dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&config.storage));
+    match Store::open(&dir) {
+        Ok(s) => Ok((config, s)),
+        Err(e) => {
+            eprintln!("pyrusec: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn time_text(us: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_microsecond(us)
+        .map(|t| {
+            t.to_zoned(tz.clone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| us.to_string())
+}
+
+fn cmd_bans(command: BansCommand) -> ExitCode {
+    let tz = jiff::tz::TimeZone::system();
+    let now = pyruse::vm::wall_clock_us();
+    match command {
+        BansCommand::List { state } => {
+            let (_, store) = match open_state(&state) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let bans = match store.bans() {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("pyrusec: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            println!(
+                "{:<40} {:<6} {:<28} {:<20} rule",
+                "address", "kind", "set", "until"
+            );
+            for b in bans.iter().filter(|b| b.end_us.is_none_or(|e| e > now)) {
+                let until = b
+                    .end_us
+                    .map_or_else(|| "forever".to_owned(), |e| time_text(e, &tz));
+                println!(
+                    "{:<40} {:<6} {:<28} {:<20} {}",
+                    b.ip,
+                    b.kind.as_str(),
+                    b.set,
+                    until,
+                    b.rule
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        BansCommand::Unban { address, state } => {
+            let Ok(ip) = address.parse::<std::net::IpAddr>() else {
+                eprintln!("pyrusec: {address:?} is not an IP address");
+                return ExitCode::from(2);
+            };
+            let (config, mut store) = match open_state(&state) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let bans = match store.bans() {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("pyrusec: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mut found = 0;
+            for b in bans
+                .iter()
+                .filter(|b| b.ip.parse::<std::net::IpAddr>().ok() == Some(ip))
+            {
+                found += 1;
+                let removed = match b.kind {
+                    BanKind::Nft => host::nft_remove(&config, &b.set, ip),
+                    BanKind::Ipset => host::ipset_remove(&config, &b.set, ip),
+                };
+                if let Err(e) = removed {
+                    eprintln!("pyrusec: {} (the record is removed anyway)", e.message);
+                }
+                if let Err(e) = store.remove_ban(b.kind, &b.set, &b.ip) {
+                    eprintln!("pyrusec: {e}");
+                    return ExitCode::from(2);
+                }
+                println!("unbanned {} from {} set {}", b.ip, b.kind.as_str(), b.set);
+            }
+            if found == 0 {
+                eprintln!("pyrusec: {address} is not banned");
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn cmd_report(command: ReportCommand) -> ExitCode {
+    let tz = jiff::tz::TimeZone::system();
+    let now = pyruse::vm::wall_clock_us();
+    match command {
+        ReportCommand::Preview { html, state } => {
+            let (_, store) = match open_state(&state) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            match pyruse::daemon::daily::pending(&store, &tz, now) {
+                Ok(r) => {
+                    print!("{}", if html { r.html } else { r.text });
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("pyrusec: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        ReportCommand::Send { state } => {
+            let (config, mut store) = match open_state(&state) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let report = match pyruse::daemon::daily::pending(&store, &tz, now) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("pyrusec: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) =
+                pyruse::effects::mail::send_report(&config, &config.email_subject, &report)
+            {
+                eprintln!("pyrusec: the report was not sent: {}", e.message);
+                return ExitCode::from(1);
+            }
+            if let Err(e) = store.report_sent(i64::MAX, now) {
+                eprintln!("pyrusec: sent, but the new period could not be started: {e}");
+                return ExitCode::from(2);
+            }
+            println!("report sent to {}", config.email_to.join(", "));
+            ExitCode::SUCCESS
+        }
+    }
 }

@@ -41,9 +41,10 @@ struct Cli {
     /// Process what exists, then exit.
     #[arg(long)]
     exit_at_end: bool,
-    /// The state directory (counters, DNAT mappings, bans, report, cursor).
-    #[arg(long, default_value = "/var/lib/pyruse")]
-    state_dir: PathBuf,
+    /// The state directory (counters, DNAT mappings, bans, report, cursor)
+    /// [default: the rules' `storage` setting, /var/lib/pyruse].
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
     /// Carry out no outside effect; print the effect trace on standard output.
     #[arg(long)]
     dry_run: bool,
@@ -70,12 +71,14 @@ fn main() -> ExitCode {
     } else {
         InputSpec::System
     };
+    let rules = cli.rules.unwrap_or_else(daemon::default_rules);
+    let state_dir = cli.state_dir.unwrap_or_else(|| daemon::storage_of(&rules));
     let opts = Options {
-        rules: cli.rules.unwrap_or_else(daemon::default_rules),
+        rules: rules.clone(),
         input,
         start_head: cli.start.map(|s| matches!(s, StartAt::Head)),
         exit_at_end: cli.exit_at_end,
-        state_dir: cli.state_dir,
+        state_dir,
         dry_run: cli.dry_run,
         commit_every: cli.commit_every.max(1),
         commit_interval: Duration::from_millis(cli.commit_interval_ms),

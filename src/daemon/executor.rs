@@ -81,7 +81,11 @@ fn run(state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: Arc<AtomicBoo
         }
     };
     restore_bans(&mut store, &config, &mut log);
-    while !stop.load(Ordering::Relaxed) {
+    // What is due when asked to stop is still carried out (with
+    // `--exit-at-end`, the effects of the last entries); what waits for a
+    // retry stays queued for the next start.
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
         let now = crate::vm::wall_clock_us();
         let due = match store.outbox_due(now, 64) {
             Ok(d) => d,
@@ -96,9 +100,15 @@ fn run(state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: Arc<AtomicBoo
         };
         let busy = !due.is_empty();
         carry_out(&mut store, &config, &mut log, due, now);
+        if stopping && !busy {
+            break;
+        }
         if !busy {
             let _ = rx.recv_timeout(Duration::from_secs(2));
         }
+    }
+    for (cause, n) in log.repeated() {
+        log.log(Level::Notice, &format!("{cause}: {n} times in all"));
     }
 }
 
@@ -225,6 +235,14 @@ fn carry_out(store: &mut Store, config: &Config, log: &mut Logger, due: Vec<Outb
                     text(&item, "subject"),
                     text(&item, "message"),
                 );
+                settle(store, log, &item, r, now);
+            }
+            "report" => {
+                let report = crate::report::Report {
+                    text: text(&item, "text").to_owned(),
+                    html: text(&item, "html").to_owned(),
+                };
+                let r = crate::effects::mail::send_report(config, text(&item, "subject"), &report);
                 settle(store, log, &item, r, now);
             }
             other => {

@@ -17,6 +17,7 @@
 //! out just before a crash, whose outbox row was not yet marked done, is
 //! carried out again after the restart).
 
+pub mod daily;
 pub mod executor;
 pub mod input;
 pub mod log;
@@ -93,6 +94,13 @@ pub fn default_rules() -> PathBuf {
     } else {
         pyr
     }
+}
+
+/// The `storage` setting of the rules at `path` (the state directory), or
+/// the default when the rules cannot be read.
+pub fn storage_of(path: &Path) -> PathBuf {
+    let (rules, _) = crate::syntax::load(path);
+    PathBuf::from(crate::check::config_of(&rules).storage)
 }
 
 fn counter_id(program: &Program, name: &str) -> Option<CounterId> {
@@ -363,6 +371,17 @@ pub fn run(opts: &Options) -> u8 {
         .ok()
         .filter(|&u| u > 0)
         .map(|u| Duration::from_micros(u / 2));
+    let mut report_due = if opts.dry_run {
+        i64::MAX
+    } else {
+        match daily::due_at(&mut store, &program.config, &tz, crate::vm::wall_clock_us()) {
+            Ok(t) => t,
+            Err(e) => {
+                log.log(Level::Err, &format!("{e}"));
+                return 1;
+            }
+        }
+    };
     notify(&[
         ("READY", "1".into()),
         ("STATUS", "following the journal".into()),
@@ -548,6 +567,23 @@ pub fn run(opts: &Options) -> u8 {
                         &format!("cannot save the state: {e}; retrying"),
                     ),
                 }
+            }
+            let wall = crate::vm::wall_clock_us();
+            if wall >= report_due && pending == 0 {
+                match daily::queue(&mut store, &program.config, &tz, wall) {
+                    Ok(()) => {
+                        log.log(Level::Info, "daily report queued");
+                        if let Some(x) = &executor {
+                            x.wake();
+                        }
+                    }
+                    Err(e) => log.once(
+                        Level::Err,
+                        "report: queue",
+                        &format!("cannot queue the daily report: {e}"),
+                    ),
+                }
+                report_due = daily::next_due(wall, program.config.report_time, &tz);
             }
             if let Some(period) = watchdog {
                 if last_ping.elapsed() >= period {

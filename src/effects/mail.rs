@@ -34,10 +34,14 @@ pub fn send_text(config: &Config, subject: &str, message: &str) -> Result<(), Ho
 }
 
 /// Send the daily report.
-pub fn send_report(config: &Config, report: &crate::report::Report) -> Result<(), HostError> {
+pub fn send_report(
+    config: &Config,
+    subject: &str,
+    report: &crate::report::Report,
+) -> Result<(), HostError> {
     let bytes = mail::report_message(
         &settings(config),
-        &config.email_subject,
+        subject,
         report,
         crate::vm::wall_clock_us(),
     )

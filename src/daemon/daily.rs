@@ -1,0 +1,99 @@
+//! The daily report: when it is due, and what it holds.
+//!
+//! Records of `dailyReport` are kept in the state store as they happen.
+//! The report is due at the configured time of day (`dailyReport.time`,
+//! local time, midnight by default), checked by the daemon's loop even when
+//! no entry arrives; after downtime, a missed report is sent at start,
+//! once, with everything recorded since the last one.
+
+use crate::config::Config;
+use crate::report::{self, Record, Report};
+use crate::state::store::{Store, StoreError};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+/// This machine's host name, for the report's heading.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The first time of day `hh:mm` in `tz` strictly after `after_us`.
+pub fn next_due(after_us: i64, (h, m): (u8, u8), tz: &TimeZone) -> i64 {
+    let Ok(ts) = Timestamp::from_microsecond(after_us) else {
+        return after_us.saturating_add(86_400_000_000);
+    };
+    let zoned = ts.to_zoned(tz.clone());
+    let mut date = zoned.date();
+    for _ in 0..3 {
+        if let Ok(at) = date.at(h as i8, m as i8, 0, 0).to_zoned(tz.clone()) {
+            let us = at.timestamp().as_microsecond();
+            if us > after_us {
+                return us;
+            }
+        }
+        match date.tomorrow() {
+            Ok(d) => date = d,
+            Err(_) => break,
+        }
+    }
+    after_us.saturating_add(86_400_000_000)
+}
+
+/// When the next report is due, starting the first period now if the
+/// store has none.
+pub fn due_at(
+    store: &mut Store,
+    config: &Config,
+    tz: &TimeZone,
+    now_us: i64,
+) -> Result<i64, StoreError> {
+    let last = match store.last_report_sent()? {
+        Some(t) => t,
+        None => {
+            store.report_sent(i64::MIN, now_us)?;
+            now_us
+        }
+    };
+    Ok(next_due(last, config.report_time, tz))
+}
+
+/// The report of everything recorded since the last one.
+pub fn pending(store: &Store, tz: &TimeZone, now_us: i64) -> Result<Report, StoreError> {
+    let records: Vec<Record> = store
+        .report_records()?
+        .into_iter()
+        .map(|r| Record {
+            level: r.level,
+            message: r.message,
+            details: r.details,
+            time_us: r.time_us,
+        })
+        .collect();
+    let start = store
+        .last_report_sent()?
+        .or_else(|| records.first().map(|r| r.time_us))
+        .unwrap_or(now_us);
+    Ok(report::build(&records, start, now_us, &host_name(), tz))
+}
+
+/// Queue the pending report for the executor, and start a new period.
+pub fn queue(
+    store: &mut Store,
+    config: &Config,
+    tz: &TimeZone,
+    now_us: i64,
+) -> Result<(), StoreError> {
+    let r = pending(store, tz, now_us)?;
+    let mut batch = crate::state::store::Batch::new();
+    batch.outbox(
+        "report",
+        serde_json::json!({ "subject": config.email_subject, "text": r.text, "html": r.html }),
+        now_us,
+    );
+    store.apply(&batch)?;
+    store.report_sent(i64::MAX, now_us)
+}

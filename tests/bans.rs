@@ -1,0 +1,187 @@
+//! Bans against real nftables sets, in a private network namespace
+//! (`unshare -n`): failed logins from a journal file ban IPv4 and IPv6
+//! addresses with timeouts; text crafted to smuggle nft syntax through a
+//! captured "address" changes nothing; a restart restores flushed bans; an
+//! unbanned address stays out after a restart.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+const RULES: &str = r#"set nftBan.nft = ["nft"]
+
+chain "SSH failed logins" {
+    SYSLOG_IDENTIFIER == "sshd"
+    MESSAGE =~ /^Failed password for \S+ from (?P<ip>.+?) port [0-9]+ ssh2$/
+    counterRaise(counter: "ssh", for: ip, keepSeconds: 1h, save: n)
+    n >= 2 else { noop() }
+    nftBan(IP: ip, nftSetIPv4: "inet pyruse ban4", nftSetIPv6: "inet pyruse ban6", banSeconds: 1h)
+}
+"#;
+
+fn entries(now_us: i64) -> String {
+    let clients = [
+        "203.0.113.5",
+        "2001:db8::66",
+        // An "address" that tries to close the nft set expression and add
+        // a command of its own.
+        "192.0.2.1 } ; flush ruleset ; add element inet pyruse ban4 { 198.51.100.99",
+    ];
+    let mut out = String::new();
+    let mut t = now_us - 10_000_000;
+    for c in clients {
+        for i in 0..2 {
+            t += 100_000;
+            out.push_str(
+                &serde_json::json!({
+                    "__REALTIME_TIMESTAMP": t.to_string(),
+                    "__MONOTONIC_TIMESTAMP": (t / 1000).to_string(),
+                    "_BOOT_ID": "9ec1eb60c72a205286d614fc429eb4b9",
+                    "_HOSTNAME": "bastion",
+                    "SYSLOG_IDENTIFIER": "sshd",
+                    "PRIORITY": "5",
+                    "MESSAGE": format!("Failed password for root from {c} port {} ssh2", 40000 + i),
+                })
+                .to_string(),
+            );
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The text between two markers of the script's output.
+fn section<'a>(out: &'a str, name: &str) -> &'a str {
+    let start = out
+        .find(&format!("=== {name}"))
+        .unwrap_or_else(|| panic!("no section {name} in:\n{out}"));
+    let rest = &out[start + name.len() + 4..];
+    &rest[..rest.find("=== ").unwrap_or(rest.len())]
+}
+
+#[test]
+fn nft_bans_restore_and_unban_in_a_network_namespace() {
+    if !is_root() || Command::new("nft").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "this test needs root and nft in CI"
+        );
+        eprintln!("skipping: needs root and nft");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(&rules, RULES).expect("rules");
+    let journal = tmp.path().join("journal");
+    std::fs::create_dir(&journal).expect("mkdir");
+    make_journal(
+        &entries(pyruse::vm::wall_clock_us()),
+        &journal.join("ssh.journal"),
+    );
+    let state = tmp.path().join("state");
+    let daemon = format!(
+        "{} --rules {} --directory {} --state-dir {} --exit-at-end",
+        env!("CARGO_BIN_EXE_pyrused"),
+        rules.display(),
+        journal.display(),
+        state.display()
+    );
+    let client = |cmd: &str| {
+        format!(
+            "{} bans {cmd} --rules {} --state-dir {}",
+            env!("CARGO_BIN_EXE_pyrusec"),
+            rules.display(),
+            state.display()
+        )
+    };
+    let (unban, list) = (client("unban 203.0.113.5"), client("list"));
+    let script = format!(
+        "set -e\n\
+         nft add table inet pyruse\n\
+         nft add set inet pyruse ban4 '{{ type ipv4_addr; flags timeout; }}'\n\
+         nft add set inet pyruse ban6 '{{ type ipv6_addr; flags timeout; }}'\n\
+         nft add chain inet pyruse input '{{ type filter hook input priority 0; }}'\n\
+         nft add rule inet pyruse input ip saddr @ban4 drop\n\
+         {daemon}\n\
+         echo '=== RUN'; nft list ruleset\n\
+         nft flush set inet pyruse ban4; nft flush set inet pyruse ban6\n\
+         echo '=== FLUSHED'; nft list ruleset\n\
+         {daemon}\n\
+         echo '=== RESTART'; nft list ruleset\n\
+         echo '=== UNBAN'; {unban}\n\
+         {daemon}\n\
+         echo '=== AFTER'; nft list ruleset\n\
+         echo '=== LIST'; {list}\n\
+         echo '=== END'\n"
+    );
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .env("TZ", "UTC")
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "script failed:\n{stdout}\n{stderr}");
+
+    let run = section(&stdout, "RUN");
+    assert!(
+        run.contains("203.0.113.5 timeout"),
+        "IPv4 banned with a timeout:\n{run}"
+    );
+    assert!(
+        run.contains("2001:db8::66 timeout"),
+        "IPv6 banned in the IPv6 set:\n{run}"
+    );
+    // The timeout is what remains of the hour, not more.
+    assert!(
+        run.contains("timeout 59m"),
+        "remaining time of the ban:\n{run}"
+    );
+    // Smuggled syntax changed nothing: no extra element, the rule is still there.
+    assert!(
+        !run.contains("198.51.100.99") && !run.contains("192.0.2.1"),
+        "{run}"
+    );
+    assert!(run.contains("ip saddr @ban4 drop"), "{run}");
+    assert!(
+        stderr.contains("refusing to ban"),
+        "the bad address is logged: {stderr}"
+    );
+    assert_eq!(
+        stderr.matches("refusing to ban").count(),
+        1,
+        "logged once per cause: {stderr}"
+    );
+
+    let flushed = section(&stdout, "FLUSHED");
+    assert!(!flushed.contains("203.0.113.5"), "{flushed}");
+    let restart = section(&stdout, "RESTART");
+    assert!(
+        restart.contains("203.0.113.5 timeout") && restart.contains("2001:db8::66 timeout"),
+        "restored:\n{restart}"
+    );
+
+    assert!(section(&stdout, "UNBAN").contains("unbanned 203.0.113.5"));
+    let after = section(&stdout, "AFTER");
+    assert!(
+        !after.contains("203.0.113.5"),
+        "an unbanned address stays out after a restart:\n{after}"
+    );
+    assert!(after.contains("2001:db8::66"), "{after}");
+    let list = section(&stdout, "LIST");
+    assert!(
+        list.contains("2001:db8::66") && !list.contains("203.0.113.5"),
+        "{list}"
+    );
+}
