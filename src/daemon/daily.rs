@@ -73,10 +73,15 @@ pub fn pending(store: &Store, tz: &TimeZone, now_us: i64) -> Result<Report, Stor
             time_us: r.time_us,
         })
         .collect();
-    let start = store
-        .last_report_sent()?
-        .or_else(|| records.first().map(|r| r.time_us))
-        .unwrap_or(now_us);
+    // The period runs from the last report, or from the first record when
+    // it is older (entries processed while catching up).
+    let first = records.iter().map(|r| r.time_us).min();
+    let start = match (store.last_report_sent()?, first) {
+        (Some(l), Some(f)) if l > i64::MIN => l.min(f),
+        (Some(l), None) if l > i64::MIN => l,
+        (_, Some(f)) => f,
+        _ => now_us,
+    };
     Ok(report::build(&records, start, now_us, &host_name(), tz))
 }
 

@@ -1,0 +1,327 @@
+//! Mail as a mail reader sees it: messages handed to a sendmail-style
+//! command parse as valid MIME with the expected headers and bodies; the
+//! daily report is one multipart/alternative mail with its three sections,
+//! and its HTML renders in a real browser (screenshot kept as a test
+//! artifact in target/test-artifacts/).
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+/// A sendmail-style command that keeps each message in `dir`.
+fn capture_command(dir: &Path) -> String {
+    let script = dir.join("sendmail");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\n# records its arguments and the message\necho \"$@\" > {d}/args.$$\ncat > {d}/mail.$$.eml\n", d = dir.display()),
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script.display().to_string()
+}
+
+fn mails(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Parse a message with Python's email package: headers, defects, parts.
+fn parse_mime(path: &Path) -> Value {
+    let code = r#"
+import email, json, sys
+from email import policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)
+parts = []
+for p in (m.walk() if m.is_multipart() else [m]):
+    if p.is_multipart():
+        continue
+    parts.append({"type": p.get_content_type(), "charset": p.get_content_charset(),
+                  "cte": p.get("Content-Transfer-Encoding"), "body": p.get_content()})
+raw = open(sys.argv[1], 'rb').read()
+print(json.dumps({"from": str(m["From"]), "to": str(m["To"]), "subject": str(m["Subject"]),
+    "type": m.get_content_type(), "date": str(m["Date"]), "message_id": str(m["Message-ID"]),
+    "parts": parts, "longest_line": max(len(l) for l in raw.split(b"\n")),
+    "defects": [type(d).__name__ for d in m.defects]}))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", code, &path.display().to_string()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn line(t: i64, ident: &str, prio: u8, msg: &str) -> String {
+    serde_json::json!({"__REALTIME_TIMESTAMP": t.to_string(), "_HOSTNAME": "web", "SYSLOG_IDENTIFIER": ident,
+        "PRIORITY": prio.to_string(), "MESSAGE": msg}).to_string() + "\n"
+}
+
+#[test]
+fn email_action_through_a_sendmail_command_is_valid_mime() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sendmail = capture_command(tmp.path());
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!(
+            "set email.from = \"Pyruse <pyruse@example.org>\"\n\
+             set email.to = [\"hostmaster\", \"security@example.org\"]\n\
+             set email.sendmail = [\"{sendmail}\", \"-t\"]\n\
+             chain \"Mail\" {{\n    SYSLOG_IDENTIFIER == \"sshd\"\n    MESSAGE =~ /from (?P<ip>\\S+)/\n\
+                 email(subject: \"Attaque depuis {{ip}} — é\", message: \"Ligne : {{MESSAGE}}\\nSecond line, long: {long}\")\n}}\n",
+            long = "x".repeat(2000)
+        ),
+    )
+    .expect("rules");
+    let entries = tmp.path().join("e.jsonl");
+    let now = pyruse::vm::wall_clock_us();
+    std::fs::write(
+        &entries,
+        line(
+            now,
+            "sshd",
+            5,
+            "Failed password for root from 203.0.113.9 port 22 ssh2 — déjà vu",
+        ),
+    )
+    .expect("entries");
+    let out = pyrused(&[
+        "--rules",
+        &rules.display().to_string(),
+        "--json",
+        &entries.display().to_string(),
+        "--state-dir",
+        &tmp.path().join("state").display().to_string(),
+        "--exit-at-end",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = mails(tmp.path());
+    assert_eq!(m.len(), 1, "one mail sent");
+    let args = std::fs::read_dir(tmp.path())
+        .expect("dir")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("args."));
+    assert_eq!(
+        std::fs::read_to_string(args.expect("args recorded").path())
+            .expect("args")
+            .trim(),
+        "-t",
+        "exactly the configured argv"
+    );
+    let mime = parse_mime(&m[0]);
+    assert_eq!(mime["subject"], "Attaque depuis 203.0.113.9 — é");
+    assert_eq!(mime["from"], "Pyruse <pyruse@example.org>");
+    let to = mime["to"].as_str().expect("To");
+    assert!(
+        to.contains("hostmaster") && to.contains("security@example.org"),
+        "{to}"
+    );
+    assert_eq!(mime["type"], "text/plain");
+    let part = &mime["parts"][0];
+    assert_eq!(part["charset"], "utf-8");
+    assert_eq!(part["cte"], "quoted-printable");
+    let body = part["body"].as_str().expect("body");
+    assert!(
+        body.contains("Ligne : Failed password for root from 203.0.113.9 port 22 ssh2 — déjà vu"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&"x".repeat(2000)),
+        "long lines survive quoted-printable"
+    );
+    assert!(mime["longest_line"].as_u64().expect("n") <= 998);
+    assert!(mime["message_id"].as_str().is_some_and(|s| s.contains('@')));
+}
+
+#[test]
+fn daily_report_mail_has_both_parts_and_renders_in_a_browser() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sendmail = capture_command(tmp.path());
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!(
+            "set email.to = [\"hostmaster\"]\nset email.subject = \"Rapport quotidien\"\nset email.sendmail = [\"{sendmail}\", \"-t\"]\n\
+             chain \"Report\" {{\n    PRIORITY <= 3 else {{\n        PRIORITY <= 4 else {{\n            dailyReport(level: \"OTHER\", message: \"{{SYSLOG_IDENTIFIER}}: {{MESSAGE}}\")\n        }}\n\
+                     dailyReport(level: \"INFO\", message: \"{{SYSLOG_IDENTIFIER}}: {{MESSAGE}}\", details: \"FIRSTLAST\")\n    }}\n\
+                 dailyReport(level: \"WARN\", message: \"{{SYSLOG_IDENTIFIER}}: {{MESSAGE}}\", details: \"ALL\")\n}}\n"
+        ),
+    )
+    .expect("rules");
+    let t = pyruse::vm::wall_clock_us() - 3_600_000_000;
+    let mut input = String::new();
+    input += &line(
+        t,
+        "nginx",
+        2,
+        "open() \"/var/www/<script>alert(1)</script>\" failed & denied",
+    );
+    input += &line(
+        t + 1_000_000,
+        "nginx",
+        2,
+        "open() \"/var/www/<script>alert(1)</script>\" failed & denied",
+    );
+    input += &line(
+        t + 2_000_000,
+        "postfix",
+        4,
+        "warning: hostname does not resolve",
+    );
+    input += &line(
+        t + 3_000_000,
+        "postfix",
+        4,
+        "warning: hostname does not resolve",
+    );
+    input += &line(t + 4_000_000, "cron", 6, "job ran");
+    let entries = tmp.path().join("e.jsonl");
+    std::fs::write(&entries, input).expect("entries");
+    let state = tmp.path().join("state").display().to_string();
+    let r = rules.display().to_string();
+    let out = pyrused(&[
+        "--rules",
+        &r,
+        "--json",
+        &entries.display().to_string(),
+        "--state-dir",
+        &state,
+        "--exit-at-end",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let preview = pyrusec(
+        &["report", "preview", "--rules", &r, "--state-dir", &state],
+        None,
+    );
+    let text = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        text.contains("WARN") && text.contains("INFO") && text.contains("OTHER"),
+        "{text}"
+    );
+    let sent = pyrusec(
+        &["report", "send", "--rules", &r, "--state-dir", &state],
+        None,
+    );
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let m = mails(tmp.path());
+    assert_eq!(m.len(), 1);
+    let mime = parse_mime(&m[0]);
+    assert_eq!(mime["type"], "multipart/alternative");
+    assert_eq!(mime["subject"], "Rapport quotidien");
+    let parts = mime["parts"].as_array().expect("parts");
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts[0]["type"], "text/plain");
+    assert_eq!(parts[1]["type"], "text/html");
+    let (txt, html) = (
+        parts[0]["body"].as_str().expect("text"),
+        parts[1]["body"].as_str().expect("html"),
+    );
+    for section in ["WARN", "INFO", "OTHER"] {
+        assert!(
+            txt.contains(section) && html.contains(section),
+            "section {section} missing"
+        );
+    }
+    assert!(
+        txt.contains("nginx: open()")
+            && txt.contains("postfix: warning")
+            && txt.contains("cron: job ran"),
+        "{txt}"
+    );
+    assert!(!html.contains("<script>"), "log text is escaped in HTML");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(mime["longest_line"].as_u64().expect("n") <= 998);
+    // A new period started: nothing pending any more.
+    let after = pyrusec(
+        &["report", "preview", "--rules", &r, "--state-dir", &state],
+        None,
+    );
+    assert!(!String::from_utf8_lossy(&after.stdout).contains("job ran"));
+
+    // The HTML part in a real browser.
+    let page = tmp.path().join("report.html");
+    std::fs::write(&page, html).expect("html");
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts dir");
+    let shot = artifacts.join("daily-report.png");
+    let _ = std::fs::remove_file(&shot);
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok());
+    let Some(chromium) = chromium else {
+        assert!(std::env::var_os("CI").is_none(), "chromium is needed in CI");
+        eprintln!("skipping the browser check: no chromium");
+        return;
+    };
+    let profile = tmp.path().join("profile");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let url = format!("file://{}", page.display());
+    let dom = Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("<table") && dom.contains("WARN") && dom.contains("postfix: warning"),
+        "rendered DOM:\n{dom}"
+    );
+    assert!(
+        !dom.contains("<script>alert"),
+        "no script element made it to the page"
+    );
+    let status = Command::new(chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--window-size=1000,1400",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .expect("chromium runs");
+    assert!(
+        shot.exists(),
+        "screenshot taken: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        std::fs::metadata(&shot).expect("png").len() > 10_000,
+        "the screenshot shows something"
+    );
+}
