@@ -58,10 +58,19 @@ struct Cli {
     /// system's users (dry runs that reproduce another machine).
     #[arg(long)]
     passwd: Option<PathBuf>,
+    /// Print the systemd unit file to install, and exit.
+    #[arg(long)]
+    unit: bool,
 }
+
+const UNIT: &str = include_str!("../daemon/pyrused.service");
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.unit {
+        print!("{UNIT}");
+        return ExitCode::SUCCESS;
+    }
     let input = if let Some(d) = cli.directory {
         InputSpec::Directory(d)
     } else if !cli.file.is_empty() {

@@ -6,7 +6,7 @@
 //! fields the program uses are kept from each line.
 
 use crate::vm::fields::FieldId;
-use crate::vm::{EntrySource, Program};
+use crate::vm::{EntrySource, Program, RawField};
 use serde_json::Value as J;
 
 /// One parsed line, holding the values of the program's fields.
@@ -82,16 +82,22 @@ fn bytes_of(v: &J) -> Option<Vec<u8>> {
 }
 
 impl EntrySource for JsonEntry<'_> {
-    fn fetch(&mut self, id: FieldId, _name: &str, out: &mut Vec<Vec<u8>>) {
+    fn fetch(&mut self, id: FieldId, _name: &str, out: &mut RawField) {
         let Some(v) = self.slots.get(usize::from(id.0)).and_then(Option::as_ref) else {
             return;
         };
         match v {
             J::Null => {}
             J::Array(items) if !items.is_empty() && !items.iter().all(J::is_number) => {
-                out.extend(items.iter().filter_map(bytes_of));
+                for b in items.iter().filter_map(bytes_of) {
+                    out.push(&b);
+                }
             }
-            other => out.extend(bytes_of(other)),
+            other => {
+                if let Some(b) = bytes_of(other) {
+                    out.push(&b);
+                }
+            }
         }
     }
 

@@ -20,7 +20,7 @@
 //! and use it on one thread.
 
 use crate::vm::fields::FieldId;
-use crate::vm::EntrySource;
+use crate::vm::{EntrySource, RawField};
 use std::cell::Cell;
 use std::ffi::CString;
 use std::io;
@@ -242,24 +242,24 @@ impl EntrySource for JournalReader {
     /// `__REALTIME_TIMESTAMP` and `__MONOTONIC_TIMESTAMP` (decimal µs) and
     /// `__CURSOR` come from their own calls. Nothing is appended when no
     /// entry is current, or when libsystemd fails to read the entry.
-    fn fetch(&mut self, _id: FieldId, name: &str, out: &mut Vec<Vec<u8>>) {
+    fn fetch(&mut self, _id: FieldId, name: &str, out: &mut RawField) {
         if !self.on_entry {
             return;
         }
         match name {
             "__REALTIME_TIMESTAMP" => {
                 if let Ok(t) = self.realtime_usec() {
-                    out.push(t.to_string().into_bytes());
+                    out.push(t.to_string().as_bytes());
                 }
             }
             "__MONOTONIC_TIMESTAMP" => {
                 if let Ok((usec, _boot)) = self.journal.monotonic_timestamp() {
-                    out.push(usec.to_string().into_bytes());
+                    out.push(usec.to_string().as_bytes());
                 }
             }
             "__CURSOR" => {
                 if let Ok(c) = self.journal.cursor() {
-                    out.push(c.into_bytes());
+                    out.push(c.as_bytes());
                 }
             }
             _ => {
@@ -269,7 +269,7 @@ impl EntrySource for JournalReader {
                 let name = name.as_bytes();
                 for it in &self.items {
                     if &self.data[it.start..it.eq] == name {
-                        out.push(self.data[it.eq + 1..it.end].to_vec());
+                        out.push(&self.data[it.eq + 1..it.end]);
                     }
                 }
             }
@@ -370,9 +370,9 @@ mod tests {
     }
 
     fn get(r: &mut JournalReader, name: &str) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
+        let mut out = RawField::default();
         r.fetch(FieldId(0), name, &mut out);
-        out
+        out.parts().to_vec()
     }
 
     fn message(r: &mut JournalReader) -> String {
@@ -472,9 +472,10 @@ mod tests {
         let cursor = r.cursor().unwrap();
         assert_eq!(get(&mut r, "__CURSOR"), vec![cursor.into_bytes()]);
         // Several appends to `out` keep what was there.
-        let mut out = vec![b"x".to_vec()];
+        let mut out = RawField::default();
+        out.push(b"x");
         r.fetch(FieldId(3), "FOO", &mut out);
-        assert_eq!(out.len(), 3);
+        assert_eq!(out.parts().len(), 3);
 
         assert!(r.next().unwrap());
         assert_eq!(r.realtime_usec().unwrap(), 1_600_000_001_000_000);

@@ -224,6 +224,30 @@ pub fn convert(
     }
 }
 
+/// [`convert`] into an existing slot: a text value reuses the slot's
+/// string buffer, so reading the same field entry after entry does not
+/// allocate.
+pub fn convert_into(
+    kind: FieldKind,
+    parts: &[Vec<u8>],
+    encoding: Encoding,
+    boot_id: Option<[u8; 16]>,
+    slot: &mut Option<Value>,
+) {
+    if let ([one], FieldKind::Text | FieldKind::Message) = (parts, kind) {
+        if let Ok(text) = std::str::from_utf8(one) {
+            if let Some(Value::Str(s)) = slot {
+                s.clear();
+                s.push_str(text);
+            } else {
+                *slot = Some(Value::Str(text.to_owned()));
+            }
+            return;
+        }
+    }
+    *slot = convert(kind, parts, encoding, boot_id);
+}
+
 fn convert_one(kind: FieldKind, raw: &[u8], encoding: Encoding, boot: Option<[u8; 16]>) -> Value {
     let bytes = || Value::Bytes(raw.to_vec());
     match kind {

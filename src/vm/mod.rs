@@ -92,11 +92,44 @@ impl Program {
     }
 }
 
+/// The raw occurrences of one field, in buffers reused from entry to entry
+/// (no allocation once they have grown to the size of the values seen).
+#[derive(Default, Debug)]
+pub struct RawField {
+    parts: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl RawField {
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Append one occurrence.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if let Some(p) = self.parts.get_mut(self.len) {
+            p.clear();
+            p.extend_from_slice(bytes);
+        } else {
+            self.parts.push(bytes.to_vec());
+        }
+        self.len += 1;
+    }
+
+    pub fn parts(&self) -> &[Vec<u8>] {
+        &self.parts[..self.len]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// Where an entry's fields come from (a JSON line, the journal).
 pub trait EntrySource {
     /// Append the raw occurrences of field `name` (slot `id`) to `out`.
     /// Nothing appended means the field is absent.
-    fn fetch(&mut self, id: FieldId, name: &str, out: &mut Vec<Vec<u8>>);
+    fn fetch(&mut self, id: FieldId, name: &str, out: &mut RawField);
     /// `__REALTIME_TIMESTAMP`, in microseconds.
     fn realtime(&self) -> Option<i64>;
 }
@@ -106,7 +139,7 @@ pub struct Slots {
     values: Vec<Option<Value>>,
     loaded: Vec<u32>,
     generation: u32,
-    raw: Vec<Vec<u8>>,
+    raw: RawField,
     encoding: Encoding,
     boot_slot: Option<FieldId>,
 }
@@ -118,7 +151,7 @@ impl Slots {
             values: vec![None; n],
             loaded: vec![0; n],
             generation: 0,
-            raw: Vec::new(),
+            raw: RawField::default(),
             encoding: program.config.message_encoding,
             boot_slot: program.field("_BOOT_ID"),
         }
@@ -157,7 +190,13 @@ impl Slots {
             self.raw.clear();
             src.fetch(id, &info.name, &mut self.raw);
         }
-        self.values[i] = fields::convert(info.kind, &self.raw, self.encoding, boot);
+        fields::convert_into(
+            info.kind,
+            self.raw.parts(),
+            self.encoding,
+            boot,
+            &mut self.values[i],
+        );
     }
 
     fn set(&mut self, id: FieldId, v: Value) {
