@@ -8,17 +8,6 @@ mod common;
 use common::*;
 use std::process::Command;
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
 const RULES: &str = r#"set nftBan.nft = ["nft"]
 
 chain "SSH failed logins" {

@@ -325,3 +325,78 @@ fn daily_report_mail_has_both_parts_and_renders_in_a_browser() {
         "the screenshot shows something"
     );
 }
+
+#[test]
+fn a_missed_daily_report_is_sent_at_start_with_no_traffic() {
+    use pyruse::state::store::{Batch, ReportRecord, Store};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sendmail = capture_command(tmp.path());
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!(
+            "set email.sendmail = [\"{sendmail}\", \"-t\"]\nset dailyReport.time = \"00:00\"\n\
+             chain \"Nothing\" {{\n    SYSLOG_IDENTIFIER == \"never\"\n}}\n"
+        ),
+    )
+    .expect("rules");
+    // The daemon was down: the last report went out two days ago, and a
+    // record waits since then.
+    let state = tmp.path().join("state");
+    let now = pyruse::vm::wall_clock_us();
+    {
+        let mut store = Store::open(&state).expect("store");
+        store
+            .report_sent(i64::MIN, now - 2 * 86_400_000_000)
+            .expect("last report");
+        let mut b = Batch::new();
+        b.report(ReportRecord {
+            level: "WARN".into(),
+            message: "disk almost full".into(),
+            details: "ALL".into(),
+            time_us: now - 86_400_000_000,
+        });
+        store.apply(&b).expect("record");
+    }
+    // No entry at all.
+    let empty = tmp.path().join("none.jsonl");
+    std::fs::write(&empty, "").expect("entries");
+    let out = pyrused(&[
+        "--rules",
+        &rules.display().to_string(),
+        "--json",
+        &empty.display().to_string(),
+        "--state-dir",
+        &state.display().to_string(),
+        "--exit-at-end",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m = mails(tmp.path());
+    assert_eq!(
+        m.len(),
+        1,
+        "the missed report was sent once: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mime = parse_mime(&m[0]);
+    assert_eq!(mime["type"], "multipart/alternative");
+    assert!(mime["parts"][0]["body"]
+        .as_str()
+        .is_some_and(|b| b.contains("disk almost full")));
+    // A new period started: the next start sends nothing.
+    let again = pyrused(&[
+        "--rules",
+        &rules.display().to_string(),
+        "--json",
+        &empty.display().to_string(),
+        "--state-dir",
+        &state.display().to_string(),
+        "--exit-at-end",
+    ]);
+    assert!(again.status.success());
+    assert_eq!(mails(tmp.path()).len(), 1, "no second report the same day");
+}

@@ -22,47 +22,71 @@ pub static BUILTIN: Builtin = Builtin {
     prepare,
 };
 
-struct CounterRaise {
-    name: String,
-    counter: CounterId,
-    key: FieldId,
-    keep_us: Option<i64>,
-    save: Option<FieldId>,
+/// What counterRaise and counterReset share: the counter, the key field,
+/// a duration (keep or grace) and the field the result is saved in.
+pub struct CounterStep {
+    pub name: String,
+    pub counter: CounterId,
+    pub key: FieldId,
+    pub duration_us: Option<i64>,
+    pub save: Option<FieldId>,
 }
 
+impl CounterStep {
+    pub fn prepare(p: &mut Prep, duration: &str) -> Option<CounterStep> {
+        let name = p.string("counter")?;
+        Some(CounterStep {
+            counter: p.counter(&name),
+            name,
+            key: p.field("for")?,
+            duration_us: p.seconds(duration).map(|s| s.saturating_mul(1_000_000)),
+            save: p.field_out("save"),
+        })
+    }
+
+    /// The value of the `for` field: a missing one fails the action.
+    pub fn key(&self, ctx: &mut Ctx) -> Result<Value, RunError> {
+        ctx.get(self.key)
+            .cloned()
+            .ok_or_else(|| RunError("the `for` field is missing".into()))
+    }
+
+    pub fn describe(&self, builtin: &str, duration: &str) -> String {
+        let mut s = format!("{builtin}({:?}, for: field#{}", self.name, self.key.0);
+        if let Some(us) = self.duration_us {
+            s.push_str(&format!(", {duration}: {}s", us / 1_000_000));
+        }
+        if let Some(f) = self.save {
+            s.push_str(&format!(", save: field#{}", f.0));
+        }
+        s.push(')');
+        s
+    }
+}
+
+struct CounterRaise(CounterStep);
+
 fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
-    let name = p.string("counter")?;
-    let counter = p.counter(&name);
-    let key = p.field("for")?;
-    let keep_us = p
-        .seconds("keepSeconds")
-        .map(|s| s.saturating_mul(1_000_000));
-    let save = p.field_out("save");
-    Some(Box::new(CounterRaise {
-        name,
-        counter,
-        key,
-        keep_us,
-        save,
-    }))
+    Some(Box::new(CounterRaise(CounterStep::prepare(
+        p,
+        "keepSeconds",
+    )?)))
 }
 
 impl Step for CounterRaise {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
-        let key = ctx
-            .get(self.key)
-            .cloned()
-            .ok_or_else(|| RunError("the `for` field is missing".into()))?;
+        let c = &self.0;
+        let key = c.key(ctx)?;
         let now = ctx.now;
         let value = ctx
             .state
             .counters
-            .raise(self.counter, &key, self.keep_us, now);
-        if let Some(s) = self.save {
+            .raise(c.counter, &key, c.duration_us, now);
+        if let Some(s) = c.save {
             ctx.set(s, Value::Int(value));
         }
         ctx.emit(Effect::CounterRaise {
-            counter: self.name.clone(),
+            counter: c.name.clone(),
             key,
             value,
         });
@@ -70,14 +94,6 @@ impl Step for CounterRaise {
     }
 
     fn describe(&self) -> String {
-        let mut s = format!("counterRaise({:?}, for: field#{}", self.name, self.key.0);
-        if let Some(us) = self.keep_us {
-            s.push_str(&format!(", keep: {}s", us / 1_000_000));
-        }
-        if let Some(f) = self.save {
-            s.push_str(&format!(", save: field#{}", f.0));
-        }
-        s.push(')');
-        s
+        self.0.describe("counterRaise", "keep")
     }
 }

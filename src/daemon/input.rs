@@ -173,10 +173,13 @@ impl Reader {
                 }
                 let got = match buffered.take() {
                     Some(l) => l,
-                    None => match rx.try_recv() {
+                    // A short grace, so that a reader thread lagging behind
+                    // a file is not taken for the end of the input (which
+                    // commits the state and waits).
+                    None => match rx.recv_timeout(Duration::from_millis(10)) {
                         Ok(l) => l,
-                        Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(Next::End),
-                        Err(std::sync::mpsc::TryRecvError::Disconnected) => JsonLine::End,
+                        Err(RecvTimeoutError::Timeout) => return Ok(Next::End),
+                        Err(RecvTimeoutError::Disconnected) => JsonLine::End,
                     },
                 };
                 match got {

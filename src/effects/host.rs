@@ -97,14 +97,15 @@ pub fn run_command(argv: &[String], stdin: Option<&[u8]>) -> Result<(), HostErro
                     use std::io::Read;
                     let _ = e.read_to_string(&mut err);
                 }
-                let err = err.trim();
+                let err: String = err.trim().chars().take(500).collect();
+                let detail = if err.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {err}")
+                };
                 return Err(HostError::transient(
                     &format!("{program}: {status}"),
-                    format!(
-                        "{} failed ({status}): {}",
-                        argv.join(" "),
-                        err.chars().take(500).collect::<String>()
-                    ),
+                    format!("{} failed ({status}){detail}", argv.join(" ")),
                 ));
             }
             Ok(None) if start.elapsed() > COMMAND_TIMEOUT => {

@@ -1,6 +1,7 @@
-//! Mail delivery: sendmail, Pyruse's way: exactly the configured argv (by
-//! default `/usr/bin/sendmail -t`), with the message, composed by
-//! [`crate::report::mail`], on its standard input.
+//! Mail delivery. The message is composed by [`crate::report::mail`], then
+//! handed to an SMTP relay when `email.smtp.host` is set, else to sendmail
+//! Pyruse's way: exactly the configured argv (by default
+//! `/usr/bin/sendmail -t`), the message on its standard input.
 
 use super::host::{run_command, HostError};
 use crate::config::Config;
@@ -14,7 +15,17 @@ pub fn settings(config: &Config) -> MailSettings {
 }
 
 fn deliver(config: &Config, message: &[u8]) -> Result<(), HostError> {
-    run_command(&config.sendmail, Some(message))
+    match &config.smtp {
+        Some(smtp) => {
+            let envelope = mail::smtp_envelope(&settings(config)).map_err(|e| HostError {
+                cause: "smtp: envelope".into(),
+                message: format!("cannot send by SMTP: {e}"),
+                retry: false,
+            })?;
+            super::smtp::send(smtp, &envelope, message)
+        }
+        None => run_command(&config.sendmail, Some(message)),
+    }
 }
 
 /// Send a text mail (the `email` action) with the core `email` settings.

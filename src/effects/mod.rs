@@ -7,6 +7,7 @@
 
 pub mod host;
 pub mod mail;
+pub mod smtp;
 pub mod trace;
 
 use crate::vm::value::Value;

@@ -2,6 +2,8 @@
 //! compatibility data, compare effect traces entry by entry.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -237,4 +239,16 @@ pub fn by_cursor_last(traces: &[String]) -> Vec<(String, Vec<Value>)> {
             (c, v)
         })
         .collect()
+}
+
+/// Whether the tests run as root (needed for namespaces and journal files).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
 }

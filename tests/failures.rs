@@ -1,0 +1,178 @@
+//! The outside world fails, the daemon does not: with `nft` missing,
+//! sendmail failing and the SMTP relay down, pyrused keeps processing,
+//! logs each failure once per cause, and delivers the queued mail once the
+//! relay is back.
+
+mod common;
+use common::smtp::SmtpSink;
+use common::*;
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RULES: &str = r#"chain "SSH" {
+    SYSLOG_IDENTIFIER == "sshd"
+    MESSAGE =~ /^Failed password for \S+ from (?P<ip>\S+) port/
+    dailyReport(level: "WARN", message: "failure from {ip}")
+    counterRaise(counter: "ssh", for: ip, save: n)
+    n >= 2 else { noop() }
+    nftBan(IP: ip, nftSetIPv4: "inet pyruse ban4", nftSetIPv6: "inet pyruse ban6", banSeconds: 1h)
+    email(subject: "Banned {ip}", message: "{ip} banned after {n} failures")
+}
+"#;
+
+fn entry(t: i64, ip: &str) -> String {
+    serde_json::json!({"__REALTIME_TIMESTAMP": t.to_string(), "SYSLOG_IDENTIFIER": "sshd",
+        "MESSAGE": format!("Failed password for root from {ip} port 22 ssh2")})
+    .to_string()
+}
+
+#[test]
+fn missing_nft_and_failing_sendmail_do_not_stop_processing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!("set nftBan.nft = [\"/nonexistent/nft\"]\nset email.sendmail = [\"/bin/false\"]\n{RULES}"),
+    )
+    .expect("rules");
+    let now = pyruse::vm::wall_clock_us();
+    let mut lines = String::new();
+    for i in 0..40 {
+        lines += &entry(now + i, &format!("203.0.113.{}", i % 10));
+        lines.push('\n');
+    }
+    let entries = tmp.path().join("e.jsonl");
+    std::fs::write(&entries, lines).expect("entries");
+    let state = tmp.path().join("state").display().to_string();
+    let r = rules.display().to_string();
+    let out = pyrused(&[
+        "--rules",
+        &r,
+        "--json",
+        &entries.display().to_string(),
+        "--state-dir",
+        &state,
+        "--exit-at-end",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Every entry was processed: 40 report records, 10 bans recorded.
+    let preview = pyrusec(
+        &["report", "preview", "--rules", &r, "--state-dir", &state],
+        None,
+    );
+    let text = String::from_utf8_lossy(&preview.stdout);
+    assert_eq!(
+        text.matches("failure from 203.0.113.").count(),
+        10,
+        "{text}"
+    );
+    assert!(text.contains("WARN") && text.contains("40"), "{text}");
+    let bans = pyrusec(
+        &["bans", "list", "--rules", &r, "--state-dir", &state],
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&bans.stdout)
+            .matches("203.0.113.")
+            .count(),
+        10
+    );
+    // Each cause logged once, however often it happened.
+    assert_eq!(
+        stderr.matches("cannot run /nonexistent/nft").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("/bin/false failed").count(), 1, "{stderr}");
+}
+
+#[test]
+fn mail_queued_while_the_relay_is_down_is_delivered_when_it_is_back() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let down = SmtpSink::start();
+    let port = down.port;
+    down.stop();
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!(
+            "set nftBan.nft = [\"/bin/true\"]\nset email.from = \"pyruse@example.org\"\nset email.to = [\"hostmaster@example.org\"]\n\
+             set email.smtp.host = \"127.0.0.1\"\nset email.smtp.port = {port}\nset email.smtp.security = \"none\"\n{RULES}"
+        ),
+    )
+    .expect("rules");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
+        .args([
+            "--rules",
+            &rules.display().to_string(),
+            "--json",
+            "-",
+            "--commit-interval-ms",
+            "50",
+        ])
+        .args([
+            "--state-dir",
+            &tmp.path().join("state").display().to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pyrused starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (tx, err) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    let now = pyruse::vm::wall_clock_us();
+    // Two failures: a ban and a mail, which cannot be delivered.
+    for i in 0..2 {
+        writeln!(stdin, "{}", entry(now + i, "198.51.100.7")).expect("write");
+    }
+    stdin.flush().expect("flush");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut logged = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(l) = err.recv_timeout(Duration::from_millis(200)) {
+            let done = l.contains("smtp: connect") || l.contains("will retry");
+            logged.push(l);
+            if done {
+                break;
+            }
+        }
+    }
+    assert!(
+        logged.iter().any(|l| l.contains("will retry")),
+        "the failed send is logged: {logged:?}"
+    );
+    // The daemon keeps processing meanwhile.
+    for i in 2..30 {
+        writeln!(stdin, "{}", entry(now + i, &format!("192.0.2.{i}"))).expect("write");
+    }
+    stdin.flush().expect("flush");
+    // The relay comes back: the queued mail goes out with the next retry.
+    let sink = SmtpSink::start_on(port).expect("port free again");
+    let got = sink.wait_for(1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1, "the queued mail was delivered");
+    assert_eq!(got[0].to, vec!["hostmaster@example.org".to_owned()]);
+    let data = String::from_utf8_lossy(&got[0].data);
+    assert!(data.contains("Subject: Banned 198.51.100.7"), "{data}");
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok);
+    let status = child.wait().expect("exit");
+    assert!(status.success(), "{status}");
+    let relay_errors = logged.iter().filter(|l| l.contains("will retry")).count();
+    assert_eq!(relay_errors, 1, "one line per cause: {logged:?}");
+}
