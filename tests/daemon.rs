@@ -451,3 +451,84 @@ fn follows_a_live_journald() {
     // Following, not polling: an effect arrives well within the 500 ms wait.
     assert!(p50 < Duration::from_millis(400), "p50 {p50:?}");
 }
+
+#[test]
+fn log_lines_reach_the_journal_and_recidive_rules_read_them_back() {
+    if !need_root("log_lines_reach_the_journal_and_recidive_rules_read_them_back") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mails = tmp.path().join("mails");
+    std::fs::create_dir(&mails).expect("mkdir");
+    let sendmail = tmp.path().join("sendmail");
+    std::fs::write(
+        &sendmail,
+        format!("#!/bin/sh\ncat > {}/mail.$$\n", mails.display()),
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&sendmail, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!(
+            "set email.sendmail = [\"{}\"]\n\
+             chain \"SSH\" {{\n    SYSLOG_IDENTIFIER == \"sshd\"\n    MESSAGE =~ /^Failed password for \\S+ from (?P<ip>\\S+) port/\n\
+                 log(level: \"WARNING\", message: \"nftBan from ssh for {{ip}}\")\n}}\n\
+             chain \"Recidive\" {{\n    SYSLOG_IDENTIFIER == \"pyruse\"\n    PRIORITY == 4\n    MESSAGE =~ /^nftBan from \\S+ for (?P<ip>.+)$/\n\
+                 email(subject: \"recidive {{ip}}\", message: \"{{ip}} seen again\")\n}}\n",
+            sendmail.display()
+        ),
+    )
+    .expect("rules");
+    let jpid = tmp.path().join("journald.pid");
+    let script = format!(
+        "set -e\n\
+         mount -t tmpfs tmpfs /run/systemd\n\
+         mount -t tmpfs tmpfs /run/log\n\
+         mkdir -p /run/systemd/journal\n\
+         /lib/systemd/systemd-journald &\n\
+         echo $! > {jpid}\n\
+         for i in $(seq 100); do [ -S /run/systemd/journal/stdout ] && break; sleep 0.05; done\n\
+         {pyrused} --rules {rules} --state-dir {state} &\n\
+         DAEMON=$!\n\
+         sleep 1\n\
+         echo 'Failed password for root from 203.0.113.77 port 22 ssh2' | systemd-cat -t sshd\n\
+         for i in $(seq 100); do ls {mails}/mail.* >/dev/null 2>&1 && break; sleep 0.1; done\n\
+         kill -TERM $DAEMON; wait $DAEMON\n\
+         journalctl -D /run/log/journal -t pyruse -o export --no-pager | grep -aE '^(MESSAGE|PRIORITY|SYSLOG_IDENTIFIER)='\n\
+         kill $(cat {jpid})\n",
+        jpid = jpid.display(),
+        pyrused = env!("CARGO_BIN_EXE_pyrused"),
+        rules = rules.display(),
+        state = tmp.path().join("state").display(),
+        mails = mails.display(),
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .expect("unshare");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The log action wrote to the journal, as Pyruse, at the asked priority.
+    assert!(
+        stdout.contains("MESSAGE=nftBan from ssh for 203.0.113.77"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("PRIORITY=4") && stdout.contains("SYSLOG_IDENTIFIER=pyruse"),
+        "{stdout}"
+    );
+    // And the recidive chain read it back.
+    let sent: Vec<_> = std::fs::read_dir(&mails)
+        .expect("mails")
+        .flatten()
+        .collect();
+    assert_eq!(sent.len(), 1, "one recidive mail");
+    let mail = std::fs::read_to_string(sent[0].path()).expect("mail");
+    assert!(mail.contains("Subject: recidive 203.0.113.77"), "{mail}");
+}
