@@ -174,3 +174,91 @@ fn nft_bans_restore_and_unban_in_a_network_namespace() {
         "{list}"
     );
 }
+
+#[test]
+fn ipset_bans_restore_and_unban_in_a_network_namespace() {
+    if !is_root() || Command::new("ipset").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "this test needs root and ipset in CI"
+        );
+        eprintln!("skipping: needs root and ipset");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        RULES
+            .replace("set nftBan.nft = [\"nft\"]", "set ipsetBan.ipset = [\"ipset\", \"-exist\", \"-quiet\"]")
+            .replace(
+                "nftBan(IP: ip, nftSetIPv4: \"inet pyruse ban4\", nftSetIPv6: \"inet pyruse ban6\", banSeconds: 1h)",
+                "ipsetBan(IP: ip, ipSetIPv4: \"ssh4\", ipSetIPv6: \"ssh6\", banSeconds: 10m)",
+            ),
+    )
+    .expect("rules");
+    let journal = tmp.path().join("journal");
+    std::fs::create_dir(&journal).expect("mkdir");
+    make_journal(
+        &entries(pyruse::vm::wall_clock_us()),
+        &journal.join("ssh.journal"),
+    );
+    let state = tmp.path().join("state");
+    let daemon = format!(
+        "{} --rules {} --directory {} --state-dir {} --exit-at-end",
+        env!("CARGO_BIN_EXE_pyrused"),
+        rules.display(),
+        journal.display(),
+        state.display()
+    );
+    let unban = format!(
+        "{} bans unban 2001:db8::66 --rules {} --state-dir {}",
+        env!("CARGO_BIN_EXE_pyrusec"),
+        rules.display(),
+        state.display()
+    );
+    let script = format!(
+        "set -e\n\
+         ipset create ssh4 hash:ip timeout 0\n\
+         ipset create ssh6 hash:ip family inet6 timeout 0\n\
+         {daemon}\n\
+         echo '=== RUN'; ipset list\n\
+         ipset flush ssh4; ipset flush ssh6\n\
+         {daemon}\n\
+         echo '=== RESTART'; ipset list\n\
+         {unban}\n\
+         {daemon}\n\
+         echo '=== AFTER'; ipset list\n\
+         echo '=== END'\n"
+    );
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = section(&stdout, "RUN");
+    assert!(
+        run.contains("203.0.113.5 timeout 5"),
+        "IPv4 in ssh4 with what remains of 10 min:\n{run}"
+    );
+    assert!(
+        run.contains("2001:db8::66 timeout 5"),
+        "IPv6 in ssh6:\n{run}"
+    );
+    assert!(!run.contains("198.51.100.99"), "{run}");
+    let restart = section(&stdout, "RESTART");
+    assert!(
+        restart.contains("203.0.113.5") && restart.contains("2001:db8::66"),
+        "restored:\n{restart}"
+    );
+    let after = section(&stdout, "AFTER");
+    assert!(
+        after.contains("203.0.113.5") && !after.contains("2001:db8::66"),
+        "unbanned stays out:\n{after}"
+    );
+}
