@@ -364,21 +364,35 @@ fn time_text(us: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_else(|_| us.to_string())
 }
 
+/// The state, and the bans it records.
+fn open_bans(
+    args: &StateArgs,
+) -> Result<
+    (
+        pyruse::config::Config,
+        Store,
+        Vec<pyruse::state::store::BanRecord>,
+    ),
+    ExitCode,
+> {
+    let (config, store) = open_state(args)?;
+    match store.bans() {
+        Ok(b) => Ok((config, store, b)),
+        Err(e) => {
+            eprintln!("pyrusec: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn cmd_bans(command: BansCommand) -> ExitCode {
     let tz = jiff::tz::TimeZone::system();
     let now = pyruse::vm::wall_clock_us();
     match command {
         BansCommand::List { state } => {
-            let (_, store) = match open_state(&state) {
+            let (_, _, bans) = match open_bans(&state) {
                 Ok(x) => x,
                 Err(c) => return c,
-            };
-            let bans = match store.bans() {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("pyrusec: {e}");
-                    return ExitCode::from(2);
-                }
             };
             println!(
                 "{:<40} {:<6} {:<28} {:<20} rule",
@@ -404,16 +418,9 @@ fn cmd_bans(command: BansCommand) -> ExitCode {
                 eprintln!("pyrusec: {address:?} is not an IP address");
                 return ExitCode::from(2);
             };
-            let (config, mut store) = match open_state(&state) {
+            let (config, mut store, bans) = match open_bans(&state) {
                 Ok(x) => x,
                 Err(c) => return c,
-            };
-            let bans = match store.bans() {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("pyrusec: {e}");
-                    return ExitCode::from(2);
-                }
             };
             let mut found = 0;
             for b in bans

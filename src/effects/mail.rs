@@ -28,19 +28,21 @@ fn deliver(config: &Config, message: &[u8]) -> Result<(), HostError> {
     }
 }
 
-/// Send a text mail (the `email` action) with the core `email` settings.
-pub fn send_text(config: &Config, subject: &str, message: &str) -> Result<(), HostError> {
-    let bytes = mail::text_message(
-        &settings(config),
-        subject,
-        message,
-        crate::vm::wall_clock_us(),
-    )
-    .map_err(|e| HostError {
+/// A message that cannot be composed (a bad address in the settings) will
+/// not compose better later: no retry.
+fn compose_error(e: mail::MailError) -> HostError {
+    HostError {
         cause: "email: address".into(),
         message: format!("cannot compose the mail: {e}"),
         retry: false,
-    })?;
+    }
+}
+
+/// Send a text mail (the `email` action) with the core `email` settings.
+pub fn send_text(config: &Config, subject: &str, message: &str) -> Result<(), HostError> {
+    let now = crate::vm::wall_clock_us();
+    let bytes =
+        mail::text_message(&settings(config), subject, message, now).map_err(compose_error)?;
     deliver(config, &bytes)
 }
 
@@ -50,16 +52,8 @@ pub fn send_report(
     subject: &str,
     report: &crate::report::Report,
 ) -> Result<(), HostError> {
-    let bytes = mail::report_message(
-        &settings(config),
-        subject,
-        report,
-        crate::vm::wall_clock_us(),
-    )
-    .map_err(|e| HostError {
-        cause: "email: address".into(),
-        message: format!("cannot compose the report: {e}"),
-        retry: false,
-    })?;
+    let now = crate::vm::wall_clock_us();
+    let bytes =
+        mail::report_message(&settings(config), subject, report, now).map_err(compose_error)?;
     deliver(config, &bytes)
 }
