@@ -547,3 +547,66 @@ fn log_lines_reach_the_journal_and_recidive_rules_read_them_back() {
     let mail = std::fs::read_to_string(sent[0].path()).expect("mail");
     assert!(mail.contains("Subject: recidive 203.0.113.77"), "{mail}");
 }
+
+#[test]
+fn tells_systemd_ready_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sock_path = tmp.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).expect("notify socket");
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
+        .args(["--rules", "rules/", "--json", "-", "--dry-run"])
+        .args([
+            "--state-dir",
+            &tmp.path().join("state").display().to_string(),
+        ])
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pyrused starts");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline
+        && got
+            .iter()
+            .filter(|m: &&String| m.contains("WATCHDOG=1"))
+            .count()
+            < 3
+    {
+        if let Ok(n) = sock.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok);
+    while let Ok(n) = sock.recv(&mut buf) {
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        if got.last().is_some_and(|m| m.contains("STOPPING=1")) {
+            break;
+        }
+    }
+    assert!(child.wait().expect("exit").success());
+    assert!(
+        got.first()
+            .is_some_and(|m| m.contains("READY=1") && m.contains("STATUS=")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().filter(|m| m.contains("WATCHDOG=1")).count() >= 3,
+        "pings at half the watchdog period: {got:?}"
+    );
+    assert!(
+        got.last().is_some_and(|m| m.contains("STOPPING=1")),
+        "{got:?}"
+    );
+}

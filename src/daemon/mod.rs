@@ -608,7 +608,7 @@ pub fn run(opts: &Options) -> u8 {
                 {
                     break None;
                 }
-                reader.wait(WAIT);
+                reader.wait(watchdog.map_or(WAIT, |p| p.min(WAIT)));
             }
         };
         let now = last_now;
