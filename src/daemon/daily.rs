@@ -85,7 +85,8 @@ pub fn pending(store: &Store, tz: &TimeZone, now_us: i64) -> Result<Report, Stor
     Ok(report::build(&records, start, now_us, &host_name(), tz))
 }
 
-/// Queue the pending report for the executor, and start a new period.
+/// Queue the pending report for the executor and start a new period, in
+/// one transaction: a crash cannot lose the report nor queue it twice.
 pub fn queue(
     store: &mut Store,
     config: &Config,
@@ -99,6 +100,6 @@ pub fn queue(
         serde_json::json!({ "subject": config.email_subject, "text": r.text, "html": r.html }),
         now_us,
     );
-    store.apply(&batch)?;
-    store.report_sent(i64::MAX, now_us)
+    batch.report_sent(i64::MAX, now_us);
+    store.apply(&batch)
 }

@@ -299,6 +299,8 @@ pub struct Batch {
     bans: HashMap<(BanKind, String, String), BanRecord>,
     reports: Vec<ReportRecord>,
     outbox: Vec<NewOutbox>,
+    /// A report was sent (or queued): clear its records, start a period.
+    report_sent: Option<(i64, i64)>,
 }
 
 impl Batch {
@@ -367,8 +369,15 @@ impl Batch {
         });
     }
 
+    /// In the same transaction as the rest of the batch: the records up to
+    /// `until_us` went into a report sent (or queued) at `sent_at_us`.
+    pub fn report_sent(&mut self, until_us: i64, sent_at_us: i64) {
+        self.report_sent = Some((until_us, sent_at_us));
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.counters.values().all(HashMap::is_empty)
+        self.report_sent.is_none()
+            && self.counters.values().all(HashMap::is_empty)
             && self.mappings.is_empty()
             && self.sweep_at.is_none()
             && self.bans.is_empty()
@@ -384,6 +393,7 @@ impl Batch {
         self.bans.clear();
         self.reports.clear();
         self.outbox.clear();
+        self.report_sent = None;
     }
 }
 
@@ -805,6 +815,21 @@ impl Store {
                     st.execute(params![o.kind, o.payload.to_string(), o.next_at_us]),
                 )?;
             }
+        }
+        if let Some((until, sent_at)) = b.report_sent {
+            sq(
+                p,
+                what,
+                tx.execute("DELETE FROM report WHERE time_us <= ?1", [until]),
+            )?;
+            sq(
+                p,
+                what,
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_report_sent', ?1)",
+                    [sent_at],
+                ),
+            )?;
         }
         sq(p, what, tx.commit())
     }
