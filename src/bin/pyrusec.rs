@@ -86,7 +86,7 @@ struct StateArgs {
     #[arg(long)]
     state_dir: Option<PathBuf>,
     /// The rules (for the state directory, the nft/ipset commands and the
-    /// mail settings) [default: /etc/pyruse/rules.pyr, else /etc/pyruse/pyruse.json].
+    /// mail settings) [default: /etc/pyruse/rules.pyr, else /etc/pyruse/rules.d/, else /etc/pyruse/pyruse.json].
     #[arg(long)]
     rules: Option<PathBuf>,
 }

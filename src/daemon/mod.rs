@@ -83,17 +83,20 @@ pub fn load_program(path: &Path) -> Result<(Program, Vec<String>), String> {
     }
 }
 
-/// The rules path to use when none is given: `/etc/pyruse/rules.pyr`, or
-/// Pyruse's `/etc/pyruse/pyruse.json` so that existing installs start
-/// unchanged.
+/// The rules path to use when none is given: `/etc/pyruse/rules.pyr`, the
+/// directory `/etc/pyruse/rules.d`, or Pyruse's `/etc/pyruse/pyruse.json`
+/// so that existing installs start unchanged (the first that exists).
 pub fn default_rules() -> PathBuf {
-    let pyr = PathBuf::from("/etc/pyruse/rules.pyr");
-    let json = PathBuf::from("/etc/pyruse/pyruse.json");
-    if !pyr.exists() && json.exists() {
-        json
-    } else {
-        pyr
-    }
+    let candidates = [
+        "/etc/pyruse/rules.pyr",
+        "/etc/pyruse/rules.d",
+        "/etc/pyruse/pyruse.json",
+    ];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(candidates[0]))
 }
 
 /// The `storage` setting of the rules at `path` (the state directory), or
