@@ -163,8 +163,21 @@ fn mail_queued_while_the_relay_is_down_is_delivered_when_it_is_back() {
     let got = sink.wait_for(1, Duration::from_secs(30));
     assert_eq!(got.len(), 1, "the queued mail was delivered");
     assert_eq!(got[0].to, vec!["hostmaster@example.org".to_owned()]);
-    let data = String::from_utf8_lossy(&got[0].data);
-    assert!(data.contains("Subject: Banned 198.51.100.7"), "{data}");
+    // What the relay received is a valid MIME message.
+    let eml = tmp.path().join("received.eml");
+    std::fs::write(&eml, &got[0].data).expect("write");
+    let mime = parse_mime(&eml);
+    assert_eq!(mime["subject"], "Banned 198.51.100.7");
+    assert_eq!(mime["from"], "pyruse@example.org");
+    assert_eq!(mime["to"], "hostmaster@example.org");
+    assert_eq!(mime["parts"][0]["type"], "text/plain");
+    assert!(
+        mime["parts"][0]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("198.51.100.7 banned after 2 failures")),
+        "{mime}"
+    );
+    assert_eq!(mime["defects"], serde_json::json!([]));
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

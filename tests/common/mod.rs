@@ -252,3 +252,33 @@ pub fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// Parse a message with Python's email package: headers, defects, parts.
+pub fn parse_mime(path: &Path) -> Value {
+    let code = r#"
+import email, json, sys
+from email import policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)
+parts = []
+for p in (m.walk() if m.is_multipart() else [m]):
+    if p.is_multipart():
+        continue
+    parts.append({"type": p.get_content_type(), "charset": p.get_content_charset(),
+                  "cte": p.get("Content-Transfer-Encoding"), "body": p.get_content()})
+raw = open(sys.argv[1], 'rb').read()
+print(json.dumps({"from": str(m["From"]), "to": str(m["To"]), "subject": str(m["Subject"]),
+    "type": m.get_content_type(), "date": str(m["Date"]), "message_id": str(m["Message-ID"]),
+    "parts": parts, "longest_line": max(len(l) for l in raw.split(b"\n")),
+    "defects": [type(d).__name__ for d in m.defects]}))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", code, &path.display().to_string()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
