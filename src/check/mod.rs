@@ -246,18 +246,6 @@ pub fn check(rules: RuleSet) -> Checked {
     }
 }
 
-/// Check and compile, for callers that only want the program.
-pub fn compile_rules(
-    rules: RuleSet,
-) -> Result<Program, (Vec<Diagnostic>, crate::source::SourceMap)> {
-    let sources = rules.sources.clone();
-    let checked = check(rules);
-    match checked.program {
-        Some(p) => Ok(p),
-        None => Err((checked.diagnostics, sources)),
-    }
-}
-
 /// The configuration only (for tools that do not run rules).
 pub fn config_of(rules: &RuleSet) -> Config {
     Config::from_rules(rules, &mut Vec::new())
