@@ -63,14 +63,22 @@ pub fn check(rules: RuleSet) -> Checked {
             index.insert(&c.label, ci);
         }
     }
-    if rules.chains.iter().all(|c| c.anonymous) {
+    // A file of settings only is a piece of a rule directory; a file with
+    // nothing at all is probably a mistake.
+    if rules.chains.iter().all(|c| c.anonymous) && rules.settings.is_empty() {
         let span = rules
             .sources
             .files()
             .next()
             .map(|(id, _)| crate::source::Span::new(id, 0, 0));
-        let d = Diagnostic::bare(Code::NoChain, "the rules have no chain")
-            .with_help("write at least one chain: chain \"My rules\" { … }");
+        let d = Diagnostic {
+            severity: crate::diag::Severity::Warning,
+            ..Diagnostic::bare(
+                Code::NoChain,
+                "these rules have no chain: no entry will be acted on",
+            )
+            .with_help("write at least one chain: chain \"My rules\" { … }")
+        };
         diags.push(match span {
             Some(s) => Diagnostic { span: Some(s), ..d },
             None => d,
