@@ -103,3 +103,50 @@ pub fn queue(
     batch.report_sent(i64::MAX, now_us);
     store.apply(&batch)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us(s: &str, tz: &TimeZone) -> i64 {
+        let dt: jiff::civil::DateTime = s.parse().expect("datetime");
+        dt.to_zoned(tz.clone())
+            .expect("zoned")
+            .timestamp()
+            .as_microsecond()
+    }
+
+    #[test]
+    fn next_due_is_the_next_time_of_day_strictly_after() {
+        let tz = TimeZone::UTC;
+        let t = us("2024-03-01T10:00:00", &tz);
+        assert_eq!(next_due(t, (0, 0), &tz), us("2024-03-02T00:00:00", &tz));
+        assert_eq!(next_due(t, (23, 30), &tz), us("2024-03-01T23:30:00", &tz));
+        // Exactly at the time: the next day's.
+        let midnight = us("2024-03-02T00:00:00", &tz);
+        assert_eq!(
+            next_due(midnight, (0, 0), &tz),
+            us("2024-03-03T00:00:00", &tz)
+        );
+    }
+
+    #[test]
+    fn next_due_follows_local_time_across_dst() {
+        let Ok(tz) = TimeZone::get("Europe/Paris") else {
+            return; // no time zone database on this machine
+        };
+        // Paris goes to summer time on 2024-03-31 at 02:00 (+01:00 → +02:00).
+        let before = us("2024-03-30T12:00:00", &tz);
+        let after = us("2024-03-31T12:00:00", &tz);
+        assert_eq!(
+            next_due(before, (0, 0), &tz),
+            us("2024-03-31T00:00:00", &tz)
+        );
+        assert_eq!(next_due(after, (0, 0), &tz), us("2024-04-01T00:00:00", &tz));
+        // 23 hours between those midnights, not 24.
+        assert_eq!(
+            us("2024-04-01T00:00:00", &tz) - us("2024-03-31T00:00:00", &tz),
+            23 * 3_600_000_000
+        );
+    }
+}
