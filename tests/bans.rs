@@ -59,19 +59,31 @@ fn section<'a>(out: &'a str, name: &str) -> &'a str {
     &rest[..rest.find("=== ").unwrap_or(rest.len())]
 }
 
-#[test]
-fn nft_bans_restore_and_unban_in_a_network_namespace() {
-    if !is_root() || Command::new("nft").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "this test needs root and nft in CI"
-        );
-        eprintln!("skipping: needs root and nft");
-        return;
+/// Whether the test can run: root and the firewall tool (required in CI).
+fn can_run(tool: &str) -> bool {
+    if is_root() && Command::new(tool).arg("--version").output().is_ok() {
+        return true;
     }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "this test needs root and {tool} in CI"
+    );
+    eprintln!("skipping: needs root and {tool}");
+    false
+}
+
+/// Rules and a journal of failed logins in a temporary directory; the
+/// shell commands that run the daemon over them and `pyrusec bans`.
+struct Setup {
+    _tmp: tempfile::TempDir,
+    daemon: String,
+    bans: Box<dyn Fn(&str) -> String>,
+}
+
+fn setup(rules_text: &str) -> Setup {
     let tmp = tempfile::tempdir().expect("tempdir");
     let rules = tmp.path().join("rules.pyr");
-    std::fs::write(&rules, RULES).expect("rules");
+    std::fs::write(&rules, rules_text).expect("rules");
     let journal = tmp.path().join("journal");
     std::fs::create_dir(&journal).expect("mkdir");
     make_journal(
@@ -86,15 +98,27 @@ fn nft_bans_restore_and_unban_in_a_network_namespace() {
         journal.display(),
         state.display()
     );
-    let client = |cmd: &str| {
+    let (r, st) = (rules.display().to_string(), state.display().to_string());
+    let bans = Box::new(move |cmd: &str| {
         format!(
-            "{} bans {cmd} --rules {} --state-dir {}",
-            env!("CARGO_BIN_EXE_pyrusec"),
-            rules.display(),
-            state.display()
+            "{} bans {cmd} --rules {r} --state-dir {st}",
+            env!("CARGO_BIN_EXE_pyrusec")
         )
-    };
-    let (unban, list) = (client("unban 203.0.113.5"), client("list"));
+    });
+    Setup {
+        _tmp: tmp,
+        daemon,
+        bans,
+    }
+}
+
+#[test]
+fn nft_bans_restore_and_unban_in_a_network_namespace() {
+    if !can_run("nft") {
+        return;
+    }
+    let Setup { _tmp, daemon, bans } = setup(RULES);
+    let (unban, list) = (bans("unban 203.0.113.5"), bans("list"));
     let script = format!(
         "set -e\n\
          nft add table inet pyruse\n\
@@ -177,46 +201,17 @@ fn nft_bans_restore_and_unban_in_a_network_namespace() {
 
 #[test]
 fn ipset_bans_restore_and_unban_in_a_network_namespace() {
-    if !is_root() || Command::new("ipset").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "this test needs root and ipset in CI"
-        );
-        eprintln!("skipping: needs root and ipset");
+    if !can_run("ipset") {
         return;
     }
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let rules = tmp.path().join("rules.pyr");
-    std::fs::write(
-        &rules,
-        RULES
-            .replace("set nftBan.nft = [\"nft\"]", "set ipsetBan.ipset = [\"ipset\", \"-exist\", \"-quiet\"]")
-            .replace(
-                "nftBan(IP: ip, nftSetIPv4: \"inet pyruse ban4\", nftSetIPv6: \"inet pyruse ban6\", banSeconds: 1h)",
-                "ipsetBan(IP: ip, ipSetIPv4: \"ssh4\", ipSetIPv6: \"ssh6\", banSeconds: 10m)",
-            ),
-    )
-    .expect("rules");
-    let journal = tmp.path().join("journal");
-    std::fs::create_dir(&journal).expect("mkdir");
-    make_journal(
-        &entries(pyruse::vm::wall_clock_us()),
-        &journal.join("ssh.journal"),
-    );
-    let state = tmp.path().join("state");
-    let daemon = format!(
-        "{} --rules {} --directory {} --state-dir {} --exit-at-end",
-        env!("CARGO_BIN_EXE_pyrused"),
-        rules.display(),
-        journal.display(),
-        state.display()
-    );
-    let unban = format!(
-        "{} bans unban 2001:db8::66 --rules {} --state-dir {}",
-        env!("CARGO_BIN_EXE_pyrusec"),
-        rules.display(),
-        state.display()
-    );
+    let rules = RULES
+        .replace("set nftBan.nft = [\"nft\"]", "set ipsetBan.ipset = [\"ipset\", \"-exist\", \"-quiet\"]")
+        .replace(
+            "nftBan(IP: ip, nftSetIPv4: \"inet pyruse ban4\", nftSetIPv6: \"inet pyruse ban6\", banSeconds: 1h)",
+            "ipsetBan(IP: ip, ipSetIPv4: \"ssh4\", ipSetIPv6: \"ssh6\", banSeconds: 10m)",
+        );
+    let Setup { _tmp, daemon, bans } = setup(&rules);
+    let unban = bans("unban 2001:db8::66");
     let script = format!(
         "set -e\n\
          ipset create ssh4 hash:ip timeout 0\n\

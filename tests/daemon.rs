@@ -8,7 +8,7 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -42,26 +42,31 @@ fn passwd() -> String {
     data("passwd").display().to_string()
 }
 
-fn run_dir(dir: &Path, state: &Path, extra: &[&str]) -> std::process::Output {
-    let (d, s, p, r) = (
-        dir.display().to_string(),
-        state.display().to_string(),
-        passwd(),
-        rules("semantics"),
-    );
-    let mut args = vec![
+/// `pyrused` over a journal directory with the legacy semantics rules,
+/// as a dry run to the end of what exists.
+fn semantics_args(dir: &Path, state: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
         "--rules",
-        &r,
+        &rules("semantics"),
         "--directory",
-        &d,
+        &dir.display().to_string(),
         "--state-dir",
-        &s,
+        &state.display().to_string(),
         "--passwd",
-        &p,
+        &passwd(),
         "--dry-run",
         "--exit-at-end",
-    ];
-    args.extend_from_slice(extra);
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
+}
+
+fn run_dir(dir: &Path, state: &Path, extra: &[&str]) -> std::process::Output {
+    let args = semantics_args(dir, state, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = pyrused(&args);
     assert!(
         out.status.success(),
@@ -71,18 +76,24 @@ fn run_dir(dir: &Path, state: &Path, extra: &[&str]) -> std::process::Output {
     out
 }
 
+/// A journal directory in `tmp` holding the whole corpus in one file.
+fn corpus_journal(tmp: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("journal");
+    std::fs::create_dir(&dir).expect("mkdir");
+    make_journal(
+        &read_data("compat/entries/corpus-20k.jsonl"),
+        &dir.join("corpus.journal"),
+    );
+    dir
+}
+
 #[test]
 fn journal_files_give_pyruse_effects() {
     if !need_root("journal_files_give_pyruse_effects") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("journal");
-    std::fs::create_dir(&dir).expect("mkdir");
-    make_journal(
-        &read_data("compat/entries/corpus-20k.jsonl"),
-        &dir.join("corpus.journal"),
-    );
+    let dir = corpus_journal(tmp.path());
     let out = run_dir(&dir, &tmp.path().join("state"), &[]);
     let trace = String::from_utf8(out.stdout).expect("UTF-8 trace");
     assert!(
@@ -147,23 +158,13 @@ fn killed_at_random_moments_loses_nothing() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("journal");
-    std::fs::create_dir(&dir).expect("mkdir");
-    make_journal(
-        &read_data("compat/entries/corpus-20k.jsonl"),
-        &dir.join("corpus.journal"),
-    );
+    let dir = corpus_journal(tmp.path());
     let reference =
         by_cursor_last(&[
             String::from_utf8(run_dir(&dir, &tmp.path().join("ref"), &[]).stdout).expect("UTF-8"),
         ]);
     let state = tmp.path().join("state");
-    let (d, s, p, r) = (
-        dir.display().to_string(),
-        state.display().to_string(),
-        passwd(),
-        rules("semantics"),
-    );
+    let args = semantics_args(&dir, &state, &["--commit-every", "300"]);
     let mut traces = Vec::new();
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut kills = 0;
@@ -177,20 +178,7 @@ fn killed_at_random_moments_loses_nothing() {
         let path = tmp.path().join(format!("trace{runs}"));
         let file = std::fs::File::create(&path).expect("trace file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
-            .args([
-                "--rules",
-                &r,
-                "--directory",
-                &d,
-                "--state-dir",
-                &s,
-                "--passwd",
-                &p,
-                "--dry-run",
-                "--exit-at-end",
-                "--commit-every",
-                "300",
-            ])
+            .args(&args)
             .env("TZ", "UTC")
             .stdout(file)
             .stderr(Stdio::null())
@@ -294,19 +282,6 @@ fn expect_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str) -> Strin
         }
     }
     panic!("no line with {needle:?} within 20 s");
-}
-
-fn spawn_lines<R: std::io::Read + Send + 'static>(r: R) -> std::sync::mpsc::Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(r).lines() {
-            let Ok(l) = l else { break };
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 #[test]

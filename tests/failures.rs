@@ -6,7 +6,7 @@
 mod common;
 use common::smtp::SmtpSink;
 use common::*;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -122,16 +122,7 @@ fn mail_queued_while_the_relay_is_down_is_delivered_when_it_is_back() {
         .spawn()
         .expect("pyrused starts");
     let mut stdin = child.stdin.take().expect("stdin");
-    let (tx, err) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(l);
-        }
-    });
+    let err = spawn_lines(child.stderr.take().expect("stderr"));
     let now = pyruse::vm::wall_clock_us();
     // Two failures: a ban and a mail, which cannot be delivered.
     for i in 0..2 {

@@ -38,6 +38,25 @@ fn line(t: i64, ident: &str, prio: u8, msg: &str) -> String {
         "PRIORITY": prio.to_string(), "MESSAGE": msg}).to_string() + "\n"
 }
 
+/// `pyrused` over JSON entries to their end, carrying out the effects.
+fn run_json(rules: &str, entries: &str, state: &str) -> std::process::Output {
+    let out = pyrused(&[
+        "--rules",
+        rules,
+        "--json",
+        entries,
+        "--state-dir",
+        state,
+        "--exit-at-end",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 #[test]
 fn email_action_through_a_sendmail_command_is_valid_mime() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -67,19 +86,10 @@ fn email_action_through_a_sendmail_command_is_valid_mime() {
         ),
     )
     .expect("entries");
-    let out = pyrused(&[
-        "--rules",
+    run_json(
         &rules.display().to_string(),
-        "--json",
         &entries.display().to_string(),
-        "--state-dir",
         &tmp.path().join("state").display().to_string(),
-        "--exit-at-end",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let m = mails(tmp.path());
     assert_eq!(m.len(), 1, "one mail sent");
@@ -165,20 +175,7 @@ fn daily_report_mail_has_both_parts_and_renders_in_a_browser() {
     std::fs::write(&entries, input).expect("entries");
     let state = tmp.path().join("state").display().to_string();
     let r = rules.display().to_string();
-    let out = pyrused(&[
-        "--rules",
-        &r,
-        "--json",
-        &entries.display().to_string(),
-        "--state-dir",
-        &state,
-        "--exit-at-end",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_json(&r, &entries.display().to_string(), &state);
     let preview = pyrusec(
         &["report", "preview", "--rules", &r, "--state-dir", &state],
         None,
@@ -330,19 +327,10 @@ fn a_missed_daily_report_is_sent_at_start_with_no_traffic() {
     // No entry at all.
     let empty = tmp.path().join("none.jsonl");
     std::fs::write(&empty, "").expect("entries");
-    let out = pyrused(&[
-        "--rules",
+    let out = run_json(
         &rules.display().to_string(),
-        "--json",
         &empty.display().to_string(),
-        "--state-dir",
         &state.display().to_string(),
-        "--exit-at-end",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let m = mails(tmp.path());
     assert_eq!(
@@ -357,15 +345,10 @@ fn a_missed_daily_report_is_sent_at_start_with_no_traffic() {
         .as_str()
         .is_some_and(|b| b.contains("disk almost full")));
     // A new period started: the next start sends nothing.
-    let again = pyrused(&[
-        "--rules",
+    run_json(
         &rules.display().to_string(),
-        "--json",
         &empty.display().to_string(),
-        "--state-dir",
         &state.display().to_string(),
-        "--exit-at-end",
-    ]);
-    assert!(again.status.success());
+    );
     assert_eq!(mails(tmp.path()).len(), 1, "no second report the same day");
 }

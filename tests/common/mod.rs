@@ -282,3 +282,17 @@ print(json.dumps({"from": str(m["From"]), "to": str(m["To"]), "subject": str(m["
     );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
+
+/// The lines a child writes, as they come, through a channel.
+pub fn spawn_lines<R: std::io::Read + Send + 'static>(r: R) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
