@@ -235,14 +235,11 @@ impl Reader {
         }
     }
 
-    /// The current JSON line.
-    pub fn json_line(&self) -> Option<(u64, &[u8])> {
+    /// The current JSON line, handed over (each line is taken once).
+    pub fn take_json_line(&mut self) -> Option<(u64, Vec<u8>)> {
         match self {
-            Reader::Json {
-                current: Some((n, l)),
-                ..
-            } => Some((*n, l)),
-            _ => None,
+            Reader::Json { current, .. } => current.take(),
+            Reader::Journal(_) => None,
         }
     }
 }

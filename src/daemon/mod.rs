@@ -115,7 +115,7 @@ fn counter_id(program: &Program, name: &str) -> Option<CounterId> {
 }
 
 /// State saved in the store, sized for `program`.
-pub fn restore_state(store: &Store, program: &Program, now_us: i64) -> Result<State, String> {
+pub fn restore_state(store: &Store, program: &Program) -> Result<State, String> {
     let mut state = program.new_state();
     for (category, key, entry) in store.load_counters().map_err(|e| e.to_string())? {
         if let Some(id) = counter_id(program, &category) {
@@ -125,7 +125,7 @@ pub fn restore_state(store: &Store, program: &Program, now_us: i64) -> Result<St
     // Liveness is judged on the entries' clock when they are looked up, not
     // on the wall clock now: catching up on old entries needs old mappings.
     for m in store.load_mappings().map_err(|e| e.to_string())? {
-        state.dnat.capture(m, now_us);
+        state.dnat.capture(m, i64::MIN);
     }
     Ok(state)
 }
@@ -145,6 +145,10 @@ pub fn remap_state(old: State, from: &Program, to: &Program, now_us: i64) -> Sta
     }
     state
 }
+
+/// `next_at` of an effect queued by the rules: due at once (carried out in
+/// queue order).
+const DUE_NOW: i64 = 0;
 
 /// Run-time errors of steps, logged once per location and cause.
 struct StepErrors<'a> {
@@ -176,7 +180,6 @@ struct EntryEffects<'a> {
     entry: u64,
     cursor: Option<&'a str>,
     now_us: i64,
-    wall_us: i64,
     dry_run: bool,
     counters: Vec<(String, Value)>,
     captures: usize,
@@ -219,7 +222,7 @@ impl EffectSink for EntryEffects<'_> {
                 self.batch.outbox(
                     "log",
                     serde_json::json!({ "level": level, "message": message, "rule": rule }),
-                    self.wall_us,
+                    DUE_NOW,
                 );
                 self.queued += 1;
             }
@@ -227,7 +230,7 @@ impl EffectSink for EntryEffects<'_> {
                 self.batch.outbox(
                     "email",
                     serde_json::json!({ "subject": subject, "message": message, "rule": rule }),
-                    self.wall_us,
+                    DUE_NOW,
                 );
                 self.queued += 1;
             }
@@ -251,7 +254,7 @@ impl EntryEffects<'_> {
         self.batch.outbox(
             kind.as_str(),
             crate::effects::host::ban_payload(&set, &ip_text, end_us, &rule),
-            self.wall_us,
+            DUE_NOW,
         );
         // An invalid address is refused by the executor (and logged there);
         // it is never recorded, so a restart does not try it again.
@@ -344,7 +347,7 @@ pub fn run(opts: &Options) -> u8 {
             return 1;
         }
     };
-    let mut state = match restore_state(&store, &program, i64::MIN) {
+    let mut state = match restore_state(&store, &program) {
         Ok(s) => s,
         Err(e) => {
             log.log(Level::Err, &e);
@@ -452,7 +455,7 @@ pub fn run(opts: &Options) -> u8 {
             };
             if got {
                 let cursor: Option<String>;
-                let json_line = reader.json_line().map(|(n, l)| (n, l.to_vec()));
+                let json_line = reader.take_json_line();
                 let src: &mut dyn crate::vm::EntrySource = match (json_line, &mut reader) {
                     (Some((n, line)), _) => {
                         let parsed = std::str::from_utf8(&line)
@@ -492,7 +495,6 @@ pub fn run(opts: &Options) -> u8 {
                     entry: index,
                     cursor: cursor.as_deref(),
                     now_us: now,
-                    wall_us: crate::vm::wall_clock_us(),
                     dry_run: opts.dry_run,
                     counters: Vec::new(),
                     captures: 0,

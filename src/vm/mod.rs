@@ -172,24 +172,20 @@ impl Slots {
         }
         self.loaded[i] = self.generation;
         let info = &fields[i];
-        self.raw.clear();
-        src.fetch(id, &info.name, &mut self.raw);
-        let boot = if info.kind == FieldKind::Monotonic {
-            self.boot_slot.and_then(|b| {
+        // `__MONOTONIC_TIMESTAMP` pairs its time with the boot id: load that
+        // first, since loading shares the raw buffer.
+        let boot = match (info.kind, self.boot_slot) {
+            (FieldKind::Monotonic, Some(b)) => {
                 self.load(b, fields, src);
                 match &self.values[usize::from(b.0)] {
                     Some(Value::Uuid(u)) => Some(*u),
                     _ => None,
                 }
-            })
-        } else {
-            None
+            }
+            _ => None,
         };
-        if info.kind == FieldKind::Monotonic {
-            // `load` of the boot id may have reused the raw buffer.
-            self.raw.clear();
-            src.fetch(id, &info.name, &mut self.raw);
-        }
+        self.raw.clear();
+        src.fetch(id, &info.name, &mut self.raw);
         fields::convert_into(
             info.kind,
             self.raw.parts(),
