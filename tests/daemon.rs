@@ -152,6 +152,64 @@ fn restart_resumes_after_the_last_entry_with_counters() {
         .all(|(c, _)| !firsts.contains(c)));
 }
 
+/// Entries of three machines interleaved in time, as JSON lines, as a
+/// `systemd-journal-remote` collector receives them.
+fn interleaved_lines(range: std::ops::Range<u64>) -> String {
+    range
+        .map(|i| {
+            serde_json::json!({
+                "__REALTIME_TIMESTAMP": (1_700_000_000_000_000 + i * 1_000_000).to_string(),
+                "__MONOTONIC_TIMESTAMP": (1_000_000 + i * 1_000).to_string(),
+                "_BOOT_ID": format!("{:032x}", 0xb007 + i % 3),
+                "_HOSTNAME": format!("host{}", i % 3),
+                "MESSAGE": format!("entry {i}"),
+            })
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn resume_loses_no_entry_of_a_file_from_several_machines() {
+    if !need_root("resume_loses_no_entry_of_a_file_from_several_machines") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("every.pyr");
+    write_rules(&rules, "chain \"Every entry\" { noop() }\n");
+    let dir = tmp.path().join("remote");
+    std::fs::create_dir(&dir).expect("mkdir");
+    make_journal(&interleaved_lines(0..2_000), &dir.join("a.journal"));
+    let state = tmp.path().join("state");
+    let run = || {
+        let args = [
+            "--rules",
+            rules.to_str().expect("UTF-8 path"),
+            "--directory",
+            dir.to_str().expect("UTF-8 path"),
+            "--state-dir",
+            state.to_str().expect("UTF-8 path"),
+            "--dry-run",
+            "--exit-at-end",
+        ];
+        let out = pyrused(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("UTF-8 trace")
+            .lines()
+            .count()
+    };
+    assert_eq!(run(), 2_000);
+    make_journal(&interleaved_lines(2_000..4_000), &dir.join("b.journal"));
+    assert_eq!(run(), 2_000, "every entry of the new file, once");
+    assert_eq!(run(), 0, "nothing twice");
+}
+
 #[test]
 fn killed_at_random_moments_loses_nothing() {
     if !need_root("killed_at_random_moments_loses_nothing") {

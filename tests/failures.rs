@@ -88,6 +88,20 @@ fn missing_nft_and_failing_sendmail_do_not_stop_processing() {
     assert_eq!(stderr.matches("/bin/false failed").count(), 1, "{stderr}");
 }
 
+/// `pyrused` reading JSON entries from its standard input, committing
+/// every 50 ms.
+fn daemon_on_stdin(rules: &std::path::Path, state: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pyrused"))
+        .args(["--rules", &rules.display().to_string(), "--json", "-"])
+        .args(["--commit-interval-ms", "50"])
+        .args(["--state-dir", &state.display().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pyrused starts")
+}
+
 #[test]
 fn mail_queued_while_the_relay_is_down_is_delivered_when_it_is_back() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -103,24 +117,7 @@ fn mail_queued_while_the_relay_is_down_is_delivered_when_it_is_back() {
         ),
     )
     .expect("rules");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
-        .args([
-            "--rules",
-            &rules.display().to_string(),
-            "--json",
-            "-",
-            "--commit-interval-ms",
-            "50",
-        ])
-        .args([
-            "--state-dir",
-            &tmp.path().join("state").display().to_string(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pyrused starts");
+    let mut child = daemon_on_stdin(&rules, &tmp.path().join("state"));
     let mut stdin = child.stdin.take().expect("stdin");
     let err = spawn_lines(child.stderr.take().expect("stderr"));
     let now = pyruse::vm::wall_clock_us();
@@ -179,4 +176,82 @@ fn mail_queued_while_the_relay_is_down_is_delivered_when_it_is_back() {
     assert!(status.success(), "{status}");
     let relay_errors = logged.iter().filter(|l| l.contains("will retry")).count();
     assert_eq!(relay_errors, 1, "one line per cause: {logged:?}");
+}
+
+/// Mails queued before a ban go to a relay that accepts connections and
+/// never answers (each attempt hangs until the SMTP timeout): the ban still
+/// reaches the firewall command at once, and the daemon still stops
+/// promptly on SIGTERM, leaving the unsent mail queued.
+#[test]
+fn bans_never_wait_behind_mail_to_a_dead_relay() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = relay.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        // Accept, then say nothing.
+        let mut held = Vec::new();
+        for conn in relay.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let banned = tmp.path().join("banned.txt");
+    let nft = tmp.path().join("nft.sh");
+    std::fs::write(&nft, format!("#!/bin/sh\ncat >> {}\n", banned.display())).expect("script");
+    Command::new("chmod")
+        .args(["+x", &nft.display().to_string()])
+        .status()
+        .expect("chmod");
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!(
+            "set nftBan.nft = [\"{}\"]\nset email.from = \"pyruse@example.org\"\nset email.to = [\"hostmaster@example.org\"]\n\
+             set email.smtp.host = \"127.0.0.1\"\nset email.smtp.port = {port}\nset email.smtp.security = \"none\"\n\
+             chain \"Mail\" {{\n    MESSAGE =~ /^mail (?P<n>\\d+)$/\n    email(subject: \"Note {{n}}\", message: \"note {{n}}\")\n}}\n\
+             chain \"Ban\" {{\n    MESSAGE =~ /^attack from (?P<ip>\\S+)$/\n    nftBan(IP: ip, nftSetIPv4: \"inet pyruse ban4\", nftSetIPv6: \"inet pyruse ban6\", banSeconds: 1h)\n}}\n",
+            nft.display()
+        ),
+    )
+    .expect("rules");
+    let mut child = daemon_on_stdin(&rules, &tmp.path().join("state"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _err = spawn_lines(child.stderr.take().expect("stderr"));
+    let now = pyruse::vm::wall_clock_us();
+    let line = |i: i64, m: String| {
+        serde_json::json!({"__REALTIME_TIMESTAMP": (now + i).to_string(), "MESSAGE": m}).to_string()
+    };
+    for i in 0..5 {
+        writeln!(stdin, "{}", line(i, format!("mail {i}"))).expect("write");
+    }
+    writeln!(stdin, "{}", line(5, "attack from 203.0.113.8".into())).expect("write");
+    stdin.flush().expect("flush");
+    let start = Instant::now();
+    let mut applied = String::new();
+    while start.elapsed() < Duration::from_secs(30) && !applied.contains("203.0.113.8") {
+        std::thread::sleep(Duration::from_millis(50));
+        applied = std::fs::read_to_string(&banned).unwrap_or_default();
+    }
+    let waited = start.elapsed();
+    assert!(applied.contains("203.0.113.8"), "the ban was applied");
+    assert!(
+        waited < Duration::from_secs(5),
+        "the ban waited {waited:?} behind the mail"
+    );
+    let stop = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("exit");
+    assert!(status.success(), "{status}");
+    assert!(
+        stop.elapsed() < Duration::from_secs(30),
+        "stopping took {:?}",
+        stop.elapsed()
+    );
+    let store = pyruse::state::store::Store::open(&tmp.path().join("state")).expect("state");
+    assert!(
+        store.outbox_len().expect("outbox") >= 4,
+        "unsent mail stays queued"
+    );
 }

@@ -173,3 +173,75 @@ fn invalid_utf8_line_is_reported_not_fatal() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2 is not an entry"));
 }
+
+/// A captured "address" crafted to smuggle firewall syntax fails the ban
+/// step itself: the trace shows an error where the ban is written, and the
+/// mail announcing the ban, written after it, is never decided. An honest
+/// address is banned and announced as before.
+#[test]
+fn a_refused_ban_is_an_action_error_and_stops_the_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("ban.pyr");
+    std::fs::write(
+        &rules,
+        r#"chain "Ban" {
+    MESSAGE =~ /^attack from (?P<ip>.+)$/
+    nftBan(IP: ip, nftSetIPv4: "inet pyruse ban4", nftSetIPv6: "inet pyruse ban6", banSeconds: 1h)
+    email(subject: "Banned {ip}", message: "Banned {ip}")
+}
+"#,
+    )
+    .expect("write rules");
+    let crafted = "192.0.2.1} ; flush ruleset ; add element inet pyruse ban4 { 198.51.100.99";
+    let input = [crafted, "203.0.113.9", "2001:db8::7", "example.com"]
+        .iter()
+        .map(|ip| serde_json::json!({ "MESSAGE": format!("attack from {ip}") }).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = pyrusec(
+        &["replay", rules.to_str().expect("UTF-8 path"), "-"],
+        Some(&input),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = String::from_utf8(out.stdout).expect("UTF-8 trace");
+    let effects = by_entry(&trace);
+    let names = |e: u64| -> Vec<String> {
+        effects
+            .get(&e)
+            .map(|v| {
+                v.iter()
+                    .map(|x| x["effect"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(names(0), ["error"], "{trace}");
+    assert!(
+        effects[&0][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not an IPv4 or IPv6 address")),
+        "{trace}"
+    );
+    assert!(
+        trace
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("ban.pyr:3:5")),
+        "{trace}"
+    );
+    assert_eq!(names(1), ["nftBan", "email"]);
+    assert_eq!(effects[&1][0]["set"], "inet pyruse ban4");
+    assert_eq!(names(2), ["nftBan", "email"]);
+    assert_eq!(effects[&2][0]["set"], "inet pyruse ban6");
+    assert_eq!(names(3), ["error"], "a host name is not banned");
+    assert!(!trace.contains("flush ruleset\",\"effect\":\"nftBan"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ban.pyr:3:5"),
+        "logged with its place: {stderr}"
+    );
+}

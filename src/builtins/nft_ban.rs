@@ -1,7 +1,9 @@
 //! `nftBan(IP, nftSetIPv4, nftSetIPv6, banSeconds?)`: bans the address in
 //! an nftables set (the IPv6 set when the address contains `:`), for
-//! `banSeconds` or forever. The host layer validates the address before it
-//! reaches `nft`.
+//! `banSeconds` or forever. A value that is not an IPv4 or IPv6 address
+//! fails the step (an action error: the entry stops there, so nothing after
+//! it, such as a mail announcing the ban, runs); the host layer checks the
+//! address again before it reaches `nft`.
 
 use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::effects::Effect;
@@ -31,10 +33,15 @@ pub struct Ban {
 }
 
 impl Ban {
-    /// The address value and the set it goes to.
+    /// The address value and the set it goes to. Text that does not parse
+    /// as an address (a capture crafted to smuggle firewall syntax, a host
+    /// name) is an error.
     pub fn target(&self, ctx: &mut Ctx) -> Result<(Value, String), RunError> {
         match ctx.get(self.ip) {
             None => Err(RunError("the IP field is missing".into())),
+            Some(Value::Str(s)) if s.parse::<std::net::IpAddr>().is_err() => Err(RunError(
+                format!("refusing to ban {s:?}: not an IPv4 or IPv6 address"),
+            )),
             Some(Value::Str(s)) => {
                 let set = if s.contains(':') {
                     &self.set6

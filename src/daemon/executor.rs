@@ -4,6 +4,10 @@
 //! - At start, every unexpired ban of the store is applied again, with its
 //!   remaining time (expired records are dropped): what Pyruse's separate
 //!   boot unit did.
+//! - Each [`Lane`] (bans, journal lines, mail) has a thread and a store
+//!   connection of its own, so bans never wait behind a mail to a dead
+//!   relay, a report, or another lane's retries. Mail and journal lanes are
+//!   bounded; bans are never dropped.
 //! - Due items are taken oldest first; nft bans of a burst go to `nft` in
 //!   one transaction.
 //! - A failure that may pass (relay down, command missing) is retried with
@@ -18,40 +22,118 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-pub struct Executor {
+/// A family of effects with a worker of its own: a slow or failing lane
+/// (a mail relay that drops packets, a report) never holds another, and
+/// bans wait on nothing but `nft`/`ipset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// `nft` and `ipset` bans; restores the recorded bans at start.
+    Bans,
+    /// Lines for the journal.
+    Log,
+    /// Mails and daily reports.
+    Mail,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 3] = [Lane::Bans, Lane::Log, Lane::Mail];
+
+    /// The outbox kinds this lane carries out.
+    pub fn kinds(self) -> &'static [&'static str] {
+        match self {
+            Lane::Bans => &["nft", "ipset"],
+            Lane::Log => &["log"],
+            Lane::Mail => &["email", "report"],
+        }
+    }
+
+    /// At most this many items wait in the lane; past it the oldest are
+    /// dropped (and a warning logged). Bans are never dropped.
+    pub fn cap(self) -> Option<usize> {
+        match self {
+            Lane::Bans => None,
+            Lane::Log => Some(LOG_CAP),
+            Lane::Mail => Some(MAIL_CAP),
+        }
+    }
+
+    /// Due items taken at a time: bans of a burst go to `nft` together;
+    /// a mail at a time, so that a stop or a failed relay is noticed
+    /// between two sends.
+    fn batch(self) -> usize {
+        match self {
+            Lane::Bans | Lane::Log => 64,
+            Lane::Mail => 1,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Lane::Bans => "bans",
+            Lane::Log => "log",
+            Lane::Mail => "mail",
+        }
+    }
+}
+
+/// How long a lane goes on carrying out due items once asked to stop
+/// (plus the attempt in progress: at most the SMTP timeout for mail).
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Journal lines waiting at most (the journal is local: a backlog this
+/// long means it is gone).
+pub const LOG_CAP: usize = 10_000;
+/// Mails waiting at most, while the relay is down.
+pub const MAIL_CAP: usize = 1_000;
+
+struct Worker {
     wake: SyncSender<()>,
-    stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The workers that carry out queued effects, one thread per [`Lane`].
+pub struct Executor {
+    workers: Vec<Worker>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Executor {
     /// Something was queued: look at the outbox now.
     pub fn wake(&self) {
-        let _ = self.wake.try_send(());
+        for w in &self.workers {
+            let _ = w.wake.try_send(());
+        }
     }
 
-    /// Finish the current item and stop.
+    /// Finish the current items and stop.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
         self.wake();
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
+        for w in &mut self.workers {
+            if let Some(h) = w.handle.take() {
+                let _ = h.join();
+            }
         }
     }
 }
 
 pub fn start(state_dir: PathBuf, config: Config) -> Executor {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    let handle = std::thread::spawn(move || run(state_dir, config, rx, flag));
-    Executor {
-        wake: tx,
-        stop,
-        handle: Some(handle),
-    }
+    let workers = Lane::ALL
+        .iter()
+        .map(|&lane| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let (dir, config, flag) = (state_dir.clone(), config.clone(), Arc::clone(&stop));
+            let handle = std::thread::Builder::new()
+                .name(format!("pyrused-{}", lane.name()))
+                .spawn(move || run(lane, dir, config, rx, flag))
+                .ok();
+            Worker { wake: tx, handle }
+        })
+        .collect();
+    Executor { workers, stop }
 }
 
 /// Delay before retry number `attempts` (1-based).
@@ -68,26 +150,68 @@ fn remaining_seconds(end_us: Option<i64>, now_us: i64) -> Result<Option<u64>, ()
     }
 }
 
-fn run(state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: Arc<AtomicBool>) {
+fn run(lane: Lane, state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: Arc<AtomicBool>) {
     let mut log = Logger::new();
     let mut store = match Store::open(&state_dir) {
         Ok(s) => s,
         Err(e) => {
             log.log(
                 Level::Err,
-                &format!("the executor cannot open the state: {e}"),
+                &format!("the {} worker cannot open the state: {e}", lane.name()),
             );
             return;
         }
     };
-    restore_bans(&mut store, &config, &mut log);
+    if lane == Lane::Bans {
+        restore_bans(&mut store, &config, &mut log);
+    }
     // What is due when asked to stop is still carried out (with
-    // `--exit-at-end`, the effects of the last entries); what waits for a
-    // retry stays queued for the next start.
+    // `--exit-at-end`, the effects of the last entries) for up to
+    // `STOP_GRACE`; what is left, or waits for a retry, stays queued for the
+    // next start.
+    let mut stop_seen: Option<Instant> = None;
+    // A mail relay that failed is left alone until its backoff is over,
+    // instead of being tried again for every queued mail.
+    let mut paused_until: Option<Instant> = None;
     loop {
         let stopping = stop.load(Ordering::Relaxed);
+        if stopping {
+            let since = *stop_seen.get_or_insert_with(Instant::now);
+            if since.elapsed() >= STOP_GRACE {
+                break;
+            }
+        }
+        if let Some(until) = paused_until {
+            let left = until.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                if stopping {
+                    break;
+                }
+                let _ = rx.recv_timeout(left.min(Duration::from_secs(2)));
+                continue;
+            }
+            paused_until = None;
+        }
+        if let Some(cap) = lane.cap() {
+            match store.outbox_trim(lane.kinds(), cap) {
+                Ok(0) => {}
+                Ok(n) => log.once(
+                    Level::Warning,
+                    &format!("outbox: {} full", lane.name()),
+                    &format!(
+                        "more than {cap} {} effects waiting: dropped the {n} oldest",
+                        lane.name()
+                    ),
+                ),
+                Err(e) => log.once(
+                    Level::Err,
+                    "outbox: trim",
+                    &format!("cannot trim the outbox: {e}"),
+                ),
+            }
+        }
         let now = crate::vm::wall_clock_us();
-        let due = match store.outbox_due(now, 64) {
+        let due = match store.outbox_due(now, lane.kinds(), lane.batch()) {
             Ok(d) => d,
             Err(e) => {
                 log.once(
@@ -99,7 +223,10 @@ fn run(state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: Arc<AtomicBoo
             }
         };
         let busy = !due.is_empty();
-        carry_out(&mut store, &config, &mut log, due, now);
+        let failed = carry_out(&mut store, &config, &mut log, due, now);
+        if lane == Lane::Mail {
+            paused_until = failed.map(|attempts| Instant::now() + backoff(attempts));
+        }
         if stopping && !busy {
             break;
         }
@@ -162,17 +289,21 @@ fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
     }
 }
 
+/// Record the outcome of an item; returns the attempt number when it
+/// failed in a way that may pass (and will be retried).
 fn settle(
     store: &mut Store,
     log: &mut Logger,
     item: &OutboxItem,
     result: Result<(), HostError>,
     now: i64,
-) {
+) -> Option<u32> {
+    let mut failed = None;
     let saved = match result {
         Ok(()) => store.outbox_done(item.id),
         Err(e) if e.retry => {
             log.once(Level::Err, &e.cause, &format!("{} (will retry)", e.message));
+            failed = Some(item.attempts + 1);
             let next = now + backoff(item.attempts + 1).as_micros() as i64;
             store.outbox_retry(item.id, next, &e.message)
         }
@@ -188,13 +319,23 @@ fn settle(
             &format!("cannot update the outbox: {e}"),
         );
     }
+    failed
 }
 
 fn text<'a>(item: &'a OutboxItem, key: &str) -> &'a str {
     item.payload.get(key).and_then(|v| v.as_str()).unwrap_or("")
 }
 
-fn carry_out(store: &mut Store, config: &Config, log: &mut Logger, due: Vec<OutboxItem>, now: i64) {
+/// Carry out due items; returns the attempt number of an item that failed
+/// in a way that may pass.
+fn carry_out(
+    store: &mut Store,
+    config: &Config,
+    log: &mut Logger,
+    due: Vec<OutboxItem>,
+    now: i64,
+) -> Option<u32> {
+    let mut failed = None;
     // nft bans of this round go in one transaction.
     let mut nft_items = Vec::new();
     let mut nft_elements = Vec::new();
@@ -206,14 +347,14 @@ fn carry_out(store: &mut Store, config: &Config, log: &mut Logger, due: Vec<Outb
                     Ok(ip) => ip,
                     Err(mut e) => {
                         e.message = format!("{rule}: {}", e.message);
-                        settle(store, log, &item, Err(e), now);
+                        failed = failed.or(settle(store, log, &item, Err(e), now));
                         continue;
                     }
                 };
                 let end = item.payload.get("end_us").and_then(|v| v.as_i64());
                 let Ok(seconds) = remaining_seconds(end, now) else {
                     // The ban ended before it could be applied.
-                    settle(store, log, &item, Ok(()), now);
+                    failed = failed.or(settle(store, log, &item, Ok(()), now));
                     continue;
                 };
                 let set = text(&item, "set").to_owned();
@@ -222,12 +363,12 @@ fn carry_out(store: &mut Store, config: &Config, log: &mut Logger, due: Vec<Outb
                     nft_items.push(item);
                 } else {
                     let r = host::ipset_apply(config, &set, ip, seconds);
-                    settle(store, log, &item, r, now);
+                    failed = failed.or(settle(store, log, &item, r, now));
                 }
             }
             "log" => {
                 let r = host::journal_log(text(&item, "level"), text(&item, "message"));
-                settle(store, log, &item, r, now);
+                failed = failed.or(settle(store, log, &item, r, now));
             }
             "email" => {
                 let r = crate::effects::mail::send_text(
@@ -235,7 +376,7 @@ fn carry_out(store: &mut Store, config: &Config, log: &mut Logger, due: Vec<Outb
                     text(&item, "subject"),
                     text(&item, "message"),
                 );
-                settle(store, log, &item, r, now);
+                failed = failed.or(settle(store, log, &item, r, now));
             }
             "report" => {
                 let report = crate::report::Report {
@@ -243,7 +384,7 @@ fn carry_out(store: &mut Store, config: &Config, log: &mut Logger, due: Vec<Outb
                     html: text(&item, "html").to_owned(),
                 };
                 let r = crate::effects::mail::send_report(config, text(&item, "subject"), &report);
-                settle(store, log, &item, r, now);
+                failed = failed.or(settle(store, log, &item, r, now));
             }
             other => {
                 let e = HostError {
@@ -251,14 +392,15 @@ fn carry_out(store: &mut Store, config: &Config, log: &mut Logger, due: Vec<Outb
                     message: format!("unknown queued effect `{other}` dropped"),
                     retry: false,
                 };
-                settle(store, log, &item, Err(e), now);
+                failed = failed.or(settle(store, log, &item, Err(e), now));
             }
         }
     }
     if !nft_items.is_empty() {
         let r = host::nft_apply(config, &nft_elements);
         for item in &nft_items {
-            settle(store, log, item, r.clone(), now);
+            failed = failed.or(settle(store, log, item, r.clone(), now));
         }
     }
+    failed
 }

@@ -73,17 +73,30 @@ pub enum Next {
 }
 
 impl Reader {
-    pub fn open(spec: &InputSpec, head: bool, after: Option<String>) -> std::io::Result<Reader> {
-        let start = match (after, head) {
-            (Some(c), _) => sd::Start::After(c),
-            (None, true) => sd::Start::Head,
-            (None, false) => sd::Start::Tail,
-        };
+    /// Open `spec` after `after` (a saved cursor and, for a journal, the
+    /// record of sequences saved with it), else at its head or tail.
+    pub fn open(
+        spec: &InputSpec,
+        head: bool,
+        after: Option<(String, Option<String>)>,
+    ) -> std::io::Result<Reader> {
         let input = match spec {
             InputSpec::System => sd::Input::System,
             InputSpec::Directory(d) => sd::Input::Directory(d.clone()),
             InputSpec::Files(f) => sd::Input::Files(f.clone()),
-            InputSpec::Json(p) => return Ok(Reader::json(p.clone(), start)),
+            InputSpec::Json(p) => {
+                let start = match (after, head) {
+                    (Some((c, _)), _) => sd::Start::After(c),
+                    (None, true) => sd::Start::Head,
+                    (None, false) => sd::Start::Tail,
+                };
+                return Ok(Reader::json(p.clone(), start));
+            }
+        };
+        let start = match (after, head) {
+            (Some((c, seen)), _) => sd::Start::Resume(sd::Position::decode(&c, seen.as_deref())),
+            (None, true) => sd::Start::Head,
+            (None, false) => sd::Start::Tail,
         };
         Ok(Reader::Journal(JournalReader::open(&input, &start)?))
     }
@@ -225,6 +238,14 @@ impl Reader {
                     Err(RecvTimeoutError::Timeout) => {}
                 }
             }
+        }
+    }
+
+    /// The record of journal sequences read, saved beside the cursor.
+    pub fn seen(&self) -> Option<String> {
+        match self {
+            Reader::Journal(j) => j.position().map(sd::Position::seen_text),
+            Reader::Json { .. } => None,
         }
     }
 

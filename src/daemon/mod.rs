@@ -202,7 +202,8 @@ impl EffectSink for EntryEffects<'_> {
         }
         let rule = self.program.locate(pc);
         match effect {
-            Effect::Noop | Effect::DnatReplace { .. } => {}
+            // Action errors are logged by `StepErrors`.
+            Effect::Noop | Effect::DnatReplace { .. } | Effect::ActionError { .. } => {}
             Effect::CounterRaise { counter, key, .. } | Effect::CounterReset { counter, key } => {
                 self.counters.push((counter, key));
             }
@@ -256,8 +257,8 @@ impl EntryEffects<'_> {
             crate::effects::host::ban_payload(&set, &ip_text, end_us, &rule),
             DUE_NOW,
         );
-        // An invalid address is refused by the executor (and logged there);
-        // it is never recorded, so a restart does not try it again.
+        // The ban step already refuses what is not an address; the check
+        // stays so that nothing else ever records one.
         if crate::effects::host::parse_ip(&ip_text).is_ok() {
             self.batch.ban(BanRecord {
                 kind,
@@ -328,8 +329,8 @@ pub fn run(opts: &Options) -> u8 {
         }
     };
     let key = opts.input.key();
-    let saved = match store.load_cursor(&key) {
-        Ok(c) => c.filter(|c| !c.is_empty()),
+    let saved = match store.load_position(&key) {
+        Ok(c) => c.filter(|(c, _)| !c.is_empty()),
         Err(e) => {
             log.log(Level::Err, &format!("{e}"));
             return 1;
@@ -474,7 +475,7 @@ pub fn run(opts: &Options) -> u8 {
                         &mut json_entry
                     }
                     (None, Reader::Journal(j)) => {
-                        cursor = j.cursor().ok();
+                        cursor = j.cursor().map(str::to_owned);
                         j
                     }
                     (None, Reader::Json { .. }) => continue,
@@ -554,7 +555,13 @@ pub fn run(opts: &Options) -> u8 {
                     exit = 1;
                     break None;
                 }
-                match store.commit(&key, last_cursor.as_deref().unwrap_or(""), &batch) {
+                let seen = reader.seen();
+                match store.commit_position(
+                    &key,
+                    last_cursor.as_deref().unwrap_or(""),
+                    seen.as_deref(),
+                    &batch,
+                ) {
                     Ok(()) => {
                         batch.clear();
                         pending = 0;
@@ -630,7 +637,13 @@ pub fn run(opts: &Options) -> u8 {
     }
     let _ = out.flush();
     if pending > 0 {
-        if let Err(e) = store.commit(&key, last_cursor.as_deref().unwrap_or(""), &batch) {
+        let seen = reader.seen();
+        if let Err(e) = store.commit_position(
+            &key,
+            last_cursor.as_deref().unwrap_or(""),
+            seen.as_deref(),
+            &batch,
+        ) {
             log.log(Level::Err, &format!("cannot save the state: {e}"));
             exit = 1;
         }

@@ -60,6 +60,12 @@ pub enum Effect {
     DnatReplace {
         set: Vec<(String, Value)>,
     },
+    /// An action failed: nothing of it was carried out, and the entry
+    /// stops there. Recorded so that the trace never shows an action that
+    /// did not happen as if it had (the daemon logs it instead).
+    ActionError {
+        message: String,
+    },
 }
 
 impl Effect {
@@ -76,6 +82,7 @@ impl Effect {
             Effect::CounterReset { .. } => "counterReset",
             Effect::DnatCapture { .. } => "dnatCapture",
             Effect::DnatReplace { .. } => "dnatReplace",
+            Effect::ActionError { .. } => "error",
         }
     }
 
@@ -143,6 +150,9 @@ impl Effect {
                     .map(|(k, v)| (k.clone(), v.to_json()))
                     .collect::<serde_json::Map<_, _>>();
                 m.insert("set".into(), J::Object(obj));
+            }
+            Effect::ActionError { message } => {
+                m.insert("message".into(), J::String(message.clone()));
             }
         }
         m

@@ -57,8 +57,191 @@ pub enum Start {
     Tail,
     /// After this cursor (the entry with the cursor itself is NOT returned
     /// again). When that entry no longer exists (vacuumed), reading goes on
-    /// from the nearest later entry, which is returned.
+    /// from the nearest later entry, which is returned. Only the cursor is
+    /// known: entries of other journal files are taken as read up to the
+    /// cursor's time (see [`Position`] for the exact form).
     After(String),
+    /// Right after what a reader had returned when it saved this
+    /// [`Position`]: every entry not returned then is returned, whatever
+    /// file it is in, and no entry twice.
+    Resume(Position),
+}
+
+/// How far back from the last entry returned a resumed reader looks for
+/// entries it has not returned yet (files that appeared since, entries of
+/// other machines interleaved with the last ones). Entries of a file that
+/// arrives later than this with older timestamps are not read.
+pub const RESUME_WINDOW_US: u64 = 15 * 60 * 1_000_000;
+
+/// The last sequence number returned from one journal sequence (a seqnum
+/// id: the entries one journald, or one remote source, numbered in order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    seqnum_id: String,
+    seqnum: u64,
+    realtime: u64,
+}
+
+/// Where a reader stands: the cursor of the last entry it returned, and the
+/// last sequence number it returned from each journal sequence recently
+/// read.
+///
+/// libsystemd's seek by cursor finds entries of *other* files by boot id
+/// and monotonic time, so resuming from the cursor alone passes over
+/// entries of other machines or boots (the interleaved sources of a
+/// `systemd-journal-remote` collector). A resumed reader instead seeks to
+/// [`RESUME_WINDOW_US`] before the last entry and passes over exactly the
+/// entries whose sequence number it had already returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    cursor: String,
+    seen: Vec<Seen>,
+    /// `None`: every sequence read within the window is in `seen`, and an
+    /// entry of a sequence not in it is new. For a position known only from
+    /// a cursor, the cursor's time: an entry of another sequence counts as
+    /// read when it is not later.
+    covered_until: Option<u64>,
+}
+
+/// The parts of a cursor that order entries: `s=` seqnum id, `i=` seqnum,
+/// `t=` realtime.
+fn cursor_parts(cursor: &str) -> Option<(&str, u64, u64)> {
+    let (mut s, mut i, mut t) = (None, None, None);
+    for part in cursor.split(';') {
+        match part.split_at_checked(2) {
+            Some(("s=", v)) => s = Some(v),
+            Some(("i=", v)) => i = u64::from_str_radix(v, 16).ok(),
+            Some(("t=", v)) => t = u64::from_str_radix(v, 16).ok(),
+            _ => {}
+        }
+    }
+    Some((s?, i?, t?))
+}
+
+impl Position {
+    /// The position of a reader that returned the entry of `cursor` and
+    /// kept no other record.
+    pub fn from_cursor(cursor: &str) -> Position {
+        let seen = cursor_parts(cursor)
+            .map(|(id, seqnum, realtime)| Seen {
+                seqnum_id: id.to_owned(),
+                seqnum,
+                realtime,
+            })
+            .into_iter()
+            .collect();
+        Position {
+            cursor: cursor.to_owned(),
+            seen,
+            covered_until: cursor_parts(cursor).map(|(_, _, t)| t),
+        }
+    }
+
+    /// A position saved with [`Position::seen_text`].
+    pub fn decode(cursor: &str, seen: Option<&str>) -> Position {
+        let Some(text) = seen else {
+            return Position::from_cursor(cursor);
+        };
+        let mut out = Vec::new();
+        let mut covered_until = None;
+        for item in text.split(',').filter(|i| !i.is_empty()) {
+            if let Some(t) = item.strip_prefix('~') {
+                match u64::from_str_radix(t, 16) {
+                    Ok(t) => covered_until = Some(t),
+                    Err(_) => return Position::from_cursor(cursor),
+                }
+                continue;
+            }
+            let mut parts = item.split(':');
+            let (Some(id), Some(seq), Some(rt), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Position::from_cursor(cursor);
+            };
+            let (Ok(seqnum), Ok(realtime)) =
+                (u64::from_str_radix(seq, 16), u64::from_str_radix(rt, 16))
+            else {
+                return Position::from_cursor(cursor);
+            };
+            out.push(Seen {
+                seqnum_id: id.to_owned(),
+                seqnum,
+                realtime,
+            });
+        }
+        Position {
+            cursor: cursor.to_owned(),
+            seen: out,
+            covered_until,
+        }
+    }
+
+    /// The cursor of the last entry.
+    pub fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The per-sequence record, as stored beside the cursor
+    /// (`ID:SEQNUM:REALTIME,…`, hexadecimal), the sequences last read more
+    /// than [`RESUME_WINDOW_US`] before the last entry left out.
+    pub fn seen_text(&self) -> String {
+        let horizon = self.horizon();
+        let mut out = String::new();
+        if let Some(t) = self.covered_until {
+            out.push_str(&format!("~{t:x}"));
+        }
+        for s in self.seen.iter().filter(|s| s.realtime >= horizon) {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(&format!("{}:{:x}:{:x}", s.seqnum_id, s.seqnum, s.realtime));
+        }
+        out
+    }
+
+    fn last_realtime(&self) -> u64 {
+        cursor_parts(&self.cursor).map_or(0, |(_, _, t)| t)
+    }
+
+    /// Where a resumed reader starts looking.
+    fn horizon(&self) -> u64 {
+        self.last_realtime().saturating_sub(RESUME_WINDOW_US)
+    }
+
+    /// Whether the entry (seqnum id, seqnum, realtime) was returned before.
+    fn covers(&self, id: &str, seqnum: u64, realtime: u64) -> bool {
+        match self.seen.iter().find(|s| s.seqnum_id == id) {
+            Some(s) => seqnum <= s.seqnum,
+            None => self.covered_until.is_some_and(|t| realtime <= t),
+        }
+    }
+
+    /// Record the entry (seqnum id, seqnum, realtime) as returned.
+    fn advance(&mut self, cursor: &str, id: &str, seqnum: u64, realtime: u64) {
+        self.cursor.clear();
+        self.cursor.push_str(cursor);
+        if self
+            .covered_until
+            .is_some_and(|t| realtime > t.saturating_add(RESUME_WINDOW_US))
+        {
+            self.covered_until = None;
+        }
+        match self.seen.iter_mut().find(|s| s.seqnum_id == id) {
+            Some(s) => {
+                s.seqnum = seqnum;
+                s.realtime = realtime;
+            }
+            None => {
+                let horizon = self.horizon();
+                self.seen.retain(|s| s.realtime >= horizon);
+                self.seen.push(Seen {
+                    seqnum_id: id.to_owned(),
+                    seqnum,
+                    realtime,
+                });
+            }
+        }
+    }
 }
 
 /// Byte offsets of one `NAME=value` data item in [`JournalReader::data`].
@@ -78,9 +261,11 @@ pub struct JournalReader {
     journal: Journal,
     /// The handle is on an entry that `next` returned.
     on_entry: bool,
-    /// The handle is on an entry that the next `next` returns without
-    /// moving (`Start::After` a cursor that no longer exists).
-    pending: bool,
+    /// After a resume: the entries returned before, passed over until the
+    /// reader is past the last of them.
+    skip: Option<Position>,
+    /// The entries returned so far; `None` until the first one.
+    position: Option<Position>,
     /// `__REALTIME_TIMESTAMP` of the current entry, once asked.
     realtime: Cell<Option<i64>>,
     /// Whether `data` and `items` hold the current entry's data.
@@ -101,6 +286,18 @@ fn c_path(path: &Path) -> io::Result<CString> {
             format!("journal path contains a NUL byte: {}", path.display()),
         )
     })
+}
+
+/// Seek to [`RESUME_WINDOW_US`] before the position's last entry.
+fn seek_before(journal: &mut Journal, p: Position) -> io::Result<Position> {
+    if cursor_parts(&p.cursor).is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a journal cursor: {:?}", p.cursor),
+        ));
+    }
+    journal.seek_realtime_usec(p.horizon()).map_err(io_err)?;
+    Ok(p)
 }
 
 impl JournalReader {
@@ -124,7 +321,7 @@ impl JournalReader {
         // for changes made after open instead of returning at once.
         journal.fd().map_err(io_err)?;
 
-        let mut pending = false;
+        let mut skip = None;
         match start {
             Start::Head => journal.seek_head().map_err(io_err)?,
             Start::Tail => {
@@ -138,18 +335,16 @@ impl JournalReader {
                 }
             }
             Start::After(cursor) => {
-                journal.seek_cursor(cursor.as_str()).map_err(io_err)?;
-                // `seek_cursor` + `next` lands on the cursor's entry, or on
-                // the nearest later one when it is gone.
-                if journal.next().map_err(io_err)? > 0 {
-                    pending = !journal.test_cursor(cursor.as_str()).map_err(io_err)?;
-                }
+                skip = Some(seek_before(&mut journal, Position::from_cursor(cursor))?)
             }
+            Start::Resume(p) => skip = Some(seek_before(&mut journal, p.clone())?),
         }
+        let position = skip.clone();
         Ok(JournalReader {
             journal,
             on_entry: false,
-            pending,
+            skip,
+            position,
             realtime: Cell::new(None),
             loaded: false,
             data: Vec::new(),
@@ -171,12 +366,38 @@ impl JournalReader {
         } else {
             self.data.clear();
         }
-        if std::mem::take(&mut self.pending) {
+        loop {
+            if self.journal.next().map_err(io_err)? == 0 {
+                return Ok(false);
+            }
+            let cursor = self.journal.cursor().map_err(io_err)?;
+            let Some((id, seqnum, realtime)) = cursor_parts(&cursor) else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("unexpected journal cursor {cursor:?}"),
+                ));
+            };
+            if let Some(skip) = &self.skip {
+                if skip.covers(id, seqnum, realtime) {
+                    continue;
+                }
+                // Past the window, nothing returned before can follow.
+                if realtime > skip.last_realtime().saturating_add(RESUME_WINDOW_US) {
+                    self.skip = None;
+                }
+            }
+            self.position
+                .get_or_insert_with(|| Position::decode("", Some("")))
+                .advance(&cursor, id, seqnum, realtime);
             self.on_entry = true;
             return Ok(true);
         }
-        self.on_entry = self.journal.next().map_err(io_err)? > 0;
-        Ok(self.on_entry)
+    }
+
+    /// Where the reader stands: after the last entry [`next`](Self::next)
+    /// returned (`None` before the first), for [`Start::Resume`].
+    pub fn position(&self) -> Option<&Position> {
+        self.position.as_ref()
     }
 
     /// Wait until the journal changes or `timeout` passes
@@ -190,9 +411,13 @@ impl JournalReader {
         }
     }
 
-    /// The current entry's cursor (`sd_journal_get_cursor`).
-    pub fn cursor(&mut self) -> io::Result<String> {
-        self.journal.cursor().map_err(io_err)
+    /// The current entry's cursor.
+    pub fn cursor(&self) -> Option<&str> {
+        if self.on_entry {
+            self.position.as_ref().map(Position::cursor)
+        } else {
+            None
+        }
     }
 
     /// The current entry's `__REALTIME_TIMESTAMP` in µs
@@ -258,8 +483,8 @@ impl EntrySource for JournalReader {
                 }
             }
             "__CURSOR" => {
-                if let Ok(c) = self.journal.cursor() {
-                    out.push(c.as_bytes());
+                if let Some(p) = &self.position {
+                    out.push(p.cursor.as_bytes());
                 }
             }
             _ => {
@@ -317,15 +542,21 @@ mod tests {
     fn export(entries: &[E]) -> Vec<u8> {
         let mut out = Vec::new();
         for e in entries {
+            // A `_BOOT_ID` among the fields replaces the default one.
+            let boot = e
+                .fields
+                .iter()
+                .find(|(k, _)| *k == "_BOOT_ID")
+                .map_or(BOOT.to_owned(), |(_, v)| String::from_utf8_lossy(v).into());
             out.extend_from_slice(
                 format!(
-                    "__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID={BOOT}\n",
+                    "__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID={boot}\n",
                     e.t * 1_000_000,
                     e.t * 1_000
                 )
                 .as_bytes(),
             );
-            for (k, v) in &e.fields {
+            for (k, v) in e.fields.iter().filter(|(k, _)| *k != "_BOOT_ID") {
                 if v.contains(&b'\n') || std::str::from_utf8(v).is_err() {
                     out.extend_from_slice(k.as_bytes());
                     out.push(b'\n');
@@ -386,7 +617,7 @@ mod tests {
         let mut got = Vec::new();
         while r.next().unwrap() {
             let m = message(r);
-            got.push((m, r.cursor().unwrap()));
+            got.push((m, r.cursor().unwrap().to_owned()));
         }
         got
     }
@@ -469,7 +700,7 @@ mod tests {
             get(&mut r, "__MONOTONIC_TIMESTAMP"),
             vec![b"1600000000000".to_vec()]
         );
-        let cursor = r.cursor().unwrap();
+        let cursor = r.cursor().unwrap().to_owned();
         assert_eq!(get(&mut r, "__CURSOR"), vec![cursor.into_bytes()]);
         // Several appends to `out` keep what was there.
         let mut out = RawField::default();
@@ -627,5 +858,137 @@ mod tests {
             JournalReader::open(&Input::Directory(dir.path().join("missing")), &Start::Head)
                 .is_err()
         );
+    }
+
+    /// Entries of `machines` boots interleaved in time, `n` of them.
+    fn interleaved(n: u64, machines: u64) -> Vec<E> {
+        (0..n)
+            .map(|i| E {
+                t: 1_700_000_000 + i,
+                fields: vec![
+                    ("MESSAGE", format!("m{i}").into_bytes()),
+                    (
+                        "_BOOT_ID",
+                        format!("{:032x}", 0xb007_0000 + i % machines).into_bytes(),
+                    ),
+                ],
+            })
+            .collect()
+    }
+
+    fn names(range: std::ops::Range<u64>) -> Vec<String> {
+        range.map(|i| format!("m{i}")).collect()
+    }
+
+    /// A reader opened where `r` stands, through the stored form of its
+    /// position.
+    fn resumed(input: &Input, r: &JournalReader) -> JournalReader {
+        let start = match r.position() {
+            Some(p) => Start::Resume(Position::decode(p.cursor(), Some(&p.seen_text()))),
+            None => Start::Head,
+        };
+        JournalReader::open(input, &start).unwrap()
+    }
+
+    #[test]
+    fn resume_is_exact_after_any_entry_across_files_and_boots() {
+        for machines in [1, 3] {
+            let dir = tempfile::tempdir().unwrap();
+            let entries = interleaved(30, machines);
+            write_journal(&dir.path().join("a.journal"), &entries[..15]);
+            write_journal(&dir.path().join("b.journal"), &entries[15..]);
+            let input = Input::Directory(dir.path().to_owned());
+            let all = messages(&mut JournalReader::open(&input, &Start::Head).unwrap());
+            assert_eq!(all, names(0..30), "{machines} machines");
+            // Saved after 0, 1, …, 30 entries: the last of a file, the first
+            // of the next, and everything between.
+            for k in 0..=30 {
+                let mut r = JournalReader::open(&input, &Start::Head).unwrap();
+                for _ in 0..k {
+                    assert!(r.next().unwrap());
+                }
+                let rest = messages(&mut resumed(&input, &r));
+                assert_eq!(rest, names(k..30), "{machines} machines, saved after {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn resume_reads_the_whole_file_that_appeared_since() {
+        // The lost-entry case: a collector's directory holds one file of
+        // several machines; the reader stops at its end; a second file of
+        // the same machines appears; the reader resumes.
+        for machines in [1, 3] {
+            let dir = tempfile::tempdir().unwrap();
+            let entries = interleaved(40, machines);
+            write_journal(&dir.path().join("a.journal"), &entries[..20]);
+            let input = Input::Directory(dir.path().to_owned());
+            let mut r = JournalReader::open(&input, &Start::Head).unwrap();
+            assert_eq!(messages(&mut r), names(0..20));
+            write_journal(&dir.path().join("b.journal"), &entries[20..]);
+            let rest = messages(&mut resumed(&input, &r));
+            assert_eq!(rest, names(20..40), "{machines} machines");
+        }
+    }
+
+    #[test]
+    fn resume_survives_the_vacuuming_of_the_saved_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = interleaved(30, 3);
+        write_journal(&dir.path().join("a.journal"), &entries[..15]);
+        write_journal(&dir.path().join("b.journal"), &entries[15..]);
+        let input = Input::Directory(dir.path().to_owned());
+        for k in [5, 15] {
+            let mut r = JournalReader::open(&input, &Start::Head).unwrap();
+            for _ in 0..k {
+                assert!(r.next().unwrap());
+            }
+            let saved = r.position().cloned().unwrap();
+            drop(r);
+            let gone = dir.path().join("gone.journal");
+            std::fs::rename(dir.path().join("a.journal"), &gone).unwrap();
+            std::fs::remove_file(&gone).unwrap();
+            let mut again = JournalReader::open(
+                &input,
+                &Start::Resume(Position::decode(saved.cursor(), Some(&saved.seen_text()))),
+            )
+            .unwrap();
+            assert_eq!(messages(&mut again), names(15..30), "saved after {k}");
+            write_journal(&dir.path().join("a.journal"), &entries[..15]);
+        }
+    }
+
+    #[test]
+    fn positions_round_trip_and_forget_old_sequences() {
+        let p = Position {
+            cursor: format!("s=aa;i=5;b=bb;m=1;t={:x};x=0", 2 * RESUME_WINDOW_US),
+            seen: vec![
+                Seen {
+                    seqnum_id: "aa".into(),
+                    seqnum: 5,
+                    realtime: 2 * RESUME_WINDOW_US,
+                },
+                Seen {
+                    seqnum_id: "old".into(),
+                    seqnum: 9,
+                    realtime: RESUME_WINDOW_US - 1,
+                },
+            ],
+            covered_until: None,
+        };
+        let text = p.seen_text();
+        assert!(!text.contains("old"), "{text}");
+        let back = Position::decode(p.cursor(), Some(&text));
+        assert_eq!(back.seen, p.seen[..1]);
+        assert!(back.covers("aa", 5, 0) && !back.covers("aa", 6, 0));
+        assert!(!back.covers("new", 1, 0), "an unknown sequence is new");
+        // Known only by its cursor (state saved by an older version).
+        let legacy = Position::decode(p.cursor(), None);
+        assert!(legacy.covers("other", 1, 2 * RESUME_WINDOW_US));
+        assert!(!legacy.covers("other", 1, 2 * RESUME_WINDOW_US + 1));
+        let again = Position::decode(legacy.cursor(), Some(&legacy.seen_text()));
+        assert_eq!(again, legacy);
+        // Junk is refused rather than read as "from the start".
+        assert!(Position::decode("x", Some("zz")).seen.is_empty());
     }
 }

@@ -124,6 +124,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_due ON outbox (next_at_us, id);
     ",
+    // 1 → 2: the last sequence number read per journal sequence, beside
+    // the cursor (see `journal::sd::Position`).
+    "
+    ALTER TABLE cursor ADD COLUMN seen TEXT;
+    ",
 ];
 
 /// The schema version this code writes.
@@ -544,6 +549,25 @@ impl Store {
         Ok(())
     }
 
+    /// The cursor of the last committed entry of `source`, and the record
+    /// of journal sequences saved with it.
+    pub fn load_position(
+        &self,
+        source: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        sq(
+            &self.path,
+            "cannot read the cursor",
+            self.conn
+                .query_row(
+                    "SELECT cursor, seen FROM cursor WHERE source = ?1",
+                    [source],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional(),
+        )
+    }
+
     /// The cursor of the last committed entry of `source`.
     pub fn load_cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
         sq(
@@ -645,7 +669,19 @@ impl Store {
     /// transaction: either all of it is on disk when this returns `Ok`, or
     /// none of it is.
     pub fn commit(&mut self, source: &str, cursor: &str, batch: &Batch) -> Result<(), StoreError> {
-        self.write(Some((source, cursor)), batch)
+        self.write(Some((source, cursor, None)), batch)
+    }
+
+    /// [`commit`](Self::commit), with the record of journal sequences read
+    /// (`journal::sd::Position::seen_text`).
+    pub fn commit_position(
+        &mut self,
+        source: &str,
+        cursor: &str,
+        seen: Option<&str>,
+        batch: &Batch,
+    ) -> Result<(), StoreError> {
+        self.write(Some((source, cursor, seen)), batch)
     }
 
     /// Write a batch without moving any cursor (changes that no journal
@@ -654,7 +690,11 @@ impl Store {
         self.write(None, batch)
     }
 
-    fn write(&mut self, cursor: Option<(&str, &str)>, b: &Batch) -> Result<(), StoreError> {
+    fn write(
+        &mut self,
+        cursor: Option<(&str, &str, Option<&str>)>,
+        b: &Batch,
+    ) -> Result<(), StoreError> {
         let p = &self.path;
         let what = "cannot commit a batch";
         let tx = sq(
@@ -663,15 +703,16 @@ impl Store {
             self.conn
                 .transaction_with_behavior(TransactionBehavior::Immediate),
         )?;
-        if let Some((source, cursor)) = cursor {
+        if let Some((source, cursor, seen)) = cursor {
             sq(
                 p,
                 what,
                 tx.prepare_cached(
-                    "INSERT INTO cursor (source, cursor) VALUES (?1, ?2)
-                     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor",
+                    "INSERT INTO cursor (source, cursor, seen) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (source) DO UPDATE
+                     SET cursor = excluded.cursor, seen = excluded.seen",
                 )
-                .and_then(|mut st| st.execute(params![source, cursor])),
+                .and_then(|mut st| st.execute(params![source, cursor, seen])),
             )?;
         }
         {
@@ -991,8 +1032,14 @@ impl Store {
         sq(p, what, tx.commit())
     }
 
-    /// Up to `limit` outbox items due at `now_us`, earliest first.
-    pub fn outbox_due(&self, now_us: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    /// Up to `limit` outbox items of the given kinds due at `now_us`,
+    /// earliest first.
+    pub fn outbox_due(
+        &self,
+        now_us: i64,
+        kinds: &[&str],
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         let p = &self.path;
         let what = "cannot read the outbox";
         let mut st = sq(
@@ -1000,14 +1047,16 @@ impl Store {
             what,
             self.conn.prepare_cached(
                 "SELECT id, kind, payload, attempts, next_at_us, last_error FROM outbox
-                 WHERE next_at_us <= ?1 ORDER BY next_at_us, id LIMIT ?2",
+                 WHERE next_at_us <= ?1 AND kind IN (SELECT value FROM json_each(?3))
+                 ORDER BY next_at_us, id LIMIT ?2",
             ),
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let kinds = serde_json::to_string(kinds).expect("a list of strings is JSON");
         let rows = sq(
             p,
             what,
-            st.query_map(params![now_us, limit], |r| {
+            st.query_map(params![now_us, limit, kinds], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -1033,6 +1082,23 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Keep at most `keep` items of the given kinds, the newest; returns
+    /// how many older ones were dropped.
+    pub fn outbox_trim(&mut self, kinds: &[&str], keep: usize) -> Result<usize, StoreError> {
+        let kinds = serde_json::to_string(kinds).expect("a list of strings is JSON");
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        sq(
+            &self.path,
+            "cannot trim the outbox",
+            self.conn.execute(
+                "DELETE FROM outbox WHERE id IN (
+                     SELECT id FROM outbox WHERE kind IN (SELECT value FROM json_each(?1))
+                     ORDER BY id DESC LIMIT -1 OFFSET ?2)",
+                params![kinds, keep],
+            ),
+        )
     }
 
     /// The item was carried out: delete it.
@@ -1675,6 +1741,28 @@ mod tests {
         assert!(st.report_records().unwrap().is_empty());
     }
 
+    const ALL_KINDS: &[&str] = &["email", "nftBan"];
+
+    #[test]
+    fn outbox_filters_by_kind_and_trims_the_oldest() {
+        let d = temp();
+        let mut st = Store::open(d.path()).unwrap();
+        let mut b = Batch::new();
+        for n in 0..5 {
+            b.outbox("email", serde_json::json!({ "n": n }), 100);
+        }
+        b.outbox("nft", serde_json::json!({ "n": 9 }), 200);
+        st.apply(&b).unwrap();
+        let bans = st.outbox_due(1000, &["nft", "ipset"], 10).unwrap();
+        assert_eq!(bans.len(), 1);
+        assert_eq!(bans[0].payload["n"], 9);
+        assert_eq!(st.outbox_trim(&["email"], 2).unwrap(), 3);
+        let mails = st.outbox_due(1000, &["email"], 10).unwrap();
+        let ns: Vec<_> = mails.iter().map(|i| i.payload["n"].as_i64()).collect();
+        assert_eq!(ns, vec![Some(3), Some(4)]);
+        assert_eq!(st.outbox_len().unwrap(), 3);
+    }
+
     #[test]
     fn outbox_delivers_in_order_with_retries() {
         let d = temp();
@@ -1688,8 +1776,8 @@ mod tests {
         st.apply(&b).unwrap();
         assert_eq!(st.load_cursor("system").unwrap(), None);
         assert_eq!(st.outbox_len().unwrap(), 4);
-        assert!(st.outbox_due(49, 10).unwrap().is_empty());
-        let due = st.outbox_due(100, 10).unwrap();
+        assert!(st.outbox_due(49, ALL_KINDS, 10).unwrap().is_empty());
+        let due = st.outbox_due(100, ALL_KINDS, 10).unwrap();
         let ns: Vec<_> = due
             .iter()
             .map(|i| i.payload["n"].as_i64().unwrap())
@@ -1698,7 +1786,7 @@ mod tests {
         assert_eq!(due[0].kind, "nftBan");
         assert_eq!(due[0].payload, p(2));
         assert_eq!((due[0].attempts, due[0].last_error.as_deref()), (0, None));
-        assert_eq!(st.outbox_due(100, 2).unwrap().len(), 2);
+        assert_eq!(st.outbox_due(100, ALL_KINDS, 2).unwrap().len(), 2);
 
         st.outbox_done(due[0].id).unwrap();
         st.outbox_retry(due[1].id, 400, "smtp: connection refused")
@@ -1706,10 +1794,10 @@ mod tests {
         st.outbox_retry(due[1].id, 450, "smtp: timeout").unwrap();
         drop(st);
         let st = Store::open(d.path()).unwrap();
-        let due = st.outbox_due(100, 10).unwrap();
+        let due = st.outbox_due(100, ALL_KINDS, 10).unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].payload, p(3));
-        let all = st.outbox_due(i64::MAX, 10).unwrap();
+        let all = st.outbox_due(i64::MAX, ALL_KINDS, 10).unwrap();
         assert_eq!(all.len(), 3);
         assert_eq!(all[1].payload, p(1));
         assert_eq!(all[1].attempts, 2);

@@ -346,6 +346,9 @@ impl<'p> Machine<'p> {
                     Ok(_) => pc = then,
                     Err(e) => {
                         errors.step_error(pc, false, &e);
+                        ctx.emit(Effect::ActionError {
+                            message: e.0.clone(),
+                        });
                         break;
                     }
                 },
