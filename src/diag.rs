@@ -66,6 +66,10 @@ codes! {
     InvalidNetwork = "pyr::check::invalid_network",
     /// A message template that does not parse.
     InvalidTemplate = "pyr::check::invalid_template",
+    /// A parameter declared twice.
+    DuplicateParam = "pyr::check::duplicate_param",
+    /// `set` or `$` names a parameter that does not exist.
+    UnknownParam = "pyr::check::unknown_param",
     /// Two chains with the same label in `.pyr`.
     DuplicateChain = "pyr::check::duplicate_chain",
     /// Two chains with the same label in legacy JSON (Python keeps the first position and the last value).

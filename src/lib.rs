@@ -23,6 +23,7 @@ pub mod config;
 pub mod daemon;
 pub mod diag;
 pub mod effects;
+pub mod examples;
 pub mod journal;
 pub mod regex;
 pub mod replay;

@@ -9,6 +9,7 @@ use pyruse::replay::{replay, ErrorLog};
 use pyruse::source::SourceMap;
 use pyruse::state::store::{BanKind, Store};
 use pyruse::syntax;
+use pyruse::syntax::ast::Example;
 use pyruse::vm::Machine;
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,16 @@ enum Command {
         /// system's users (to reproduce another machine).
         #[arg(long)]
         passwd: Option<PathBuf>,
+    },
+    /// Run the examples written in the rule files (`example "…" => ADDRESS`)
+    /// through the rules: exit 0 when all pass, 1 when some fail, 2 when the
+    /// rules do not check.
+    Test {
+        /// A rule file or directory [default: the daemon's rules].
+        rules: Option<PathBuf>,
+        /// Also list the examples that pass.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Print the compiled bytecode of the rules.
     Disasm { rules: PathBuf },
@@ -134,6 +145,7 @@ fn main() -> ExitCode {
             no_rule,
             passwd,
         } => cmd_replay(&rules, entries.as_deref(), no_rule, passwd.as_deref()),
+        Command::Test { rules, verbose } => cmd_test(rules, verbose),
         Command::Disasm { rules } => cmd_disasm(&rules),
         Command::Builtins => cmd_builtins(),
         Command::Bans { command } => cmd_bans(command),
@@ -155,7 +167,18 @@ fn print_diags(diags: &[Diagnostic], sources: &SourceMap, format: Format) {
 
 /// Load and check; diagnostics go to stderr. Exit status on failure.
 fn load_checked(path: &Path, format: Format) -> Result<(Checked, SourceMap), ExitCode> {
-    let (rules, mut diags) = syntax::load(path);
+    load_checked_with_examples(path, format).map(|(c, s, _, _)| (c, s))
+}
+
+/// [`load_checked`], with the examples of the rules and the services left
+/// out.
+fn load_checked_with_examples(
+    path: &Path,
+    format: Format,
+) -> Result<(Checked, SourceMap, Vec<Example>, Vec<String>), ExitCode> {
+    let (mut rules, mut diags) = syntax::load(path);
+    let examples = std::mem::take(&mut rules.examples);
+    let disabled = std::mem::take(&mut rules.disabled_services);
     let sources = rules.sources.clone();
     if diags.iter().any(|d| d.code == Code::Io) {
         print_diags(&diags, &sources, format);
@@ -168,7 +191,57 @@ fn load_checked(path: &Path, format: Format) -> Result<(Checked, SourceMap), Exi
     let mut checked = check(rules);
     diags.append(&mut checked.diagnostics);
     checked.diagnostics = diags;
-    Ok((checked, sources))
+    Ok((checked, sources, examples, disabled))
+}
+
+fn cmd_test(rules: Option<PathBuf>, verbose: bool) -> ExitCode {
+    let path = rules.unwrap_or_else(pyruse::daemon::default_rules);
+    let (checked, sources, examples, disabled) =
+        match load_checked_with_examples(&path, Format::Human) {
+            Ok(c) => c,
+            Err(_) => return ExitCode::from(2),
+        };
+    let Some(program) = checked.program else {
+        print_diags(&checked.diagnostics, &sources, Format::Human);
+        return ExitCode::from(2);
+    };
+    let outcomes = pyruse::examples::run(&program, &examples, &disabled);
+    let mut failed = 0usize;
+    for o in &outcomes {
+        let at = sources.locate(o.span);
+        match &o.failure {
+            Some(why) => {
+                failed += 1;
+                println!("{at}: example failed: {why}");
+            }
+            None if verbose => println!("{at}: ok"),
+            None => {}
+        }
+    }
+    let skipped = examples.len() - outcomes.len();
+    let services: std::collections::BTreeSet<_> = outcomes
+        .iter()
+        .filter_map(|o| o.service.as_deref())
+        .collect();
+    eprintln!(
+        "{} examples of {} services{}",
+        outcomes.len(),
+        services.len(),
+        if skipped > 0 {
+            format!(
+                "; {skipped} of disabled services ({}) not run",
+                disabled.join(", ")
+            )
+        } else {
+            String::new()
+        }
+    );
+    println!("{} passed, {failed} failed", outcomes.len() - failed);
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn cmd_check(files: &[PathBuf], format: Format) -> ExitCode {

@@ -71,6 +71,59 @@ pub fn parse_net(text: &str) -> Result<Net, String> {
     }
 }
 
+/// A list of networks, split by family: (address, mask) pairs.
+#[derive(Clone, Debug, Default)]
+pub struct Nets {
+    pub v4: Vec<(u32, u32)>,
+    pub v6: Vec<(u128, u128)>,
+}
+
+impl Nets {
+    /// The networks of argument `name`; an invalid one is reported.
+    pub fn prepare(p: &mut Prep, name: &str) -> Option<Nets> {
+        let e = p.arg(name)?.clone();
+        let ExprKind::List(items) = &e.kind else {
+            return None;
+        };
+        let mut nets = Nets::default();
+        let mut ok = true;
+        for item in items {
+            let (ExprKind::Str(t) | ExprKind::Network(t)) = &item.kind else {
+                ok = false;
+                continue;
+            };
+            match parse_net(t) {
+                Ok(Net::V4 { addr, mask }) => nets.v4.push((addr, mask)),
+                Ok(Net::V6 { addr, mask }) => nets.v6.push((addr, mask)),
+                Err(why) => {
+                    ok = false;
+                    p.error(
+                        Code::InvalidNetwork,
+                        item.span,
+                        format!("invalid network: {why}"),
+                        "write an address (192.0.2.1, 2001:db8::1) or a network (192.0.2.0/24, 2001:db8::/32)",
+                    );
+                }
+            }
+        }
+        ok.then_some(nets)
+    }
+
+    /// Whether the address is in one of the networks.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        match ip {
+            std::net::IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4.iter().any(|&(n, m)| a & m == n)
+            }
+            std::net::IpAddr::V6(a) => {
+                let a = u128::from(a);
+                self.v6.iter().any(|&(n, m)| a & m == n)
+            }
+        }
+    }
+}
+
 struct InNetworks {
     field: FieldId,
     v4: Vec<(u32, u32)>,
@@ -79,32 +132,8 @@ struct InNetworks {
 
 fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
     let field = p.field("field")?;
-    let e = p.arg("nets")?.clone();
-    let ExprKind::List(items) = &e.kind else {
-        return None;
-    };
-    let (mut v4, mut v6) = (Vec::new(), Vec::new());
-    let mut ok = true;
-    for item in items {
-        let (ExprKind::Str(t) | ExprKind::Network(t)) = &item.kind else {
-            ok = false;
-            continue;
-        };
-        match parse_net(t) {
-            Ok(Net::V4 { addr, mask }) => v4.push((addr, mask)),
-            Ok(Net::V6 { addr, mask }) => v6.push((addr, mask)),
-            Err(why) => {
-                ok = false;
-                p.error(
-                    Code::InvalidNetwork,
-                    item.span,
-                    format!("invalid network: {why}"),
-                    "write an address (192.0.2.1, 2001:db8::1) or a network (192.0.2.0/24, 2001:db8::/32)",
-                );
-            }
-        }
-    }
-    ok.then(|| Box::new(InNetworks { field, v4, v6 }) as Box<dyn Step>)
+    let Nets { v4, v6 } = Nets::prepare(p, "nets")?;
+    Some(Box::new(InNetworks { field, v4, v6 }))
 }
 
 impl Step for InNetworks {

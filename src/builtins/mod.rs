@@ -15,6 +15,7 @@ pub mod dnat_capture;
 pub mod dnat_replace;
 pub mod email;
 pub mod equals;
+pub mod failure;
 pub mod in_networks;
 pub mod in_values;
 pub mod ipset_ban;
@@ -70,6 +71,10 @@ pub enum Ty {
     Str,
     /// A number of seconds: integer or `.pyr` duration.
     Seconds,
+    /// A whole number, at least 1.
+    Count,
+    /// `true` or `false`.
+    Bool,
 }
 
 impl Ty {
@@ -87,6 +92,8 @@ impl Ty {
             Ty::Template => "a message string",
             Ty::Str => "a string",
             Ty::Seconds => "a number of seconds or a duration (like 90s, 10m, 5d)",
+            Ty::Count => "a whole number, at least 1",
+            Ty::Bool => "`true` or `false`",
         }
     }
 }
@@ -140,6 +147,7 @@ pub static BUILTINS: &[&Builtin] = &[
     &daily_report::BUILTIN,
     &counter_raise::BUILTIN,
     &counter_reset::BUILTIN,
+    &failure::BUILTIN,
     &nft_ban::BUILTIN,
     &ipset_ban::BUILTIN,
     &dnat_capture::BUILTIN,

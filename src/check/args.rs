@@ -42,6 +42,8 @@ pub fn accepts(ty: Ty, e: &Expr) -> bool {
         }),
         Ty::Template | Ty::Str => matches!(e.kind, ExprKind::Str(_)),
         Ty::Seconds => matches!(e.kind, ExprKind::Int(i) | ExprKind::Duration(i) if i >= 0),
+        Ty::Count => matches!(e.kind, ExprKind::Int(i) if i >= 1),
+        Ty::Bool => matches!(e.kind, ExprKind::Bool(_)),
     }
 }
 

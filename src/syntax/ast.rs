@@ -20,6 +20,61 @@ pub struct RuleSet {
     /// The semantics of each file, indexed by `FileId`: legacy for JSON
     /// and for `.pyr` files that say `compat pyruse`.
     pub file_compat: Vec<Compat>,
+    /// Services of the library (`service "sshd"`), in load order.
+    pub services: Vec<Service>,
+    /// Parameters declared with `param`, in load order.
+    pub params: Vec<ParamDecl>,
+    /// Example log lines with their expected outcome.
+    pub examples: Vec<Example>,
+    /// Services left out by `set SERVICE.enabled` (their chains are not
+    /// loaded, their examples not run).
+    pub disabled_services: Vec<String>,
+}
+
+/// `service "NAME"`: what follows in the file belongs to that service.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub span: Span,
+}
+
+/// `param NAME = DEFAULT`, in a service (`SERVICE.NAME`) or global.
+#[derive(Clone, Debug)]
+pub struct ParamDecl {
+    pub service: Option<String>,
+    pub name: String,
+    pub name_span: Span,
+    pub value: Expr,
+}
+
+impl ParamDecl {
+    /// The name `set` and `$` use: `NAME`, or `SERVICE.NAME`.
+    pub fn key(&self) -> String {
+        match &self.service {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// `example INPUT => ADDRESS | nothing`.
+#[derive(Clone, Debug)]
+pub struct Example {
+    pub service: Option<String>,
+    /// A line `IDENT[PID]: message`, a list of them, or an object of
+    /// fields.
+    pub input: Expr,
+    /// The address the last entry must count, or `None` for `nothing`.
+    pub outcome: Option<(String, Span)>,
+    pub span: Span,
+}
+
+/// `when $PARAM == v` / `when $PARAM in [v, …]` on a chain.
+#[derive(Clone, Debug)]
+pub struct When {
+    pub param: String,
+    pub param_span: Span,
+    pub values: Vec<Expr>,
 }
 
 impl RuleSet {
@@ -53,6 +108,11 @@ pub struct Chain {
     /// An inline block (`else { … }`): only reachable by its one jump.
     pub anonymous: bool,
     pub span: Span,
+    /// The library service the chain belongs to: it is loaded only when
+    /// the service is enabled.
+    pub service: Option<String>,
+    /// Loaded only when this holds.
+    pub when: Option<When>,
 }
 
 /// Whether a step was written as a filter or an action. JSON says so
@@ -131,6 +191,9 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// A JSON object value (only in settings and malformed JSON args).
     Object(Vec<(String, Span, Expr)>),
+    /// `$NAME` or `$SERVICE.NAME`: a parameter's value, substituted when
+    /// the rules are loaded.
+    Param(String),
 }
 
 impl Expr {
@@ -148,6 +211,7 @@ impl Expr {
             ExprKind::Field(_) => "a field name",
             ExprKind::List(_) => "a list",
             ExprKind::Object(_) => "an object",
+            ExprKind::Param(_) => "a parameter",
         }
     }
 }

@@ -144,6 +144,8 @@ impl Loader<'_> {
                 steps,
                 anonymous: false,
                 span: label_span.to(self.span(m.value.range)),
+                service: None,
+                when: None,
             };
             // Python's json keeps the first position and the last value.
             if let Some(first) = self

@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod json;
 pub mod legacy;
+pub mod params;
 pub mod print;
 pub mod pyr;
 
@@ -27,6 +28,7 @@ pub fn load(path: &Path) -> (RuleSet, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     if path.is_dir() {
         pyr::load_path(path, &mut rules, &mut diags);
+        params::resolve(&mut rules, &mut diags);
         return (rules, diags);
     }
     match std::fs::read(path) {
@@ -60,6 +62,7 @@ pub fn load(path: &Path) -> (RuleSet, Vec<Diagnostic>) {
             }
         },
     }
+    params::resolve(&mut rules, &mut diags);
     (rules, diags)
 }
 
@@ -72,5 +75,6 @@ pub fn load_str(name: &str, text: &str) -> (RuleSet, Vec<Diagnostic>) {
     } else {
         pyr::load_str(name, text, &mut rules, &mut diags);
     }
+    params::resolve(&mut rules, &mut diags);
     (rules, diags)
 }

@@ -215,6 +215,7 @@ fn value(e: &Expr, ty: Ty, conv: bool) -> String {
         ExprKind::Duration(n) => duration(*n),
         ExprKind::Network(n) => n.clone(),
         ExprKind::Field(f) => field_name(f),
+        ExprKind::Param(p) => format!("${p}"),
         ExprKind::List(items) => {
             let inner = match ty {
                 Ty::FieldList => Ty::Field,
@@ -1051,6 +1052,8 @@ pub(crate) mod tests {
                             steps,
                             anonymous: false,
                             span,
+                            service: None,
+                            when: None,
                         });
                     }
                 }
@@ -1551,6 +1554,8 @@ chain "Loop" {
                     steps,
                     anonymous: false,
                     span,
+                    service: None,
+                    when: None,
                 });
             }
             let printed = print(&rules);

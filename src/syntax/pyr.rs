@@ -28,7 +28,8 @@
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::source::{FileId, SourceFile, Span, Syntax};
 use crate::syntax::ast::{
-    Arg, Chain, Compat, Expr, ExprKind, Form, RuleSet, Setting, Step, StepKind, Target,
+    self, Arg, Chain, Compat, Example, Expr, ExprKind, Form, ParamDecl, RuleSet, Setting, Step,
+    StepKind, Target, When,
 };
 use pest::iterators::Pair;
 use pest::Parser as _;
@@ -350,8 +351,57 @@ fn parse_file(
     };
     let mut compat_span: Option<Span> = None;
     let mut first_chain: Option<Span> = None;
+    // The service the items that follow belong to, until the next one.
+    let mut service: Option<String> = None;
     for item in items {
         match item.as_rule() {
+            Rule::service_decl => {
+                let Some(name_pair) = children(item).next() else {
+                    continue;
+                };
+                let span = lower.span(&name_pair);
+                let Some(name) = lower.string(&name_pair) else {
+                    continue;
+                };
+                if let Some(first) = rules.services.iter().find(|s| s.name == name) {
+                    lower.diags.push(
+                        Diagnostic::error(
+                            Code::DuplicateChain,
+                            span,
+                            format!("a service named \"{name}\" already exists"),
+                        )
+                        .with_label("second definition")
+                        .with_related(first.span, "first defined here")
+                        .with_help("give each service its own name, or merge the two files"),
+                    );
+                } else if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    lower.diags.push(
+                        Diagnostic::error(Code::Syntax, span, "a service name is a plain name")
+                            .with_label("letters, digits, `_` and `-` only, as in `nginx-http-auth`")
+                            .with_help("its parameters are written `set NAME.banTime = …`, so the name cannot hold dots or blanks"),
+                    );
+                } else {
+                    rules.services.push(ast::Service {
+                        name: name.clone(),
+                        span,
+                    });
+                }
+                service = Some(name);
+            }
+            Rule::param_decl => {
+                if let Some(p) = lower.param_decl(item, &service) {
+                    rules.params.push(p);
+                }
+            }
+            Rule::example => {
+                if let Some(e) = lower.example(item, &service) {
+                    rules.examples.push(e);
+                }
+            }
             Rule::compat_decl => {
                 let span = lower.span(&item);
                 if let Some(first) = compat_span {
@@ -386,6 +436,9 @@ fn parse_file(
                 first_chain.get_or_insert(lower.span(&item));
                 let mut out = Vec::new();
                 lower.chain(item, &mut out);
+                for c in &mut out {
+                    c.service.clone_from(&service);
+                }
                 rules.chains.extend(out);
             }
             Rule::include => {
@@ -490,6 +543,11 @@ fn is_token(rule: Rule) -> bool {
             | Rule::kw_in
             | Rule::kw_any
             | Rule::kw_save
+            | Rule::kw_service
+            | Rule::kw_param
+            | Rule::kw_example
+            | Rule::kw_when
+            | Rule::arrow
             | Rule::op_match
             | Rule::EOI
     )
@@ -521,12 +579,84 @@ impl Lower {
     fn chain(&mut self, pair: Pair<'_, Rule>, out: &mut Vec<Chain>) {
         let span = self.span(&pair);
         let mut it = children(pair);
-        let (Some(label), Some(block)) = (it.next(), it.next()) else {
+        let (Some(label), Some(mut block)) = (it.next(), it.next()) else {
             return;
         };
+        let mut when = None;
+        if block.as_rule() == Rule::when_clause {
+            when = self.when(block);
+            let Some(b) = it.next() else { return };
+            block = b;
+        }
         let label_span = self.span(&label);
         let label = self.string(&label).unwrap_or_default();
+        let at = out.len();
         self.block(block, label, label_span, false, span, out);
+        for c in &mut out[at..] {
+            c.when.clone_from(&when);
+        }
+    }
+
+    /// `when $PARAM == v` or `when $PARAM in [v, …]`.
+    fn when(&mut self, pair: Pair<'_, Rule>) -> Option<When> {
+        let mut it = children(pair);
+        let param = it.next()?;
+        let param_span = self.span(&param);
+        let name = param.as_str().trim_start_matches('$').to_owned();
+        let test = it.next()?;
+        let rule = test.as_rule();
+        let mut parts = test.into_inner();
+        let op = parts.next()?;
+        let values = match rule {
+            Rule::cmp_test if op.as_str() == "==" => vec![self.expr(parts.next()?)?],
+            Rule::cmp_test => {
+                let span = self.span(&op);
+                self.diags.push(
+                    Diagnostic::error(Code::Syntax, span, "`when` compares with `==` or `in`")
+                        .with_label("not allowed here")
+                        .with_help("write `when $mode == \"ddos\"` or `when $mode in [\"ddos\", \"aggressive\"]`"),
+                );
+                return None;
+            }
+            _ => match self.expr_inner(parts.next()?)?.kind {
+                ExprKind::List(items) => items,
+                _ => return None,
+            },
+        };
+        Some(When {
+            param: name,
+            param_span,
+            values,
+        })
+    }
+
+    fn param_decl(&mut self, pair: Pair<'_, Rule>, service: &Option<String>) -> Option<ParamDecl> {
+        let mut it = children(pair);
+        let name = it.next()?;
+        let value = it.next()?;
+        Some(ParamDecl {
+            service: service.clone(),
+            name: name.as_str().to_owned(),
+            name_span: self.span(&name),
+            value: self.expr(value)?,
+        })
+    }
+
+    fn example(&mut self, pair: Pair<'_, Rule>, service: &Option<String>) -> Option<Example> {
+        let span = self.span(&pair);
+        let mut it = children(pair);
+        let input = self.expr(it.next()?)?;
+        let outcome = it.next()?.into_inner().next()?;
+        let outcome = match outcome.as_rule() {
+            Rule::network => Some((outcome.as_str().to_owned(), self.span(&outcome))),
+            _ => None,
+        };
+        Some(Example {
+            service: service.clone(),
+            input,
+            outcome,
+            span,
+        })
     }
 
     /// Lowers a block into a chain pushed to `out`, followed by the
@@ -547,6 +677,8 @@ impl Lower {
             steps: Vec::new(),
             anonymous,
             span,
+            service: None,
+            when: None,
         });
         let mut steps = Vec::new();
         for step in children(block) {
@@ -811,6 +943,7 @@ impl Lower {
             Rule::string => ExprKind::Str(self.string(&pair)?),
             Rule::regex => return Some(self.regex(&pair)),
             Rule::field => ExprKind::Field(self.name(&pair)?),
+            Rule::param_ref => ExprKind::Param(text.trim_start_matches('$').to_owned()),
             Rule::list => {
                 let mut items = Vec::new();
                 let mut ok = true;
@@ -1119,10 +1252,22 @@ fn expected_name(rule: Rule) -> (u8, &'static str) {
         Rule::then_clause | Rule::kw_then => (13, "`then`"),
         Rule::else_clause | Rule::kw_else => (14, "`else`"),
         Rule::goto | Rule::kw_goto => (5, "`goto`"),
+        Rule::service_decl | Rule::kw_service => (1, "`service`"),
+        Rule::service_name => (5, "a string (the service name)"),
+        Rule::param_decl | Rule::kw_param => (2, "`param`"),
+        Rule::param_name => (5, "a parameter name"),
+        Rule::param_ref => (6, "a parameter `$name`"),
+        Rule::when_clause | Rule::kw_when => (7, "`when`"),
+        Rule::example | Rule::kw_example => (3, "`example`"),
+        Rule::arrow => (6, "`=>`"),
+        Rule::example_outcome | Rule::kw_nothing => (6, "an address or `nothing`"),
         Rule::EOI => (15, "the end of the file"),
         Rule::file | Rule::network_only => (15, "the end of the file"),
         // Silent rules: never reported, named for completeness.
-        Rule::item => (1, "`chain`, `set` or `include`"),
+        Rule::item => (
+            1,
+            "`chain`, `set`, `include`, `service`, `param` or `example`",
+        ),
         Rule::key_segment => (5, "a setting name"),
         Rule::exponent | Rule::ipv4 | Rule::ipv6 => (6, "a value"),
         Rule::string_body | Rule::string_char => (6, "a string"),
