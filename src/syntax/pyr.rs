@@ -2144,13 +2144,13 @@ chain "… SSH not allowed" {
         (
             "chains \"a\" {}\n",
             "1:1",
-            "expected `chain`, `set`, `include`, `compat` or the end of the file, found `chains`",
+            "expected `chain`, `service`, `param`, `set`, `example`, `include`, `compat` or the end of the file, found `chains`",
             "did you mean `chain`?",
         ),
         (
             "chain \"a\" {}\n}\n",
             "2:1",
-            "expected `chain`, `set`, `include`, `compat` or the end of the file, found `}`",
+            "expected `chain`, `service`, `param`, `set`, `example`, `include`, `compat` or the end of the file, found `}`",
             "this `}` closes nothing",
         ),
         (
