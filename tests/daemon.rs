@@ -643,3 +643,90 @@ fn tells_systemd_ready_watchdog_and_stopping() {
         "{got:?}"
     );
 }
+
+/// A session remembered before a restart is recalled after it: the
+/// failure logged without an address still counts the address of the
+/// connection's first line.
+#[test]
+fn remembered_sessions_survive_a_restart() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("sessions.pyr");
+    write_rules(
+        &rules,
+        r#"chain "Connections" {
+    MESSAGE =~ /^Connection from (?P<clientIP>[0-9.]+) port \d+ on /
+    remember(session: "sshd", key: [_HOSTNAME, _PID], fields: [clientIP])
+}
+chain "Too many failures" {
+    MESSAGE =~ /^Disconnecting: Too many authentication failures/
+    recall(session: "sshd", key: [_HOSTNAME, _PID])
+    failure(IP: clientIP, service: "sshd")
+}
+"#,
+    );
+    let line = |t: u64, pid: &str, m: &str| {
+        serde_json::json!({
+            "__REALTIME_TIMESTAMP": (1_700_000_000_000_000u64 + t * 1_000_000).to_string(),
+            "_HOSTNAME": "bastion", "_PID": pid, "MESSAGE": m,
+        })
+        .to_string()
+    };
+    let first = tmp.path().join("first.jsonl");
+    std::fs::write(
+        &first,
+        line(
+            0,
+            "7",
+            "Connection from 192.0.2.9 port 4242 on 10.0.0.2 port 22",
+        ) + "\n",
+    )
+    .expect("write");
+    let second = tmp.path().join("second.jsonl");
+    std::fs::write(
+        &second,
+        [
+            line(
+                5,
+                "7",
+                "Disconnecting: Too many authentication failures [preauth]",
+            ),
+            line(
+                6,
+                "8",
+                "Disconnecting: Too many authentication failures [preauth]",
+            ),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .expect("write");
+    let state = tmp.path().join("state");
+    let run = |input: &Path| {
+        let out = pyrused(&[
+            "--rules",
+            rules.to_str().expect("UTF-8"),
+            "--json",
+            input.to_str().expect("UTF-8"),
+            "--state-dir",
+            state.to_str().expect("UTF-8"),
+            "--dry-run",
+            "--exit-at-end",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    assert!(run(&first).contains("\"effect\":\"remember\""));
+    let trace = run(&second);
+    let counted: Vec<Value> = trace
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .filter(|v| v["effect"] == "counterRaise")
+        .collect();
+    assert_eq!(counted.len(), 1, "{trace}");
+    assert_eq!(counted[0]["key"], "192.0.2.9");
+    assert_eq!(counted[0]["entry"], 0, "the other pid has no session");
+}

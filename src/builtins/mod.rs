@@ -26,6 +26,7 @@ pub mod order;
 pub mod pcre;
 pub mod pcre_any;
 pub mod prep;
+pub mod remember;
 pub mod user_exists;
 
 use crate::vm::{Ctx, RunError};
@@ -152,6 +153,8 @@ pub static BUILTINS: &[&Builtin] = &[
     &ipset_ban::BUILTIN,
     &dnat_capture::BUILTIN,
     &dnat_replace::BUILTIN,
+    &remember::REMEMBER,
+    &remember::RECALL,
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Builtin> {

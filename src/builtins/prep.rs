@@ -104,17 +104,36 @@ impl Prep<'_> {
 
     /// Fields the step writes, given as one name or a list.
     pub fn fields_out(&mut self, name: &str) -> Vec<FieldId> {
-        let Some(e) = self.arg(name) else {
-            return Vec::new();
-        };
-        let names: Vec<String> = match &e.kind {
+        let names = self.arg(name).map(Self::field_names).unwrap_or_default();
+        names.iter().map(|n| self.write_field(n)).collect()
+    }
+
+    /// The field names of a field or list of fields.
+    pub fn field_names(e: &Expr) -> Vec<String> {
+        match &e.kind {
             ExprKind::List(items) => items
                 .iter()
                 .filter_map(|i| Self::field_name(i).map(str::to_owned))
                 .collect(),
             _ => Self::field_name(e).map(str::to_owned).into_iter().collect(),
+        }
+    }
+
+    /// Fields the step reads, from a field or a list of fields, with their
+    /// names.
+    pub fn fields_in(&mut self, name: &str) -> Vec<(FieldId, String)> {
+        let Some(e) = self.arg(name) else {
+            return Vec::new();
         };
-        names.iter().map(|n| self.write_field(n)).collect()
+        let span = e.span;
+        Self::field_names(e)
+            .into_iter()
+            .map(|n| {
+                let id = self.tables.intern(&n);
+                self.tables.reads.push((id, span));
+                (id, n)
+            })
+            .collect()
     }
 
     pub fn string(&self, name: &str) -> Option<String> {

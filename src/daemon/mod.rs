@@ -26,7 +26,7 @@ use crate::check::check;
 use crate::diag::Diagnostic;
 use crate::effects::{Effect, EffectSink};
 use crate::state::store::{BanKind, BanRecord, Batch, ReportRecord, Store};
-use crate::state::{CounterId, State};
+use crate::state::{CounterId, Remembered, State};
 use crate::vm::value::Value;
 use crate::vm::{ErrorSink, Machine, Pc, Program, RunError};
 use input::{InputSpec, Next, Reader};
@@ -127,6 +127,9 @@ pub fn restore_state(store: &Store, program: &Program) -> Result<State, String> 
     for m in store.load_mappings().map_err(|e| e.to_string())? {
         state.dnat.capture(m, i64::MIN);
     }
+    for (name, key, r) in store.load_sessions().map_err(|e| e.to_string())? {
+        state.sessions.remember((name, key), r, i64::MIN);
+    }
     Ok(state)
 }
 
@@ -143,6 +146,7 @@ pub fn remap_state(old: State, from: &Program, to: &Program, now_us: i64) -> Sta
     for m in old.dnat.iter() {
         state.dnat.capture(m.clone(), now_us);
     }
+    state.sessions = old.sessions;
     state
 }
 
@@ -208,6 +212,19 @@ impl EffectSink for EntryEffects<'_> {
                 self.counters.push((counter, key));
             }
             Effect::DnatCapture { .. } => self.captures += 1,
+            Effect::Remember {
+                session,
+                key,
+                fields,
+                seconds,
+            } => {
+                let until = self
+                    .now_us
+                    .saturating_add(seconds.saturating_mul(1_000_000));
+                self.batch
+                    .set_session(session, key, Remembered { fields, until });
+            }
+            Effect::Recall { .. } => {}
             Effect::DailyReport {
                 level,
                 message,

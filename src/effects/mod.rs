@@ -60,6 +60,19 @@ pub enum Effect {
     DnatReplace {
         set: Vec<(String, Value)>,
     },
+    /// `remember`: fields kept for a session.
+    Remember {
+        session: String,
+        key: Vec<Value>,
+        fields: Vec<(String, Value)>,
+        seconds: i64,
+    },
+    /// `recall`: the fields written back from a session.
+    Recall {
+        session: String,
+        key: Vec<Value>,
+        set: Vec<(String, Value)>,
+    },
     /// An action failed: nothing of it was carried out, and the entry
     /// stops there. Recorded so that the trace never shows an action that
     /// did not happen as if it had (the daemon logs it instead).
@@ -82,6 +95,8 @@ impl Effect {
             Effect::CounterReset { .. } => "counterReset",
             Effect::DnatCapture { .. } => "dnatCapture",
             Effect::DnatReplace { .. } => "dnatReplace",
+            Effect::Remember { .. } => "remember",
+            Effect::Recall { .. } => "recall",
             Effect::ActionError { .. } => "error",
         }
     }
@@ -145,11 +160,29 @@ impl Effect {
                 m.insert("dport".into(), opt(dport));
             }
             Effect::DnatReplace { set } => {
-                let obj = set
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect::<serde_json::Map<_, _>>();
-                m.insert("set".into(), J::Object(obj));
+                m.insert("set".into(), object(set));
+            }
+            Effect::Remember {
+                session,
+                key,
+                fields,
+                seconds,
+            } => {
+                m.insert("session".into(), J::String(session.clone()));
+                m.insert(
+                    "key".into(),
+                    J::Array(key.iter().map(Value::to_json).collect()),
+                );
+                m.insert("fields".into(), object(fields));
+                m.insert("seconds".into(), J::from(*seconds));
+            }
+            Effect::Recall { session, key, set } => {
+                m.insert("session".into(), J::String(session.clone()));
+                m.insert(
+                    "key".into(),
+                    J::Array(key.iter().map(Value::to_json).collect()),
+                );
+                m.insert("set".into(), object(set));
             }
             Effect::ActionError { message } => {
                 m.insert("message".into(), J::String(message.clone()));
@@ -157,6 +190,16 @@ impl Effect {
         }
         m
     }
+}
+
+/// Field names and values as a JSON object.
+fn object(pairs: &[(String, Value)]) -> serde_json::Value {
+    serde_json::Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+    )
 }
 
 /// Receives effects in the order the rules decide them.

@@ -1,4 +1,5 @@
-//! The engine's memory between entries: counters and DNAT mappings.
+//! The engine's memory between entries: counters, DNAT mappings and
+//! remembered sessions.
 //!
 //! All times are microseconds on the engine clock (the entries'
 //! `__REALTIME_TIMESTAMP`, semantics §13), so replaying old entries gives the
@@ -219,11 +220,62 @@ pub fn dnat_shift(keep_seconds: i64) -> u32 {
     }
 }
 
+/// Fields kept by `remember` for a session, until a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Remembered {
+    pub fields: Vec<(String, Value)>,
+    /// Engine clock (µs) at which it is forgotten.
+    pub until: i64,
+}
+
+/// A session: the `session` name and the values of its key fields.
+pub type SessionKey = (String, Vec<Value>);
+
+/// At most this many sessions are remembered; past it, the ones closest
+/// to their end are forgotten first.
+pub const MAX_SESSIONS: usize = 100_000;
+
+/// Sessions remembered by `remember`, for `recall`.
+#[derive(Clone, Debug, Default)]
+pub struct Sessions {
+    pub map: HashMap<SessionKey, Remembered>,
+    /// Sessions forgotten early because the table was full.
+    pub evicted: u64,
+}
+
+impl Sessions {
+    /// Keep `r` under `key`, replacing what was there.
+    pub fn remember(&mut self, key: SessionKey, r: Remembered, now: i64) {
+        if self.map.len() >= MAX_SESSIONS && !self.map.contains_key(&key) {
+            self.map.retain(|_, v| v.until > now);
+            while self.map.len() >= MAX_SESSIONS {
+                let Some(first) = self
+                    .map
+                    .iter()
+                    .min_by_key(|(_, v)| v.until)
+                    .map(|(k, _)| k.clone())
+                else {
+                    break;
+                };
+                self.map.remove(&first);
+                self.evicted += 1;
+            }
+        }
+        self.map.insert(key, r);
+    }
+
+    /// What is remembered under `key`, while it lives.
+    pub fn recall(&self, key: &SessionKey, now: i64) -> Option<&Remembered> {
+        self.map.get(key).filter(|r| r.until > now)
+    }
+}
+
 /// All state the rules keep between entries.
 #[derive(Clone, Debug, Default)]
 pub struct State {
     pub counters: Counters,
     pub dnat: Dnat,
+    pub sessions: Sessions,
 }
 
 #[cfg(test)]
@@ -243,6 +295,29 @@ mod tests {
         c.reset(id, &k, Some(60 * S), 12 * S);
         assert_eq!(c.raise(id, &k, Some(10 * S), 13 * S), 0);
         assert_eq!(c.raise(id, &k, Some(10 * S), 73 * S), 1);
+    }
+
+    #[test]
+    fn sessions_live_until_their_end_and_stay_bounded() {
+        let mut s = Sessions::default();
+        let key = |n: i64| ("sshd".to_owned(), vec![Value::Int(n)]);
+        let r = |until| Remembered {
+            fields: vec![("ip".into(), Value::Str("192.0.2.1".into()))],
+            until,
+        };
+        s.remember(key(1), r(10 * S), 0);
+        assert!(s.recall(&key(1), 9 * S).is_some());
+        assert!(s.recall(&key(1), 10 * S).is_none());
+        assert!(s.recall(&key(2), 0).is_none());
+        for n in 0..MAX_SESSIONS as i64 + 10 {
+            s.remember(key(n), r(100 * S + n), 0);
+        }
+        assert_eq!(s.map.len(), MAX_SESSIONS);
+        assert!(
+            s.recall(&key(MAX_SESSIONS as i64 + 9), 0).is_some(),
+            "the newest stays"
+        );
+        assert!(s.evicted > 0);
     }
 
     #[test]

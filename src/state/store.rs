@@ -43,7 +43,7 @@
 //! left as it is). The database gets 0600 (tightened if looser); SQLite
 //! creates the `-wal` and `-shm` files with the database's mode.
 
-use crate::state::{CounterEntry, Mapping};
+use crate::state::{CounterEntry, Mapping, Remembered};
 use crate::vm::value::Value;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value as J;
@@ -128,6 +128,17 @@ const MIGRATIONS: &[&str] = &[
     // the cursor (see `journal::sd::Position`).
     "
     ALTER TABLE cursor ADD COLUMN seen TEXT;
+    ",
+    // 2 → 3: sessions kept by `remember`.
+    "
+    CREATE TABLE session (
+        name   TEXT NOT NULL,
+        key    TEXT NOT NULL,               -- JSON array of the key's values
+        fields TEXT NOT NULL,               -- JSON array of [name, value]
+        until  INTEGER NOT NULL,            -- engine clock (µs)
+        PRIMARY KEY (name, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX session_until ON session (until);
     ",
 ];
 
@@ -300,6 +311,8 @@ pub struct Batch {
     /// category → key → new entry (`None`: delete).
     counters: HashMap<String, HashMap<Value, Option<CounterEntry>>>,
     mappings: Vec<Mapping>,
+    /// Sessions kept by `remember` (the last one per key wins).
+    sessions: Vec<(String, Vec<Value>, Remembered)>,
     sweep_at: Option<i64>,
     bans: HashMap<(BanKind, String, String), BanRecord>,
     reports: Vec<ReportRecord>,
@@ -346,6 +359,11 @@ impl Batch {
         self.mappings.push(m);
     }
 
+    /// Record a session kept by `remember`.
+    pub fn set_session(&mut self, name: String, key: Vec<Value>, r: Remembered) {
+        self.sessions.push((name, key, r));
+    }
+
     /// At commit, delete the counter keys and DNAT mappings that are dead
     /// at `now_us` (engine clock). Pass the time of the batch's last entry
     /// (or the earliest time still to be processed if clocks go back).
@@ -384,6 +402,7 @@ impl Batch {
         self.report_sent.is_none()
             && self.counters.values().all(HashMap::is_empty)
             && self.mappings.is_empty()
+            && self.sessions.is_empty()
             && self.sweep_at.is_none()
             && self.bans.is_empty()
             && self.reports.is_empty()
@@ -394,6 +413,7 @@ impl Batch {
     pub fn clear(&mut self) {
         self.counters.values_mut().for_each(HashMap::clear);
         self.mappings.clear();
+        self.sessions.clear();
         self.sweep_at = None;
         self.bans.clear();
         self.reports.clear();
@@ -618,6 +638,63 @@ impl Store {
         Ok(out)
     }
 
+    /// All remembered sessions.
+    pub fn load_sessions(&self) -> Result<Vec<(String, Vec<Value>, Remembered)>, StoreError> {
+        let p = &self.path;
+        let what = "cannot read the sessions";
+        let mut st = sq(
+            p,
+            what,
+            self.conn
+                .prepare("SELECT name, key, fields, until FROM session"),
+        )?;
+        let rows = sq(
+            p,
+            what,
+            st.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            }),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, key, fields, until) = sq(p, what, row)?;
+            let bad = |e: String| corrupt(p, "session", e);
+            let key: J = serde_json::from_str(&key).map_err(|e| bad(e.to_string()))?;
+            let key = key
+                .as_array()
+                .ok_or_else(|| bad("key is not a list".into()))?
+                .iter()
+                .map(from_json)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bad)?;
+            let fields: J = serde_json::from_str(&fields).map_err(|e| bad(e.to_string()))?;
+            let mut pairs = Vec::new();
+            for f in fields
+                .as_array()
+                .ok_or_else(|| bad("fields is not a list".into()))?
+            {
+                match f.as_array().map(Vec::as_slice) {
+                    Some([J::String(n), v]) => pairs.push((n.clone(), from_json(v).map_err(bad)?)),
+                    _ => return Err(bad(format!("field {f}"))),
+                }
+            }
+            out.push((
+                name,
+                key,
+                Remembered {
+                    fields: pairs,
+                    until,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
     /// All DNAT mappings, oldest first.
     pub fn load_mappings(&self) -> Result<Vec<Mapping>, StoreError> {
         let p = &self.path;
@@ -793,7 +870,34 @@ impl Store {
                 )?;
             }
         }
+        if !b.sessions.is_empty() {
+            let mut st = sq(
+                p,
+                what,
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO session (name, key, fields, until)
+                     VALUES (?1, ?2, ?3, ?4)",
+                ),
+            )?;
+            for (name, key, r) in &b.sessions {
+                let key = J::Array(key.iter().map(to_json).collect()).to_string();
+                let fields = J::Array(
+                    r.fields
+                        .iter()
+                        .map(|(n, v)| J::Array(vec![J::String(n.clone()), to_json(v)]))
+                        .collect(),
+                )
+                .to_string();
+                sq(p, what, st.execute(params![name, key, fields, r.until]))?;
+            }
+        }
         if let Some(now) = b.sweep_at {
+            sq(
+                p,
+                what,
+                tx.prepare_cached("DELETE FROM session WHERE until <= ?1")
+                    .and_then(|mut st| st.execute([now])),
+            )?;
             sq(
                 p,
                 what,
@@ -1742,6 +1846,38 @@ mod tests {
     }
 
     const ALL_KINDS: &[&str] = &["email", "nftBan"];
+
+    #[test]
+    fn sessions_round_trip_and_are_swept_when_over() {
+        let d = temp();
+        let mut st = Store::open(d.path()).unwrap();
+        let mut b = Batch::new();
+        let r = |until| Remembered {
+            fields: vec![
+                ("clientIP".into(), Value::Str("192.0.2.1".into())),
+                ("n".into(), Value::Int(3)),
+            ],
+            until,
+        };
+        let key = vec![Value::Str("host".into()), Value::Int(42)];
+        b.set_session("sshd".into(), key.clone(), r(100));
+        b.set_session("sshd".into(), vec![Value::Int(1)], r(10));
+        st.commit("system", "1", &b).unwrap();
+        drop(st);
+        let mut st = Store::open(d.path()).unwrap();
+        let mut got = st.load_sessions().unwrap();
+        got.sort_by_key(|(_, _, r)| r.until);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], ("sshd".to_owned(), key, r(100)));
+        let mut b = Batch::new();
+        b.sweep(50);
+        st.commit("system", "2", &b).unwrap();
+        assert_eq!(
+            st.load_sessions().unwrap().len(),
+            1,
+            "the one over at 10 is gone"
+        );
+    }
 
     #[test]
     fn outbox_filters_by_kind_and_trims_the_oldest() {

@@ -88,6 +88,7 @@ impl Program {
         State {
             counters: crate::state::Counters::new(self.counters.len()),
             dnat: crate::state::Dnat::new(self.dnat_masks.clone()),
+            sessions: crate::state::Sessions::default(),
         }
     }
 }

@@ -1,0 +1,188 @@
+//! `remember(session, key, fields, keepSeconds?)` and `recall(session,
+//! key)`: fields of one entry restored into a later entry of the same
+//! session, for failures logged without the address that an earlier line
+//! of the same connection had (sshd's `Disconnecting: Too many
+//! authentication failures` after `Connection from ADDR`, a mail queue id).
+//!
+//! - `remember` keeps the values of `fields` (those present) under the
+//!   session name and the values of the `key` fields (`[_HOSTNAME, _PID]`,
+//!   a queue id…) for `keepSeconds` (10 minutes by default). A filter that
+//!   always passes, so the entry goes on to the next chains. A key field
+//!   missing from the entry fails it (its `else`).
+//! - `recall` finds what is remembered under the same session and key
+//!   values and writes those fields into the entry: it passes when found,
+//!   and fails otherwise. The fields it may write are those the
+//!   `remember` steps of the session name.
+//!
+//! Sessions are kept in the state (and its file) like counters, on the
+//! entries' clock, at most `state::MAX_SESSIONS` of them.
+
+use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
+use crate::effects::Effect;
+use crate::state::{Remembered, SessionKey};
+use crate::syntax::ast::ExprKind;
+use crate::vm::fields::FieldId;
+use crate::vm::value::Value;
+use crate::vm::{Ctx, RunError};
+
+pub static REMEMBER: Builtin = Builtin {
+    name: "remember",
+    kind: Kind::Filter,
+    params: &[
+        req("session", Ty::Str),
+        req("key", Ty::FieldOrList),
+        req("fields", Ty::FieldOrList),
+        opt("keepSeconds", Ty::Seconds),
+    ],
+    summary: "keeps fields under a session key for a while (always passes)",
+    prepare: prepare_remember,
+};
+
+pub static RECALL: Builtin = Builtin {
+    name: "recall",
+    kind: Kind::Filter,
+    params: &[req("session", Ty::Str), req("key", Ty::FieldOrList)],
+    summary: "writes back the fields remembered under the session key; fails when none",
+    prepare: prepare_recall,
+};
+
+pub const DEFAULT_KEEP_SECONDS: i64 = 600;
+
+struct Remember {
+    session: String,
+    key: Vec<FieldId>,
+    fields: Vec<(FieldId, String)>,
+    keep_seconds: i64,
+}
+
+struct Recall {
+    session: String,
+    key: Vec<FieldId>,
+    /// The fields the session's `remember` steps keep.
+    fields: Vec<(String, FieldId)>,
+}
+
+fn prepare_remember(p: &mut Prep) -> Option<Box<dyn Step>> {
+    Some(Box::new(Remember {
+        session: p.string("session")?,
+        key: p.fields_in("key").into_iter().map(|(id, _)| id).collect(),
+        fields: p.fields_in("fields"),
+        keep_seconds: p.seconds("keepSeconds").unwrap_or(DEFAULT_KEEP_SECONDS),
+    }))
+}
+
+fn prepare_recall(p: &mut Prep) -> Option<Box<dyn Step>> {
+    let session = p.string("session")?;
+    let mut names: Vec<String> = Vec::new();
+    for step in p
+        .rules
+        .chains
+        .iter()
+        .flat_map(|c| &c.steps)
+        .filter(|s| s.name == "remember")
+    {
+        let arg = |n: &str| step.args.iter().rev().find(|a| a.name == n);
+        let same = arg("session")
+            .is_some_and(|a| matches!(&a.value.kind, ExprKind::Str(s) if *s == session));
+        if let (true, Some(f)) = (same, arg("fields")) {
+            for n in Prep::field_names(&f.value) {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+    }
+    let fields = names
+        .into_iter()
+        .map(|n| {
+            let id = p.write_field(&n);
+            (n, id)
+        })
+        .collect();
+    Some(Box::new(Recall {
+        session,
+        key: p.fields_in("key").into_iter().map(|(id, _)| id).collect(),
+        fields,
+    }))
+}
+
+/// The session key of the entry; `None` when a key field is missing.
+fn key_of(ctx: &mut Ctx, session: &str, fields: &[FieldId]) -> Option<SessionKey> {
+    let mut values = Vec::with_capacity(fields.len());
+    for &f in fields {
+        values.push(ctx.get(f)?.clone());
+    }
+    Some((session.to_owned(), values))
+}
+
+impl Step for Remember {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        let Some(key) = key_of(ctx, &self.session, &self.key) else {
+            return Err(RunError("a key field of the session is missing".into()));
+        };
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for (id, name) in &self.fields {
+            if let Some(v) = ctx.get(*id) {
+                fields.push((name.clone(), v.clone()));
+            }
+        }
+        if fields.is_empty() {
+            return Ok(true);
+        }
+        let now = ctx.now;
+        let until = now.saturating_add(self.keep_seconds.saturating_mul(1_000_000));
+        ctx.emit(Effect::Remember {
+            session: self.session.clone(),
+            key: key.1.clone(),
+            fields: fields.clone(),
+            seconds: self.keep_seconds,
+        });
+        ctx.state
+            .sessions
+            .remember(key, Remembered { fields, until }, now);
+        Ok(true)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "remember({:?}, key: {:?}, fields: {:?}, keep: {}s)",
+            self.session,
+            self.key.iter().map(|f| f.0).collect::<Vec<_>>(),
+            self.fields.iter().map(|(_, n)| n).collect::<Vec<_>>(),
+            self.keep_seconds
+        )
+    }
+}
+
+impl Step for Recall {
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        let Some(key) = key_of(ctx, &self.session, &self.key) else {
+            return Ok(false);
+        };
+        let now = ctx.now;
+        let Some(found) = ctx.state.sessions.recall(&key, now) else {
+            return Ok(false);
+        };
+        let set: Vec<(String, Value)> = found.fields.clone();
+        for (name, value) in &set {
+            if let Some((_, id)) = self.fields.iter().find(|(n, _)| n == name) {
+                ctx.set(*id, value.clone());
+            }
+        }
+        ctx.emit(Effect::Recall {
+            session: self.session.clone(),
+            key: key.1,
+            set,
+        });
+        Ok(true)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "recall({:?}, key: {:?}, writes: {:?})",
+            self.session,
+            self.key.iter().map(|f| f.0).collect::<Vec<_>>(),
+            self.fields.iter().map(|(n, _)| n).collect::<Vec<_>>()
+        )
+    }
+}
