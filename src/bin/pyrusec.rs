@@ -73,6 +73,11 @@ enum Command {
         /// Also list the examples that pass.
         #[arg(short, long)]
         verbose: bool,
+        /// Run the examples with your overrides of the services' parameters
+        /// (ignore list, modes, thresholds…) instead of the defaults they
+        /// are written for.
+        #[arg(long)]
+        as_configured: bool,
     },
     /// Print the compiled bytecode of the rules.
     Disasm { rules: PathBuf },
@@ -97,7 +102,7 @@ struct StateArgs {
     #[arg(long)]
     state_dir: Option<PathBuf>,
     /// The rules (for the state directory, the nft/ipset commands and the
-    /// mail settings) [default: /etc/pyruse/rules.pyr, else /etc/pyruse/rules.d/, else /etc/pyruse/pyruse.json].
+    /// mail settings) [default: /etc/pyruse/pyruse.pyr, else /etc/pyruse/rules.pyr, else /etc/pyruse/rules.d/, else /etc/pyruse/pyruse.json].
     #[arg(long)]
     rules: Option<PathBuf>,
 }
@@ -145,7 +150,11 @@ fn main() -> ExitCode {
             no_rule,
             passwd,
         } => cmd_replay(&rules, entries.as_deref(), no_rule, passwd.as_deref()),
-        Command::Test { rules, verbose } => cmd_test(rules, verbose),
+        Command::Test {
+            rules,
+            verbose,
+            as_configured,
+        } => cmd_test(rules, verbose, as_configured),
         Command::Disasm { rules } => cmd_disasm(&rules),
         Command::Builtins => cmd_builtins(),
         Command::Bans { command } => cmd_bans(command),
@@ -167,7 +176,7 @@ fn print_diags(diags: &[Diagnostic], sources: &SourceMap, format: Format) {
 
 /// Load and check; diagnostics go to stderr. Exit status on failure.
 fn load_checked(path: &Path, format: Format) -> Result<(Checked, SourceMap), ExitCode> {
-    load_checked_with_examples(path, format).map(|(c, s, _, _)| (c, s))
+    load_checked_with_examples(path, format, false).map(|(c, s, _, _)| (c, s))
 }
 
 /// [`load_checked`], with the examples of the rules and the services left
@@ -175,8 +184,13 @@ fn load_checked(path: &Path, format: Format) -> Result<(Checked, SourceMap), Exi
 fn load_checked_with_examples(
     path: &Path,
     format: Format,
+    as_shipped: bool,
 ) -> Result<(Checked, SourceMap, Vec<Example>, Vec<String>), ExitCode> {
-    let (mut rules, mut diags) = syntax::load(path);
+    let (mut rules, mut diags) = if as_shipped {
+        syntax::load_as_shipped(path)
+    } else {
+        syntax::load(path)
+    };
     let examples = std::mem::take(&mut rules.examples);
     let disabled = std::mem::take(&mut rules.disabled_services);
     let sources = rules.sources.clone();
@@ -194,10 +208,10 @@ fn load_checked_with_examples(
     Ok((checked, sources, examples, disabled))
 }
 
-fn cmd_test(rules: Option<PathBuf>, verbose: bool) -> ExitCode {
+fn cmd_test(rules: Option<PathBuf>, verbose: bool, as_configured: bool) -> ExitCode {
     let path = rules.unwrap_or_else(pyruse::daemon::default_rules);
     let (checked, sources, examples, disabled) =
-        match load_checked_with_examples(&path, Format::Human) {
+        match load_checked_with_examples(&path, Format::Human, !as_configured) {
             Ok(c) => c,
             Err(_) => return ExitCode::from(2),
         };

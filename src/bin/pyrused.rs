@@ -20,7 +20,7 @@ enum StartAt {
 )]
 struct Cli {
     /// A .pyr file, a directory of .pyr files, or a legacy pyruse.json
-    /// [default: /etc/pyruse/rules.pyr, else /etc/pyruse/rules.d/, else /etc/pyruse/pyruse.json].
+    /// [default: /etc/pyruse/pyruse.pyr, else /etc/pyruse/rules.pyr, else /etc/pyruse/rules.d/, else /etc/pyruse/pyruse.json].
     #[arg(long)]
     rules: Option<PathBuf>,
     /// Read the journal files of this directory (e.g. /var/log/journal/remote)

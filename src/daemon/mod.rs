@@ -83,11 +83,14 @@ pub fn load_program(path: &Path) -> Result<(Program, Vec<String>), String> {
     }
 }
 
-/// The rules path to use when none is given: `/etc/pyruse/rules.pyr`, the
-/// directory `/etc/pyruse/rules.d`, or Pyruse's `/etc/pyruse/pyruse.json`
-/// so that existing installs start unchanged (the first that exists).
+/// The rules path to use when none is given (the first that exists):
+/// `/etc/pyruse/pyruse.pyr` (the local file that includes the library and
+/// enables and tunes its services), `/etc/pyruse/rules.pyr`, the directory
+/// `/etc/pyruse/rules.d`, or Pyruse's `/etc/pyruse/pyruse.json` so that
+/// existing installs start unchanged.
 pub fn default_rules() -> PathBuf {
     let candidates = [
+        "/etc/pyruse/pyruse.pyr",
         "/etc/pyruse/rules.pyr",
         "/etc/pyruse/rules.d",
         "/etc/pyruse/pyruse.json",

@@ -24,11 +24,22 @@ pub fn is_json(path: &Path, text: &str) -> bool {
 /// Load rules from a `.pyr` file, a directory of `.pyr` files, or a legacy
 /// JSON file.
 pub fn load(path: &Path) -> (RuleSet, Vec<Diagnostic>) {
+    load_with(path, false)
+}
+
+/// [`load`], with the library's parameters at their defaults (overrides
+/// checked, not applied; `SERVICE.enabled` applied): what the examples of
+/// the library are written for.
+pub fn load_as_shipped(path: &Path) -> (RuleSet, Vec<Diagnostic>) {
+    load_with(path, true)
+}
+
+fn load_with(path: &Path, defaults: bool) -> (RuleSet, Vec<Diagnostic>) {
     let mut rules = RuleSet::default();
     let mut diags = Vec::new();
     if path.is_dir() {
         pyr::load_path(path, &mut rules, &mut diags);
-        params::resolve(&mut rules, &mut diags);
+        params::resolve_with(&mut rules, &mut diags, defaults);
         return (rules, diags);
     }
     match std::fs::read(path) {
@@ -62,7 +73,7 @@ pub fn load(path: &Path) -> (RuleSet, Vec<Diagnostic>) {
             }
         },
     }
-    params::resolve(&mut rules, &mut diags);
+    params::resolve_with(&mut rules, &mut diags, defaults);
     (rules, diags)
 }
 

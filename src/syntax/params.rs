@@ -43,6 +43,8 @@ struct Param {
     value: Expr,
     /// Where it is declared.
     decl: Span,
+    /// The default, when an override replaced it.
+    default: Option<Expr>,
 }
 
 #[derive(Default)]
@@ -126,6 +128,13 @@ fn example_of(default: &Expr) -> &'static str {
 
 /// Resolve services and parameters in `rules` (see the module doc).
 pub fn resolve(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>) {
+    resolve_with(rules, diags, false);
+}
+
+/// [`resolve`]; with `defaults`, overrides of parameters are checked but
+/// not applied (only `SERVICE.enabled` is): the library as shipped, for
+/// its examples.
+pub fn resolve_with(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool) {
     let nothing_to_do = rules.params.is_empty()
         && rules.services.is_empty()
         && !rules.chains.iter().any(|c| c.when.is_some())
@@ -133,7 +142,8 @@ pub fn resolve(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>) {
     if nothing_to_do {
         return;
     }
-    let table = build_table(rules, diags);
+    let table = build_table(rules, diags, defaults);
+    check_choices(rules, &table, diags);
     enable(rules, &table);
     substitute(rules, &table, diags);
     fill_failures(rules, &table);
@@ -156,7 +166,7 @@ fn has_param_refs(rules: &RuleSet) -> bool {
         || rules.settings.iter().any(|s| any(&s.value))
 }
 
-fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>) -> Table {
+fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool) -> Table {
     let mut t = Table {
         services: rules.services.iter().map(|s| s.name.clone()).collect(),
         ..Table::default()
@@ -182,6 +192,7 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>) -> Table {
         let param = Param {
             value: p.value.clone(),
             decl: p.name_span,
+            default: None,
         };
         match &p.service {
             Some(s) => t.own.insert((s.clone(), p.name.clone()), param),
@@ -194,23 +205,24 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>) -> Table {
         match override_target(&t, &s.key) {
             Target::Global(name) => {
                 let slot = t.global.get_mut(&name).expect("a known global");
-                set(slot, &s, diags);
+                set(slot, &s, diags, !defaults);
             }
             Target::Own(service, name) => {
                 let slot = t
                     .own
                     .get_mut(&(service.clone(), name.clone()))
                     .expect("a known parameter");
-                set(slot, &s, diags);
+                set(slot, &s, diags, !defaults);
             }
             Target::Inherited(service, name) => {
                 let decl = t.global[&name].decl;
                 let value = t.global[&name].value.clone();
-                let slot = t
-                    .own
-                    .entry((service, name))
-                    .or_insert(Param { value, decl });
-                set(slot, &s, diags);
+                let slot = t.own.entry((service, name)).or_insert(Param {
+                    value,
+                    decl,
+                    default: None,
+                });
+                set(slot, &s, diags, !defaults);
             }
             Target::Enabled(service) => match s.value.kind {
                 ExprKind::Bool(b) => {
@@ -306,9 +318,12 @@ fn override_target(t: &Table, key: &str) -> Target {
     }
 }
 
-fn set(slot: &mut Param, s: &Setting, diags: &mut Vec<Diagnostic>) {
+fn set(slot: &mut Param, s: &Setting, diags: &mut Vec<Diagnostic>, apply: bool) {
     if same_type(&slot.value, &s.value) {
-        slot.value = s.value.clone();
+        if apply {
+            let old = std::mem::replace(&mut slot.value, s.value.clone());
+            slot.default.get_or_insert(old);
+        }
         return;
     }
     diags.push(
@@ -326,6 +341,68 @@ fn set(slot: &mut Param, s: &Setting, diags: &mut Vec<Diagnostic>) {
         .with_related(slot.decl, "declared here with its default")
         .with_help(format!("write {}", example_of(&slot.value))),
     );
+}
+
+/// A parameter that `when` clauses test (a service's `mode`) takes one of
+/// the values they name, or its default: anything else is an error.
+fn check_choices(rules: &RuleSet, t: &Table, diags: &mut Vec<Diagnostic>) {
+    let mut choices: HashMap<(Option<String>, String), Vec<&Expr>> = HashMap::new();
+    for c in &rules.chains {
+        if let Some(w) = &c.when {
+            choices
+                .entry((c.service.clone(), w.param.clone()))
+                .or_default()
+                .extend(&w.values);
+        }
+    }
+    for ((service, name), values) in choices {
+        let param = match &service {
+            Some(s) => t.own.get(&(s.clone(), name.clone())),
+            None => t.global.get(&name),
+        };
+        let Some(Param {
+            value,
+            default: Some(default),
+            ..
+        }) = param
+        else {
+            continue;
+        };
+        if same_value(value, default) || values.iter().any(|v| same_value(value, v)) {
+            continue;
+        }
+        let mut names: Vec<String> = std::iter::once(default)
+            .chain(values.iter().copied())
+            .filter_map(|v| match &v.kind {
+                ExprKind::Str(s) => Some(format!("\"{s}\"")),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        let key = match &service {
+            Some(s) => format!("{s}.{name}"),
+            None => name.clone(),
+        };
+        let hint = match &value.kind {
+            ExprKind::Str(v) => did_you_mean(&format!("\"{v}\""), names.iter().map(String::as_str))
+                .map(|n| format!("did you mean {n}? ")),
+            _ => None,
+        };
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                value.span,
+                format!("`{key}` has no such value"),
+            )
+            .with_label("not one of the values the rules know")
+            .with_help(format!(
+                "{}`{key}` is one of {}",
+                hint.unwrap_or_default(),
+                names.join(", ")
+            )),
+        );
+    }
 }
 
 /// Keep the chains of enabled services whose `when` holds; forget the
@@ -586,6 +663,21 @@ chain "postfix" {
         assert_eq!(&text[s.start as usize..s.end as usize], "\"1d\"");
         assert_eq!(diags[2].code, Code::UnknownParam);
         assert!(diags[2].help.as_deref().unwrap_or("").contains("banTime"));
+    }
+
+    #[test]
+    fn a_mode_the_rules_do_not_know_is_an_error() {
+        let (_, diags) = load("set sshd.mode = \"dos\"\n");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].code, Code::InvalidValue);
+        let help = diags[0].help.as_deref().unwrap_or("");
+        assert!(help.contains("did you mean \"ddos\"?"), "{help}");
+        assert!(
+            help.contains("\"aggressive\", \"ddos\", \"normal\""),
+            "{help}"
+        );
+        let (_, diags) = load("set sshd.mode = \"aggressive\"\n");
+        assert!(diags.is_empty(), "{diags:?}");
     }
 
     #[test]
