@@ -7,8 +7,8 @@
 //! - `remember` keeps the values of `fields` (those present) under the
 //!   session name and the values of the `key` fields (`[_HOSTNAME, _PID]`,
 //!   a queue id…) for `keepSeconds` (10 minutes by default). A filter that
-//!   always passes, so the entry goes on to the next chains. A key field
-//!   missing from the entry fails it (its `else`).
+//!   always passes, so the entry goes on to the next chains; an entry
+//!   without one of the key fields keeps nothing.
 //! - `recall` finds what is remembered under the same session and key
 //!   values and writes those fields into the entry: it passes when found,
 //!   and fails otherwise. The fields it may write are those the
@@ -117,8 +117,10 @@ fn key_of(ctx: &mut Ctx, session: &str, fields: &[FieldId]) -> Option<SessionKey
 
 impl Step for Remember {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
+        // Without its key (a line read from a file has no `_PID`), the
+        // session cannot be followed: nothing to keep.
         let Some(key) = key_of(ctx, &self.session, &self.key) else {
-            return Err(RunError("a key field of the session is missing".into()));
+            return Ok(true);
         };
         let mut fields = Vec::with_capacity(self.fields.len());
         for (id, name) in &self.fields {
