@@ -72,7 +72,9 @@ fn entries_no_rule_acts_on_do_not_allocate() {
     let mut machine = Machine::new(&program, jiff::tz::TimeZone::UTC);
     let messages = [
         "[pid: 2762319|app: 0|req: 6805/20415] 198.51.100.103 () {52 vars in 1024 bytes} GET /index.php => generated 19830 bytes in 951 msecs (HTTP/1.1 200)",
-        "Accepted publickey for alice from 192.0.2.4 port 51234 ssh2: ED25519 SHA256:abc",
+        // (An "Accepted" line is one the rules act on: the sshd service
+        // looks it up in the session of earlier PAM failures.)
+        "pam_unix(sshd:session): session opened for user alice(uid=1000) by alice(uid=0)",
         "imap-login: Login: user=<alice>, method=PLAIN, rip=192.0.2.4, lip=192.0.2.1, TLS",
     ];
     let idents = ["uwsgi", "sshd", "dovecot"];

@@ -730,3 +730,170 @@ chain "Too many failures" {
     assert_eq!(counted[0]["key"], "192.0.2.9");
     assert_eq!(counted[0]["entry"], 0, "the other pid has no session");
 }
+
+/// `n` sshd failures of three clients, the last ones a few seconds ago.
+fn json_entries(dir: &Path, name: &str, n: u64) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let t0 = pyruse::vm::wall_clock_us() as u64 - n * 1_000_000;
+    let lines: Vec<String> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "__REALTIME_TIMESTAMP": (t0 + i * 1_000_000).to_string(),
+                "SYSLOG_IDENTIFIER": "sshd",
+                "MESSAGE": format!("Failed password for root from 203.0.113.{} port 22 ssh2", i % 3),
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write entries");
+    path
+}
+
+const BAN_RULES: &str = r#"set nftBan.nft = ["/bin/true"]
+chain "SSH" {
+    MESSAGE =~ /^Failed password for \S+ from (?P<ip>\S+) port/
+    failure(IP: ip, service: "sshd", maxFailures: 2)
+}
+"#;
+
+#[test]
+fn a_second_daemon_on_the_same_state_directory_refuses_to_start() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    write_rules(&rules, BAN_RULES);
+    let state = tmp.path().join("state");
+    let args = |input: &str| {
+        vec![
+            "--rules".to_owned(),
+            rules.display().to_string(),
+            "--json".to_owned(),
+            input.to_owned(),
+            "--state-dir".to_owned(),
+            state.display().to_string(),
+        ]
+    };
+    let mut first = Command::new(env!("CARGO_BIN_EXE_pyrused"))
+        .args(args("-"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pyrused starts");
+    let lock = state.join("pyrused.lock");
+    let start = Instant::now();
+    while std::fs::read_to_string(&lock).map_or(true, |p| p.trim().is_empty()) {
+        assert!(start.elapsed() < Duration::from_secs(10), "no lock taken");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let entries = json_entries(tmp.path(), "e.jsonl", 4);
+    let mut second_args = args(entries.to_str().expect("UTF-8"));
+    second_args.push("--exit-at-end".to_owned());
+    let second_args: Vec<&str> = second_args.iter().map(String::as_str).collect();
+    let second = pyrused(&second_args);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("another pyrused (pid {})", first.id())),
+        "{stderr}"
+    );
+    // pyrusec works beside the running daemon.
+    let list = pyrusec(
+        &[
+            "bans",
+            "list",
+            "--state-dir",
+            state.to_str().expect("UTF-8"),
+        ],
+        None,
+    );
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    drop(first.stdin.take());
+    Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(first.wait().expect("exit").success());
+    // Once it is gone, the directory is free again.
+    let again = pyrused(&second_args);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[test]
+fn a_damaged_state_file_is_moved_aside_and_the_daemon_starts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    write_rules(&rules, BAN_RULES);
+    let state = tmp.path().join("state");
+    let run = |entries: &Path| {
+        pyrused(&[
+            "--rules",
+            rules.to_str().expect("UTF-8"),
+            "--json",
+            entries.to_str().expect("UTF-8"),
+            "--state-dir",
+            state.to_str().expect("UTF-8"),
+            "--exit-at-end",
+        ])
+    };
+    let aside = || -> Vec<String> {
+        std::fs::read_dir(&state)
+            .expect("state dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| {
+                n.starts_with("state.sqlite.damaged-")
+                    && !n.ends_with("-wal")
+                    && !n.ends_with("-shm")
+            })
+            .collect()
+    };
+    // Overwritten with something that is not a database.
+    std::fs::create_dir_all(&state).expect("mkdir");
+    std::fs::write(state.join("state.sqlite"), vec![0x5a; 20_000]).expect("write");
+    let out = run(&json_entries(tmp.path(), "a.jsonl", 6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("moved aside to"), "{stderr}");
+    assert!(stderr.contains("lost: counters"), "{stderr}");
+    assert_eq!(aside().len(), 1);
+    // The fresh state works: the bans of that run are recorded.
+    let list = pyrusec(
+        &[
+            "bans",
+            "list",
+            "--state-dir",
+            state.to_str().expect("UTF-8"),
+        ],
+        None,
+    );
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains("203.0.113.0"), "{listed}");
+    // Truncated in the middle of its pages.
+    let file = state.join("state.sqlite");
+    let len = std::fs::metadata(&file).expect("meta").len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .expect("open");
+    f.set_len(len / 2).expect("truncate");
+    drop(f);
+    let out = run(&json_entries(tmp.path(), "b.jsonl", 6));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("moved aside to"), "{stderr}");
+    assert_eq!(aside().len(), 2, "{stderr}");
+    std::thread::sleep(Duration::from_millis(1100));
+    let out2 = run(&json_entries(tmp.path(), "c.jsonl", 2));
+    assert!(
+        out2.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out2.stderr)
+    );
+}

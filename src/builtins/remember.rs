@@ -22,7 +22,6 @@ use crate::effects::Effect;
 use crate::state::{Remembered, SessionKey};
 use crate::syntax::ast::ExprKind;
 use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
 use crate::vm::{Ctx, RunError};
 
 pub static REMEMBER: Builtin = Builtin {
@@ -158,14 +157,30 @@ impl Step for Remember {
 
 impl Step for Recall {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
-        let Some(key) = key_of(ctx, &self.session, &self.key) else {
+        for &f in &self.key {
+            ctx.load(f);
+        }
+        if self.key.iter().any(|&f| ctx.peek(f).is_none()) {
             return Ok(false);
-        };
+        }
         let now = ctx.now;
-        let Some(found) = ctx.state.sessions.recall(&key, now) else {
+        let found = {
+            let ctx = &*ctx;
+            let key = &self.key;
+            ctx.state
+                .sessions
+                .find(&self.session, key.len(), |j| ctx.peek(key[j]), now)
+                .map(|r| r.fields.clone())
+        };
+        let Some(set) = found else {
             return Ok(false);
         };
-        let set: Vec<(String, Value)> = found.fields.clone();
+        let mut key = Vec::with_capacity(self.key.len());
+        for &f in &self.key {
+            if let Some(v) = ctx.peek(f) {
+                key.push(v.clone());
+            }
+        }
         for (name, value) in &set {
             if let Some((_, id)) = self.fields.iter().find(|(n, _)| n == name) {
                 ctx.set(*id, value.clone());
@@ -173,7 +188,7 @@ impl Step for Recall {
         }
         ctx.emit(Effect::Recall {
             session: self.session.clone(),
-            key: key.1,
+            key,
             set,
         });
         Ok(true)

@@ -83,6 +83,107 @@ pub fn load_program(path: &Path) -> Result<(Program, Vec<String>), String> {
     }
 }
 
+/// The lock file that keeps a second daemon off a state directory.
+pub const LOCK_FILE: &str = "pyrused.lock";
+
+/// Lock the state directory for this daemon (created if needed); the lock
+/// holds while the returned file is open. `pyrusec` does not take it: its
+/// commands work beside a running daemon.
+pub fn lock_state_dir(dir: &Path) -> Result<std::fs::File, String> {
+    use std::io::{Read, Seek};
+    use std::os::unix::fs::OpenOptionsExt;
+    crate::state::store::create_dir(dir).map_err(|e| e.to_string())?;
+    let path = dir.join(LOCK_FILE);
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => {
+            let _ = f.set_len(0);
+            let _ = writeln!(f, "{}", std::process::id());
+            Ok(f)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = f.rewind().and_then(|()| f.read_to_string(&mut pid));
+            Err(format!(
+                "another pyrused (pid {}) is using the state directory {}; not starting: \
+                 run one daemon per state directory (--state-dir)",
+                pid.trim(),
+                dir.display()
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
+/// Open the state. A damaged file (truncated, overwritten) does not keep
+/// the daemon from starting, since bans matter more than counters: it is
+/// moved aside with its WAL, what can still be read of its bans and
+/// cursors goes into a fresh file, and what was lost is logged at error
+/// level.
+pub fn open_state(dir: &Path, log: &mut Logger) -> Result<Store, String> {
+    let damage = match Store::open(dir) {
+        Ok(s) => return Ok(s),
+        Err(e) if !e.is_damage() => return Err(e.to_string()),
+        Err(e) => e,
+    };
+    let path = dir.join(crate::state::store::FILE_NAME);
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let name = crate::state::store::FILE_NAME;
+    let mut aside = dir.join(format!("{name}.damaged-{stamp}"));
+    for n in 1.. {
+        if !aside.exists() {
+            break;
+        }
+        aside = dir.join(format!("{name}.damaged-{stamp}-{n}"));
+    }
+    std::fs::rename(&path, &aside)
+        .map_err(|e| format!("{damage}; cannot move it aside to {}: {e}", aside.display()))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut from = path.clone().into_os_string();
+        from.push(suffix);
+        let mut to = aside.clone().into_os_string();
+        to.push(suffix);
+        let _ = std::fs::rename(from, to);
+    }
+    let found = crate::state::store::salvage(&aside);
+    let mut store = Store::open(dir).map_err(|e| e.to_string())?;
+    let mut batch = Batch::new();
+    let bans = found.bans.len();
+    for b in found.bans {
+        batch.ban(b);
+    }
+    store.apply(&batch).map_err(|e| e.to_string())?;
+    for (source, cursor, seen) in &found.cursors {
+        store
+            .commit_position(source, cursor, seen.as_deref(), &Batch::new())
+            .map_err(|e| e.to_string())?;
+    }
+    let cursor = if found.cursors.is_empty() {
+        "the journal position (reading starts afresh, as on a first start)"
+    } else {
+        "nothing of the journal position"
+    };
+    log.log(
+        Level::Err,
+        &format!(
+            "{damage}: moved aside to {}; recovered {bans} bans and {} journal positions; \
+             lost: counters, DNAT links, sessions, daily report records, queued effects, and {cursor}",
+            aside.display(),
+            found.cursors.len(),
+        ),
+    );
+    Ok(store)
+}
+
 /// The rules path to use when none is given (the first that exists):
 /// `/etc/pyruse/pyruse.pyr` (the local file that includes the library and
 /// enables and tunes its services), `/etc/pyruse/rules.pyr`, the directory
@@ -341,10 +442,18 @@ pub fn run(opts: &Options) -> u8 {
     for w in warnings {
         eprint!("{w}");
     }
-    let mut store = match Store::open(&opts.state_dir) {
+    // Held until the daemon exits: one daemon per state directory.
+    let _lock = match lock_state_dir(&opts.state_dir) {
+        Ok(l) => l,
+        Err(e) => {
+            log.log(Level::Err, &e);
+            return 1;
+        }
+    };
+    let mut store = match open_state(&opts.state_dir, &mut log) {
         Ok(s) => s,
         Err(e) => {
-            log.log(Level::Err, &format!("{e}"));
+            log.log(Level::Err, &e);
             return 1;
         }
     };

@@ -235,38 +235,116 @@ pub type SessionKey = (String, Vec<Value>);
 /// to their end are forgotten first.
 pub const MAX_SESSIONS: usize = 100_000;
 
-/// Sessions remembered by `remember`, for `recall`.
+/// Sessions remembered by `remember`, for `recall`, found by a hash of the
+/// session name and key values, so that a lookup builds no key (no
+/// allocation for the entries it does not concern).
 #[derive(Clone, Debug, Default)]
 pub struct Sessions {
-    pub map: HashMap<SessionKey, Remembered>,
+    map: HashMap<u64, Vec<(SessionKey, Remembered)>>,
+    len: usize,
     /// Sessions forgotten early because the table was full.
     pub evicted: u64,
 }
 
+/// The hash a session is found by.
+pub fn session_hash<'v>(session: &str, values: impl Iterator<Item = &'v Value>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    session.hash(&mut h);
+    for v in values {
+        v.hash(&mut h);
+    }
+    h.finish()
+}
+
 impl Sessions {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Keep `r` under `key`, replacing what was there.
     pub fn remember(&mut self, key: SessionKey, r: Remembered, now: i64) {
-        if self.map.len() >= MAX_SESSIONS && !self.map.contains_key(&key) {
-            self.map.retain(|_, v| v.until > now);
-            while self.map.len() >= MAX_SESSIONS {
-                let Some(first) = self
-                    .map
-                    .iter()
-                    .min_by_key(|(_, v)| v.until)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                self.map.remove(&first);
+        let h = session_hash(&key.0, key.1.iter());
+        if let Some(slot) = self
+            .map
+            .get_mut(&h)
+            .and_then(|b| b.iter_mut().find(|(k, _)| *k == key))
+        {
+            slot.1 = r;
+            return;
+        }
+        if self.len >= MAX_SESSIONS {
+            self.sweep(now);
+            while self.len >= MAX_SESSIONS && self.forget_first() {
                 self.evicted += 1;
             }
         }
-        self.map.insert(key, r);
+        self.map.entry(h).or_default().push((key, r));
+        self.len += 1;
+    }
+
+    /// Forget the sessions over at `now`.
+    fn sweep(&mut self, now: i64) {
+        let mut len = 0;
+        self.map.retain(|_, bucket| {
+            bucket.retain(|(_, r)| r.until > now);
+            len += bucket.len();
+            !bucket.is_empty()
+        });
+        self.len = len;
+    }
+
+    /// Forget the session closest to its end; false when there is none.
+    fn forget_first(&mut self) -> bool {
+        let Some((h, i)) = self
+            .map
+            .iter()
+            .flat_map(|(h, b)| {
+                b.iter()
+                    .enumerate()
+                    .map(move |(i, (_, r))| (r.until, *h, i))
+            })
+            .min()
+            .map(|(_, h, i)| (h, i))
+        else {
+            return false;
+        };
+        if let Some(bucket) = self.map.get_mut(&h) {
+            bucket.swap_remove(i);
+            if bucket.is_empty() {
+                self.map.remove(&h);
+            }
+        }
+        self.len -= 1;
+        true
+    }
+
+    /// What is remembered under the session `name` and the key values
+    /// `value(0)`, `value(1)`… (`n` of them), while it lives.
+    pub fn find<'v>(
+        &self,
+        name: &str,
+        n: usize,
+        value: impl Fn(usize) -> Option<&'v Value>,
+        now: i64,
+    ) -> Option<&Remembered> {
+        let h = session_hash(name, (0..n).map_while(&value));
+        self.map.get(&h)?.iter().find_map(|(k, r)| {
+            (k.0 == name
+                && k.1.len() == n
+                && k.1.iter().enumerate().all(|(j, v)| value(j) == Some(v))
+                && r.until > now)
+                .then_some(r)
+        })
     }
 
     /// What is remembered under `key`, while it lives.
     pub fn recall(&self, key: &SessionKey, now: i64) -> Option<&Remembered> {
-        self.map.get(key).filter(|r| r.until > now)
+        self.find(&key.0, key.1.len(), |j| key.1.get(j), now)
     }
 }
 
@@ -312,7 +390,7 @@ mod tests {
         for n in 0..MAX_SESSIONS as i64 + 10 {
             s.remember(key(n), r(100 * S + n), 0);
         }
-        assert_eq!(s.map.len(), MAX_SESSIONS);
+        assert_eq!(s.len(), MAX_SESSIONS);
         assert!(
             s.recall(&key(MAX_SESSIONS as i64 + 9), 0).is_some(),
             "the newest stays"

@@ -446,16 +446,7 @@ impl Store {
     /// `synchronous=FULL`: a commit that returned is on disk (see the
     /// module's doc for the durability window).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        if !dir.exists() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(io_err(dir, "cannot create the state directory"))?;
-            // The mode given to mkdir is masked by the umask.
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .map_err(io_err(dir, "cannot set the state directory's mode"))?;
-        }
+        create_dir(dir)?;
         let path = dir.join(FILE_NAME);
         check_header_and_mode(&path)?;
 
@@ -1252,6 +1243,93 @@ fn corrupt(path: &Path, what: &str, detail: String) -> StoreError {
         path: path.to_owned(),
         what: format!("bad {what}: {detail}"),
     }
+}
+
+/// Create the state directory with mode 0700 when it does not exist.
+pub fn create_dir(dir: &Path) -> Result<(), StoreError> {
+    if !dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_err(dir, "cannot create the state directory"))?;
+        // The mode given to mkdir is masked by the umask.
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err(dir, "cannot set the state directory's mode"))?;
+    }
+    Ok(())
+}
+
+impl StoreError {
+    /// The file is damaged (truncated, overwritten, corrupt pages), as
+    /// opposed to unreadable, foreign or newer.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            StoreError::Corrupt { .. } => true,
+            StoreError::NotStateFile { reason, .. } => reason == "not an SQLite database",
+            StoreError::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// What could be read back from a damaged state file.
+#[derive(Debug, Default)]
+pub struct Salvage {
+    pub bans: Vec<BanRecord>,
+    /// (source, cursor, seen)
+    pub cursors: Vec<(String, String, Option<String>)>,
+}
+
+/// Read what can be read of the bans and cursors of a damaged state file.
+pub fn salvage(path: &Path) -> Salvage {
+    let mut out = Salvage::default();
+    let Ok(conn) = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return out;
+    };
+    if let Ok(mut st) = conn.prepare("SELECT kind, name, ip, end_us, rule FROM ban") {
+        if let Ok(rows) = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        }) {
+            for (kind, set, ip, end_us, rule) in rows.map_while(Result::ok) {
+                if let Some(kind) = BanKind::parse(&kind) {
+                    out.bans.push(BanRecord {
+                        kind,
+                        set,
+                        ip,
+                        end_us,
+                        rule,
+                    });
+                }
+            }
+        }
+    }
+    // The `seen` column exists from schema 2 on.
+    let cursors = conn
+        .prepare("SELECT source, cursor, seen FROM cursor")
+        .or_else(|_| conn.prepare("SELECT source, cursor, NULL FROM cursor"));
+    if let Ok(mut st) = cursors {
+        if let Ok(rows) = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        }) {
+            out.cursors.extend(rows.map_while(Result::ok));
+        }
+    }
+    out
 }
 
 /// SQLite's "not a database" becomes [`StoreError::NotStateFile`].
