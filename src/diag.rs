@@ -80,6 +80,8 @@ codes! {
     TargetAbove = "pyr::lint::target_above",
     /// A comparison that can never be true because of the types involved.
     NeverTrue = "pyr::lint::never_true",
+    /// A regex that may backtrack exponentially (bounded at run time).
+    SlowRegex = "pyr::lint::slow_regex",
     /// A field that no path sets and that is not a journal field.
     UnsetField = "pyr::lint::unset_field",
     /// A chain no entry can reach.

@@ -897,3 +897,76 @@ fn a_damaged_state_file_is_moved_aside_and_the_daemon_starts() {
         String::from_utf8_lossy(&out2.stderr)
     );
 }
+
+/// Hostile entries in a real journal file, each followed by an ordinary
+/// failure: the daemon processes every ordinary one and keeps running.
+#[test]
+fn hostile_journal_entries_do_not_stop_the_daemon() {
+    if !need_root("hostile_journal_entries_do_not_stop_the_daemon") {
+        return;
+    }
+    let two_mib = "B".repeat(2 << 20);
+    let bad: Vec<u8> = vec![0xff, 0xfe, b'x', 0xc3];
+    let mut many = serde_json::Map::new();
+    for i in 0..3000 {
+        many.insert(format!("FIELD_{i}"), format!("value {i}").into());
+    }
+    many.insert("MESSAGE".into(), "thousands of fields".into());
+    let hostile = [
+        serde_json::json!({"MESSAGE": two_mib, "SYSLOG_IDENTIFIER": "sshd"}),
+        serde_json::json!({"MESSAGE": "Failed password for root\u{0} from 203.0.113.1\u{0} port 22 ssh2", "SYSLOG_IDENTIFIER": "sshd\u{0}"}),
+        serde_json::json!({"MESSAGE": bad, "SYSLOG_IDENTIFIER": bad, "_HOSTNAME": bad, "PRIORITY": bad, "_PID": bad}),
+        serde_json::json!({"MESSAGE": vec!["Failed password for root from 203.0.113.2 port 22 ssh2"; 400], "SYSLOG_IDENTIFIER": vec!["sshd"; 300]}),
+        Value::Object(many),
+        serde_json::json!({"PRIORITY": "99999999999999999999999", "_PID": "-99999999999999999999", "MESSAGE": "x"}),
+        serde_json::json!({"MESSAGE": "{MESSAGE} {MESSAGE:>999999999} {0} {", "SYSLOG_IDENTIFIER": "{_HOSTNAME}", "PRIORITY": "2"}),
+    ];
+    let t0 = 1_767_225_600_000_000u64;
+    let mut lines = Vec::new();
+    for (n, h) in hostile.iter().enumerate() {
+        let mut h = h.clone();
+        let t = t0 + 2 * n as u64 * 1_000_000;
+        h["__REALTIME_TIMESTAMP"] = t.to_string().into();
+        h["__MONOTONIC_TIMESTAMP"] = (t / 1000).to_string().into();
+        h["_BOOT_ID"] = "0123456789abcdef0123456789abcdef".into();
+        lines.push(h.to_string());
+        lines.push(
+            serde_json::json!({
+                "__REALTIME_TIMESTAMP": (t + 1_000_000).to_string(),
+                "__MONOTONIC_TIMESTAMP": ((t + 1_000_000) / 1000).to_string(),
+                "_BOOT_ID": "0123456789abcdef0123456789abcdef",
+                "SYSLOG_IDENTIFIER": "sshd", "_PID": "4242", "_HOSTNAME": "bastion",
+                "MESSAGE": format!("Failed password for root from 198.51.100.{} port 22 ssh2", n + 1),
+            })
+            .to_string(),
+        );
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("journal");
+    std::fs::create_dir(&dir).expect("mkdir");
+    make_journal(&lines.join("\n"), &dir.join("hostile.journal"));
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let out = pyrused(&[
+        "--rules",
+        rules.to_str().expect("UTF-8"),
+        "--directory",
+        dir.to_str().expect("UTF-8"),
+        "--state-dir",
+        tmp.path().join("state").to_str().expect("UTF-8"),
+        "--dry-run",
+        "--exit-at-end",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let trace = String::from_utf8_lossy(&out.stdout);
+    for n in 1..=hostile.len() {
+        let key = format!("\"key\":\"198.51.100.{n}\"");
+        assert!(
+            trace
+                .lines()
+                .any(|l| l.contains("\"counterRaise\"") && l.contains(&key)),
+            "the failure after hostile entry {n} was not counted:\n{stderr}"
+        );
+    }
+}

@@ -245,3 +245,152 @@ fn a_refused_ban_is_an_action_error_and_stops_the_entry() {
         "logged with its place: {stderr}"
     );
 }
+
+/// One ordinary sshd failure, from its own address, after each hostile line.
+fn ordinary(n: usize) -> String {
+    serde_json::json!({
+        "SYSLOG_IDENTIFIER": "sshd", "_PID": "4242", "_HOSTNAME": "bastion", "PRIORITY": "5",
+        "MESSAGE": format!("Failed password for root from 198.51.100.{n} port 22 ssh2"),
+        "__REALTIME_TIMESTAMP": (1_767_225_600_000_000u64 + n as u64 * 1_000_000).to_string(),
+    })
+    .to_string()
+}
+
+/// The hostile entries of the brief, as `journalctl -o json` lines.
+fn hostile_lines() -> Vec<String> {
+    let two_mib = "B".repeat(2 << 20);
+    let bad_utf8: Vec<u8> = vec![0xff, 0xfe, b'x', 0xc3];
+    let bytes = serde_json::json!(bad_utf8);
+    let mut many = serde_json::Map::new();
+    for i in 0..3000 {
+        many.insert(format!("FIELD_{i}"), format!("value {i}").into());
+    }
+    many.insert("MESSAGE".into(), "thousands of fields".into());
+    vec![
+        serde_json::json!({"MESSAGE": two_mib, "SYSLOG_IDENTIFIER": "sshd"}).to_string(),
+        serde_json::json!({"MESSAGE": "Failed password for root\u{0} from 203.0.113.1\u{0} port 22 ssh2", "SYSLOG_IDENTIFIER": "sshd\u{0}"}).to_string(),
+        serde_json::json!({"MESSAGE": bytes, "SYSLOG_IDENTIFIER": bytes, "_HOSTNAME": bytes, "PRIORITY": bytes, "_PID": bytes, "__REALTIME_TIMESTAMP": bytes}).to_string(),
+        serde_json::json!({"MESSAGE": vec!["Failed password for root from 203.0.113.2 port 22 ssh2"; 400], "SYSLOG_IDENTIFIER": vec!["sshd"; 300]}).to_string(),
+        serde_json::Value::Object(many).to_string(),
+        "{}".to_owned(),
+        serde_json::json!({"MESSAGE": "x", "PRIORITY": "99999999999999999999999", "__REALTIME_TIMESTAMP": "99999999999999999999999", "_PID": "-99999999999999999999"}).to_string(),
+        serde_json::json!({"MESSAGE": "x", "__REALTIME_TIMESTAMP": "-1"}).to_string(),
+        serde_json::json!({"MESSAGE": "{MESSAGE} {MESSAGE:>999999999} {0} {", "SYSLOG_IDENTIFIER": "{_HOSTNAME}", "PRIORITY": "2"}).to_string(),
+        r#"{"MESSAGE": "truncated", "SYSLOG_IDEN"#.to_owned(),
+        r#"["not", "an", "object"]"#.to_owned(),
+        "not JSON at all".to_owned(),
+        "null".to_owned(),
+    ]
+}
+
+/// Each hostile line is followed by an ordinary failure: every ordinary
+/// failure is still counted, bad lines are reported, nothing panics, and
+/// the whole replay stays fast.
+#[test]
+fn every_entry_after_a_hostile_one_is_still_processed() {
+    let hostile = hostile_lines();
+    let mut input = String::new();
+    for (n, h) in hostile.iter().enumerate() {
+        input.push_str(h);
+        input.push('\n');
+        input.push_str(&ordinary(n + 1));
+        input.push('\n');
+    }
+    let start = std::time::Instant::now();
+    let out = pyrusec(&["replay", "rules/"], Some(&input));
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "bad lines make exit 1: {stderr}"
+    );
+    for bad in [
+        "line 19 is not an entry",
+        "line 21 is not an entry",
+        "line 23 is not an entry",
+        "line 25 is not an entry",
+    ] {
+        assert!(stderr.contains(bad), "{bad}: {stderr}");
+    }
+    let trace = String::from_utf8_lossy(&out.stdout);
+    for n in 1..=hostile.len() {
+        let key = format!("\"key\":\"198.51.100.{n}\"");
+        assert!(
+            trace
+                .lines()
+                .any(|l| l.contains("\"counterRaise\"") && l.contains(&key)),
+            "the failure after hostile line {n} was not counted"
+        );
+    }
+    // A format spec in the *data* stays data: the report line is the text.
+    assert!(
+        trace.contains("{MESSAGE:>999999999}"),
+        "templates render data as data"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+/// Back-references with nested repeats in a legacy configuration: `check`
+/// warns about each, and at run time every entry is bounded (each match
+/// by a step limit, the entry's backtracking regexes together by a time
+/// budget), so the entry after a hostile one is processed at once.
+#[test]
+fn catastrophic_regexes_are_warned_about_and_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("pyruse.json");
+    let chain = |name: &str, re: &str| {
+        format!(
+            r#""{name}": [ {{ "filter": "filter_pcre", "args": {{ "field": "MESSAGE", "re": "{re}" }} }}, {{ "action": "action_noop", "args": {{}} }} ]"#
+        )
+    };
+    let chains = [
+        chain("A", r"^(a+)+\\1b$"),
+        chain("B", r"^(a|aa)+\\1c$"),
+        chain("C", r"^(?=(a+)+d)"),
+        chain("D", r"^(\\w+)+\\1e$"),
+        r#""Ordinary": [ { "filter": "filter_pcre", "args": { "field": "MESSAGE", "re": "^ordinary (\\d+)$", "save": ["n"] } }, { "action": "action_log", "args": { "message": "ordinary {n}" } } ]"#.to_owned(),
+    ];
+    std::fs::write(
+        &config,
+        format!("{{ \"actions\": {{ {} }} }}", chains.join(",\n")),
+    )
+    .expect("write");
+    let out = pyrusec(&["check", config.to_str().expect("UTF-8")], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("may backtrack exponentially").count(),
+        4,
+        "{stderr}"
+    );
+    let mut input = String::new();
+    for n in 0..20 {
+        input.push_str(&serde_json::json!({ "MESSAGE": "a".repeat(40 + n * 500) }).to_string());
+        input.push('\n');
+        input.push_str(&serde_json::json!({ "MESSAGE": format!("ordinary {n}") }).to_string());
+        input.push('\n');
+    }
+    let start = std::time::Instant::now();
+    let out = pyrusec(
+        &["replay", config.to_str().expect("UTF-8"), "-"],
+        Some(&input),
+    );
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = String::from_utf8_lossy(&out.stdout);
+    for n in 0..20 {
+        assert!(
+            trace.contains(&format!("\"message\":\"ordinary {n}\"")),
+            "{trace}"
+        );
+    }
+    // Unbounded, these 20 entries take tens of seconds; bounded, about
+    // 60 ms each in a debug build.
+    assert!(took < std::time::Duration::from_secs(8), "{took:?}");
+}

@@ -207,7 +207,25 @@ impl Prep<'_> {
             Compat::Native => Matcher::native(text),
         };
         match result {
-            Ok(m) => Some(m),
+            Ok(m) => {
+                if m.may_backtrack_exponentially() {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            Code::SlowRegex,
+                            e.span,
+                            "this regex may backtrack exponentially on some texts",
+                        )
+                        .with_label("nested repeats with a back-reference or look-around")
+                        .with_help(format!(
+                            "each match stops after {} steps and an entry's backtracking regexes after {} ms \
+                             (the filter then takes its else); remove the nesting, e.g. (a+)+ → a+",
+                            crate::regex::python::BACKTRACK_LIMIT,
+                            crate::regex::python::budget::ENTRY_BUDGET.as_millis()
+                        )),
+                    );
+                }
+                Some(m)
+            }
             Err(PatternError {
                 start,
                 end,

@@ -86,8 +86,9 @@ use std::fmt;
 use std::sync::{Mutex, TryLockError};
 
 /// Backtracking limit given to fancy-regex so that a hostile subject cannot
-/// hang the caller.
-pub const BACKTRACK_LIMIT: usize = 1_000_000;
+/// hang the caller: a match that needs more steps fails. About 25 ms of
+/// work on our machines; see also [`budget`] for the bound per entry.
+pub const BACKTRACK_LIMIT: usize = 250_000;
 
 /// Python's `_sre.MAXREPEAT`: repeat counts must be below it; as a maximum it
 /// means "no limit".
@@ -2424,6 +2425,48 @@ fn fancy_engine_error(e: &fancy_regex::Error) -> EngineError {
     }
 }
 
+/// The time the backtracking regexes of one entry may take together.
+///
+/// Each backtracking match is bounded by [`BACKTRACK_LIMIT`] steps; on top
+/// of that, once the backtracking matches of an entry have taken
+/// [`ENTRY_BUDGET`], the next ones of that entry fail at once (their
+/// filters take their `else`), so that no entry, whatever its rules and
+/// text, holds the engine for long. The VM calls [`new_entry`] for each
+/// entry; the clock is only read around backtracking matches, which most
+/// rule sets do not have.
+pub mod budget {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+
+    /// Backtracking time allowed to one entry.
+    pub const ENTRY_BUDGET: Duration = Duration::from_millis(50);
+
+    thread_local! {
+        /// Time spent by the current entry's backtracking matches.
+        static SPENT: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+    }
+
+    /// A new entry starts: its budget is whole again.
+    pub fn new_entry() {
+        SPENT.with(|s| s.set(Duration::ZERO));
+    }
+
+    /// Run one backtracking match within the entry's budget.
+    pub fn spend<T>(run: impl FnOnce() -> T) -> Result<T, String> {
+        let spent = SPENT.with(Cell::get);
+        if spent >= ENTRY_BUDGET {
+            return Err(format!(
+                "the backtracking regexes of this entry took more than {} ms; skipped",
+                ENTRY_BUDGET.as_millis()
+            ));
+        }
+        let start = Instant::now();
+        let out = run();
+        SPENT.with(|s| s.set(spent + start.elapsed()));
+        Ok(out)
+    }
+}
+
 fn runtime_error(e: &fancy_regex::Error) -> String {
     match e {
         fancy_regex::Error::RuntimeError(fancy_regex::RuntimeError::BacktrackLimitExceeded) => {
@@ -2462,7 +2505,45 @@ fn fancy_tree_needs_backtracking(e: &fancy_regex::Expr) -> bool {
     }
 }
 
+/// Whether a repeat holds another unbounded repeat, or an alternation, that
+/// can match the same text in several ways: the shapes that make a
+/// backtracking engine try exponentially many paths (`(a+)+`, `(a|aa)*`).
+fn fancy_tree_nests_repeats(e: &fancy_regex::Expr, in_repeat: bool) -> bool {
+    use fancy_regex::Expr;
+    match e {
+        Expr::Repeat { child, hi, .. } => {
+            let unbounded = *hi == usize::MAX;
+            (in_repeat && unbounded) || fancy_tree_nests_repeats(child, in_repeat || unbounded)
+        }
+        Expr::Alt(v) => {
+            (in_repeat && v.len() > 1) || v.iter().any(|c| fancy_tree_nests_repeats(c, in_repeat))
+        }
+        Expr::Concat(v) => v.iter().any(|c| fancy_tree_nests_repeats(c, in_repeat)),
+        Expr::Group(b) | Expr::AtomicGroup(b) => fancy_tree_nests_repeats(b, in_repeat),
+        Expr::LookAround(b, _) => fancy_tree_nests_repeats(b, in_repeat),
+        Expr::Conditional {
+            condition,
+            true_branch,
+            false_branch,
+        } => [condition, true_branch, false_branch]
+            .iter()
+            .any(|b| fancy_tree_nests_repeats(b, in_repeat)),
+        _ => false,
+    }
+}
+
 impl Matcher {
+    /// Whether the pattern runs on the backtracking engine and nests
+    /// repeats so that some texts may need exponentially many steps (each
+    /// match is still bounded, see [`budget`]).
+    pub fn may_backtrack_exponentially(&self) -> bool {
+        match &self.inner {
+            Inner::Regex { .. } => false,
+            Inner::Fancy(re) => fancy_regex::Expr::parse_tree(re.as_str())
+                .is_ok_and(|tree| fancy_tree_nests_repeats(&tree.expr, false)),
+        }
+    }
+
     /// Translate and compile. Errors from the Rust engine are mapped back to
     /// a range of the Python source where possible (else the whole pattern).
     pub fn python(pattern: &str) -> Result<Matcher, PatternError> {
@@ -2639,18 +2720,21 @@ impl Matcher {
                     Ok(self.read_regex(re, &mut re.capture_locations(), text, out))
                 }
             },
-            Inner::Fancy(re) => match re.captures(text) {
-                Ok(None) => Ok(false),
-                Ok(Some(caps)) => {
-                    out.extend(
-                        self.slots
-                            .iter()
-                            .map(|&s| caps.get(s).map(|m| (m.start(), m.end()))),
-                    );
-                    Ok(true)
+            Inner::Fancy(re) => {
+                match budget::spend(|| re.captures(text).map_err(|e| runtime_error(&e))) {
+                    Err(over) => Err(over),
+                    Ok(Ok(None)) => Ok(false),
+                    Ok(Ok(Some(caps))) => {
+                        out.extend(
+                            self.slots
+                                .iter()
+                                .map(|&s| caps.get(s).map(|m| (m.start(), m.end()))),
+                        );
+                        Ok(true)
+                    }
+                    Ok(Err(e)) => Err(e),
                 }
-                Err(e) => Err(runtime_error(&e)),
-            },
+            }
         }
     }
 

@@ -527,26 +527,37 @@ impl Store {
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let p = &self.path;
-        let version: i64 = sq(
-            p,
-            "cannot read the schema version",
-            self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)),
-        )?;
-        if !(0..=SCHEMA_VERSION).contains(&version) {
-            return Err(StoreError::TooNew {
-                path: p.clone(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        for (from, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        // Each step reads the version inside its own write transaction, so
+        // that two processes opening a new file at once (the daemon
+        // starting, `pyrusec` beside it) never run a step twice.
+        loop {
             let tx = sq(
                 p,
                 "cannot start the schema migration",
                 self.conn
                     .transaction_with_behavior(TransactionBehavior::Immediate),
             )?;
-            sq(p, "cannot migrate the schema", tx.execute_batch(step))?;
+            let version: i64 = sq(
+                p,
+                "cannot read the schema version",
+                tx.query_row("PRAGMA user_version", [], |r| r.get(0)),
+            )?;
+            if !(0..=SCHEMA_VERSION).contains(&version) {
+                return Err(StoreError::TooNew {
+                    path: p.clone(),
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            if version == SCHEMA_VERSION {
+                return Ok(());
+            }
+            let from = version as usize;
+            sq(
+                p,
+                "cannot migrate the schema",
+                tx.execute_batch(MIGRATIONS[from]),
+            )?;
             sq(
                 p,
                 "cannot migrate the schema",
@@ -557,7 +568,6 @@ impl Store {
             )?;
             sq(p, "cannot commit the schema migration", tx.commit())?;
         }
-        Ok(())
     }
 
     /// The cursor of the last committed entry of `source`, and the record

@@ -303,6 +303,7 @@ impl<'p> Machine<'p> {
     ) {
         let program = self.program;
         let now = self.tick(src.realtime());
+        crate::regex::python::budget::new_entry();
         self.slots.begin();
         let mut ctx = Ctx {
             slots: &mut self.slots,
