@@ -970,3 +970,57 @@ fn hostile_journal_entries_do_not_stop_the_daemon() {
         );
     }
 }
+
+/// `pyrused --unit` keeps CAP_NET_ADMIN only for rules that ban with a
+/// local nft or ipset, filters system calls, and passes
+/// `systemd-analyze verify`.
+#[test]
+fn the_unit_keeps_capabilities_only_for_local_bans() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let unit = |rules: &Path| {
+        let out = pyrused(&["--unit", "--rules", rules.to_str().expect("UTF-8")]);
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let shipped = unit(&library);
+    assert!(shipped.contains("\nCapabilityBoundingSet=CAP_NET_ADMIN\n"));
+    assert!(shipped.contains("\nSystemCallFilter=@system-service\n"));
+    let mail_only = tmp.path().join("mail.pyr");
+    write_rules(
+        &mail_only,
+        "chain \"Errors\" {\n    PRIORITY <= 3\n    email(message: \"{MESSAGE}\")\n}\n",
+    );
+    let remote = tmp.path().join("remote.pyr");
+    write_rules(
+        &remote,
+        &format!("set nftBan.nft = [\"ssh\", \"fw\", \"nft\"]\n{BAN_RULES}")
+            .replace("set nftBan.nft = [\"/bin/true\"]\n", ""),
+    );
+    for rules in [&mail_only, &remote] {
+        let text = unit(rules);
+        assert!(text.contains("\nCapabilityBoundingSet=\n"), "{text}");
+        assert!(!text.contains("AF_NETLINK"), "{text}");
+    }
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let file = tmp.path().join("pyrused.service");
+        std::fs::write(
+            &file,
+            shipped.replace("/usr/local/bin/pyrused", env!("CARGO_BIN_EXE_pyrused")),
+        )
+        .expect("write");
+        let out = Command::new("systemd-analyze")
+            .args(["verify", file.to_str().expect("UTF-8")])
+            .output()
+            .expect("systemd-analyze runs");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !said.lines().any(|l| l.contains("pyrused.service")),
+            "{said}"
+        );
+    }
+}

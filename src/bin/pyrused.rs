@@ -58,7 +58,9 @@ struct Cli {
     /// system's users (dry runs that reproduce another machine).
     #[arg(long)]
     passwd: Option<PathBuf>,
-    /// Print the systemd unit file to install, and exit.
+    /// Print the systemd unit file to install, and exit. The unit keeps
+    /// CAP_NET_ADMIN only when the rules (--rules, or the default ones)
+    /// ban with a local nft or ipset.
     #[arg(long)]
     unit: bool,
 }
@@ -68,7 +70,8 @@ const UNIT: &str = include_str!("../daemon/pyrused.service");
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.unit {
-        print!("{UNIT}");
+        let rules = cli.rules.clone().unwrap_or_else(daemon::default_rules);
+        print!("{}", daemon::unit_file(UNIT, &rules));
         return ExitCode::SUCCESS;
     }
     let input = if let Some(d) = cli.directory {

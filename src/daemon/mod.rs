@@ -83,6 +83,81 @@ pub fn load_program(path: &Path) -> Result<(Program, Vec<String>), String> {
     }
 }
 
+/// A warning when a table of the state reached its cap and forgot entries
+/// early (each kind logged once, with counts at exit).
+fn warn_full_tables(state: &State, logged: &mut [u64; 3], log: &mut Logger) {
+    use crate::state::{MAX_COUNTER_KEYS, MAX_DNAT_MAPPINGS, MAX_SESSIONS};
+    let now = [
+        state.counters.evicted,
+        state.dnat.evicted,
+        state.sessions.evicted,
+    ];
+    let what = [
+        ("counters", MAX_COUNTER_KEYS, "keys of a counter"),
+        ("DNAT links", MAX_DNAT_MAPPINGS, "DNAT links"),
+        ("sessions", MAX_SESSIONS, "sessions"),
+    ];
+    for ((n, last), (cause, cap, items)) in now.iter().zip(logged.iter_mut()).zip(what) {
+        if n > last {
+            log.once(
+                Level::Warning,
+                &format!("state: {cause} full"),
+                &format!("more than {cap} {items}: the state forgets some early ({n} so far)"),
+            );
+            *last = *n;
+        }
+    }
+}
+
+/// Whether the rules at `path` change nftables or ipset sets on this
+/// machine: a ban step (`nftBan`, `ipsetBan`, `failure`) with a local
+/// `nft`/`ipset` command. Rules that cannot be read count as yes.
+pub fn bans_locally(path: &Path) -> bool {
+    let (rules, diags) = crate::syntax::load(path);
+    if diags.iter().any(crate::diag::Diagnostic::is_error) {
+        return true;
+    }
+    let config = crate::check::config_of(&rules);
+    let local = |argv: &[String]| {
+        argv.first()
+            .and_then(|p| Path::new(p).file_name())
+            .is_some_and(|n| n == "nft" || n == "ipset")
+    };
+    let steps = || rules.chains.iter().flat_map(|c| &c.steps);
+    // `failure` bans with nft unless its banAction says "ipset".
+    let failure_with = |action: &str| {
+        steps().any(|s| {
+            let by =
+                s.args
+                    .iter()
+                    .rev()
+                    .find(|a| a.name == "banAction")
+                    .map_or("nft", |a| match &a.value.kind {
+                        crate::syntax::ast::ExprKind::Str(v) => v.as_str(),
+                        _ => "nft",
+                    });
+            s.name == "failure" && by == action
+        })
+    };
+    let nft = steps().any(|s| s.name == "nftBan") || failure_with("nft");
+    let ipset = steps().any(|s| s.name == "ipsetBan") || failure_with("ipset");
+    (nft && local(&config.nft)) || (ipset && local(&config.ipset))
+}
+
+/// The unit file to install for the rules at `rules`: without any
+/// capability when they ban nothing on this machine.
+pub fn unit_file(template: &str, rules: &Path) -> String {
+    if bans_locally(rules) {
+        return template.to_owned();
+    }
+    template
+        .replace(
+            "CapabilityBoundingSet=CAP_NET_ADMIN",
+            "# These rules ban nothing on this machine: no capability at all.\nCapabilityBoundingSet=",
+        )
+        .replace("AF_UNIX AF_NETLINK AF_INET AF_INET6", "AF_UNIX AF_INET AF_INET6")
+}
+
 /// The lock file that keeps a second daemon off a state directory.
 pub const LOCK_FILE: &str = "pyrused.lock";
 
@@ -546,6 +621,8 @@ pub fn run(opts: &Options) -> u8 {
     // The engine clock: entry times, never going backwards.
     let mut last_now: i64 = i64::MIN;
     let mut exit = 0u8;
+    // Evictions already logged: counters, DNAT links, sessions.
+    let mut evicted = [0u64; 3];
 
     'reload: loop {
         let mut machine = Machine::new(&program, tz.clone());
@@ -684,6 +761,7 @@ pub fn run(opts: &Options) -> u8 {
                     exit = 1;
                     break None;
                 }
+                warn_full_tables(&machine.state, &mut evicted, &mut log);
                 let seen = reader.seen();
                 match store.commit_position(
                     &key,

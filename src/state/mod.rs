@@ -40,15 +40,24 @@ impl CounterEntry {
 pub struct Counters {
     pub categories: Vec<HashMap<Value, CounterEntry>>,
     ops: u32,
+    /// Keys forgotten early because their counter was full.
+    pub evicted: u64,
 }
 
 const SWEEP_EVERY: u32 = 4096;
+
+/// At most this many keys per counter. A new key past it makes an
+/// arbitrary key forgotten (expired keys are swept regularly anyway): a
+/// distributed attack keeps memory bounded at the cost of a few counts,
+/// instead of growing without end.
+pub const MAX_COUNTER_KEYS: usize = 1_000_000;
 
 impl Counters {
     pub fn new(categories: usize) -> Counters {
         Counters {
             categories: vec![HashMap::new(); categories],
             ops: 0,
+            evicted: 0,
         }
     }
 
@@ -59,7 +68,10 @@ impl Counters {
         }
         self.ops = self.ops.wrapping_add(1);
         let cat = &mut self.categories[idx];
-        if self.ops.is_multiple_of(SWEEP_EVERY) {
+        // Sweeping costs the size of the category: do it once per as many
+        // operations, so that it costs O(1) per entry however many keys.
+        if self.ops >= SWEEP_EVERY.max(u32::try_from(cat.len()).unwrap_or(u32::MAX)) {
+            self.ops = 0;
             cat.retain(|_, e| {
                 e.clean(now);
                 !e.is_empty()
@@ -71,18 +83,29 @@ impl Counters {
     /// Add a tick (unless the key is in grace) and return the live count.
     pub fn raise(&mut self, id: CounterId, key: &Value, keep: Option<i64>, now: i64) -> i64 {
         let cat = self.category(id, now);
+        let mut evicted = false;
+        if cat.len() >= MAX_COUNTER_KEYS && !cat.contains_key(key) {
+            // The periodic sweep removes expired keys; here, make room.
+            if let Some(k) = cat.keys().next().cloned() {
+                cat.remove(&k);
+                evicted = true;
+            }
+        }
         let entry = match cat.get_mut(key) {
             Some(e) => e,
             None => cat.entry(key.clone()).or_default(),
         };
         entry.clean(now);
-        if entry.grace_until.is_some() {
-            return 0;
-        }
-        entry
-            .ticks
-            .push(keep.map_or(i64::MAX, |k| now.saturating_add(k)));
-        entry.ticks.len() as i64
+        let count = if entry.grace_until.is_some() {
+            0
+        } else {
+            entry
+                .ticks
+                .push(keep.map_or(i64::MAX, |k| now.saturating_add(k)));
+            entry.ticks.len() as i64
+        };
+        self.evicted += u64::from(evicted);
+        count
     }
 
     /// Drop the key's ticks, and start a grace period when asked.
@@ -135,7 +158,13 @@ pub struct Dnat {
     order: VecDeque<u64>,
     masks: Vec<MatchMask>,
     index: HashMap<(MatchMask, [Option<Value>; 4]), VecDeque<u64>>,
+    /// Live mappings forgotten early because the table was full.
+    pub evicted: u64,
 }
+
+/// At most this many DNAT links are remembered; past it, the oldest live
+/// ones are forgotten first.
+pub const MAX_DNAT_MAPPINGS: usize = 100_000;
 
 impl Dnat {
     /// `masks`: the distinct match-field sets that lookups will use.
@@ -157,15 +186,18 @@ impl Dnat {
     }
 
     pub fn capture(&mut self, m: Mapping, now_us: i64) {
-        // Forget the oldest mappings once dead, so memory stays bounded.
+        // Forget the oldest mappings once dead, or past the cap, so memory
+        // stays bounded.
         while let Some(&id) = self.order.front() {
-            match self.mappings.get(&id) {
-                Some(old) if old.alive(now_us) => break,
-                _ => {
-                    self.mappings.remove(&id);
-                    self.order.pop_front();
-                }
+            let full = self.mappings.len() >= MAX_DNAT_MAPPINGS;
+            let alive = self.mappings.get(&id).is_some_and(|m| m.alive(now_us));
+            if alive && !full {
+                break;
             }
+            if alive {
+                self.evicted += 1;
+            }
+            self.forget(id);
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -177,6 +209,22 @@ impl Dnat {
         }
         self.order.push_back(id);
         self.mappings.insert(id, m);
+    }
+
+    /// Forget the oldest mapping, `id`, and its index entries.
+    fn forget(&mut self, id: u64) {
+        self.order.pop_front();
+        if let Some(m) = self.mappings.remove(&id) {
+            for &mask in &self.masks {
+                let key = Self::key(mask, &m.keys);
+                if let Some(ids) = self.index.get_mut(&key) {
+                    ids.retain(|&i| i != id);
+                    if ids.is_empty() {
+                        self.index.remove(&key);
+                    }
+                }
+            }
+        }
     }
 
     /// The oldest live mapping whose masked keys equal `want`.
@@ -231,8 +279,8 @@ pub struct Remembered {
 /// A session: the `session` name and the values of its key fields.
 pub type SessionKey = (String, Vec<Value>);
 
-/// At most this many sessions are remembered; past it, the ones closest
-/// to their end are forgotten first.
+/// At most this many sessions are remembered; past it, the sessions that
+/// are over are forgotten, then arbitrary ones.
 pub const MAX_SESSIONS: usize = 100_000;
 
 /// Sessions remembered by `remember`, for `recall`, found by a hash of the
@@ -242,6 +290,8 @@ pub const MAX_SESSIONS: usize = 100_000;
 pub struct Sessions {
     map: HashMap<u64, Vec<(SessionKey, Remembered)>>,
     len: usize,
+    /// Insertions since the last sweep.
+    ops: usize,
     /// Sessions forgotten early because the table was full.
     pub evicted: u64,
 }
@@ -277,11 +327,16 @@ impl Sessions {
             slot.1 = r;
             return;
         }
-        if self.len >= MAX_SESSIONS {
+        // Forget the sessions that are over once per as many insertions as
+        // there are sessions (O(1) per entry), and past the cap an
+        // arbitrary one.
+        self.ops += 1;
+        if self.ops >= self.len.max(1024) {
+            self.ops = 0;
             self.sweep(now);
-            while self.len >= MAX_SESSIONS && self.forget_first() {
-                self.evicted += 1;
-            }
+        }
+        if self.len >= MAX_SESSIONS && self.forget_any() {
+            self.evicted += 1;
         }
         self.map.entry(h).or_default().push((key, r));
         self.len += 1;
@@ -298,23 +353,13 @@ impl Sessions {
         self.len = len;
     }
 
-    /// Forget the session closest to its end; false when there is none.
-    fn forget_first(&mut self) -> bool {
-        let Some((h, i)) = self
-            .map
-            .iter()
-            .flat_map(|(h, b)| {
-                b.iter()
-                    .enumerate()
-                    .map(move |(i, (_, r))| (r.until, *h, i))
-            })
-            .min()
-            .map(|(_, h, i)| (h, i))
-        else {
+    /// Forget some session; false when there is none.
+    fn forget_any(&mut self) -> bool {
+        let Some(&h) = self.map.keys().next() else {
             return false;
         };
         if let Some(bucket) = self.map.get_mut(&h) {
-            bucket.swap_remove(i);
+            bucket.pop();
             if bucket.is_empty() {
                 self.map.remove(&h);
             }
@@ -413,6 +458,46 @@ mod tests {
         // 1000 >> 6 = 15, stamp 16: alive while now >> 6 <= 16, i.e. now < 1088.
         assert!(m.alive(1087 * S));
         assert!(!m.alive(1088 * S));
+    }
+
+    #[test]
+    fn dnat_links_stay_bounded_and_their_index_with_them() {
+        let mut d = Dnat::new(vec![0b0011]);
+        let mk = |n: usize| Mapping {
+            saddr: Value::Str(format!("client {n}")),
+            sport: None,
+            keys: [
+                Some(Value::Str("10.0.0.1".into())),
+                Some(Value::Str(n.to_string())),
+                None,
+                None,
+            ],
+            stamp: i64::MAX,
+            shift: 6,
+        };
+        for n in 0..MAX_DNAT_MAPPINGS + 10 {
+            d.capture(mk(n), 0);
+        }
+        assert_eq!(d.len(), MAX_DNAT_MAPPINGS);
+        assert_eq!(d.evicted, 10);
+        assert_eq!(d.index.len(), MAX_DNAT_MAPPINGS, "no stale index entries");
+        let newest = mk(MAX_DNAT_MAPPINGS + 9).keys;
+        assert!(d.lookup(0b0011, &newest, 0).is_some());
+        assert!(
+            d.lookup(0b0011, &mk(0).keys, 0).is_none(),
+            "the oldest went first"
+        );
+    }
+
+    #[test]
+    fn counters_stay_bounded() {
+        let mut c = Counters::new(1);
+        let id = CounterId(0);
+        for n in 0..MAX_COUNTER_KEYS as i64 + 5 {
+            c.raise(id, &Value::Int(n), Some(3600 * S), 0);
+        }
+        assert_eq!(c.categories[0].len(), MAX_COUNTER_KEYS);
+        assert_eq!(c.evicted, 5);
     }
 
     #[test]
