@@ -1024,3 +1024,101 @@ fn the_unit_keeps_capabilities_only_for_local_bans() {
         );
     }
 }
+
+/// The state directory fills up under a running daemon (a small tmpfs in
+/// a private mount namespace): the daemon stops reading, retries, and once
+/// space is back it goes on; every entry counts, once, and the state is
+/// saved at exit.
+#[test]
+fn a_full_state_directory_loses_no_entry() {
+    if !need_root("a_full_state_directory_loses_no_entry") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    write_rules(
+        &rules,
+        "chain \"SSH\" {\n    MESSAGE =~ /^Failed password for \\S+ from (?P<ip>\\S+) port/\n    failure(IP: ip, service: \"sshd\", maxFailures: 1000)\n}\n",
+    );
+    let state = tmp.path().join("state");
+    std::fs::create_dir(&state).expect("mkdir");
+    let mut child = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t tmpfs -o size=1m,mode=0700 tmpfs \"$0\" && exec \"$1\" --rules \"$2\" --json - --state-dir \"$0\" --dry-run --commit-interval-ms 50")
+        .arg(&state)
+        .arg(env!("CARGO_BIN_EXE_pyrused"))
+        .arg(&rules)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare runs");
+    let pid = child.id().to_string();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let out = spawn_lines(child.stdout.take().expect("stdout"));
+    let err = spawn_lines(child.stderr.take().expect("stderr"));
+    let now = pyruse::vm::wall_clock_us() as u64;
+    let mut n = 0u64;
+    let mut send = |count: u64, stdin: &mut std::process::ChildStdin| {
+        for _ in 0..count {
+            let line = serde_json::json!({
+                "__REALTIME_TIMESTAMP": (now + n * 1000).to_string(),
+                "MESSAGE": "Failed password for root from 203.0.113.50 port 22 ssh2",
+            });
+            writeln!(stdin, "{line}").expect("write");
+            n += 1;
+        }
+        stdin.flush().expect("flush");
+    };
+    let last_value = |count: usize| -> i64 {
+        let mut v = 0;
+        for _ in 0..count {
+            let Ok(l) = out.recv_timeout(Duration::from_secs(10)) else {
+                let said: Vec<String> = err.try_iter().collect();
+                panic!("no trace line; pyrused said: {said:?}");
+            };
+            let j: Value = serde_json::from_str(&l).expect("JSON");
+            v = j["value"].as_i64().unwrap_or(-1);
+        }
+        v
+    };
+    let inside = |script: &str| {
+        Command::new("nsenter")
+            .args(["-t", &pid, "-m", "sh", "-c", script, "sh"])
+            .arg(&state)
+            .status()
+            .expect("nsenter runs")
+    };
+    send(5, &mut stdin);
+    assert_eq!(last_value(5), 5);
+    std::thread::sleep(Duration::from_millis(300));
+    inside("dd if=/dev/zero of=\"$1/filler\" bs=4k 2>/dev/null; true");
+    send(10, &mut stdin);
+    let said = expect_line(&err, "cannot save the state");
+    assert!(said.contains("reading stops"), "{said}");
+    // Some of the new entries ran before the commit that failed; then
+    // nothing more is read while the state cannot be saved.
+    std::thread::sleep(Duration::from_millis(500));
+    let before: Vec<String> = out.try_iter().collect();
+    assert!(!before.is_empty() && before.len() < 10, "{before:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        out.try_iter().next().is_none(),
+        "an entry ran ahead of the saved state"
+    );
+    assert!(inside("rm \"$1/filler\"").success());
+    expect_line(&err, "saved again");
+    assert_eq!(
+        last_value(10 - before.len()),
+        15,
+        "every failure counted once"
+    );
+    drop(stdin);
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("exit");
+    assert!(status.success(), "the state was saved at exit: {status}");
+}

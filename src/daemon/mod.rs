@@ -623,6 +623,7 @@ pub fn run(opts: &Options) -> u8 {
     let mut exit = 0u8;
     // Evictions already logged: counters, DNAT links, sessions.
     let mut evicted = [0u64; 3];
+    let mut commit_failing = false;
 
     'reload: loop {
         let mut machine = Machine::new(&program, tz.clone());
@@ -651,7 +652,14 @@ pub fn run(opts: &Options) -> u8 {
                     }
                 }
             }
-            let step = reader.advance();
+            // While the state cannot be saved (disk full, read-only), read
+            // nothing more: no entry runs ahead of what is saved, and the
+            // commit is retried at each turn until it succeeds.
+            let step = if commit_failing {
+                Ok(Next::End)
+            } else {
+                reader.advance()
+            };
             let got = match step {
                 Ok(Next::Entry) => true,
                 Ok(Next::End) => false,
@@ -770,6 +778,9 @@ pub fn run(opts: &Options) -> u8 {
                     &batch,
                 ) {
                     Ok(()) => {
+                        if std::mem::take(&mut commit_failing) {
+                            log.log(Level::Notice, "the state is saved again; reading goes on");
+                        }
                         batch.clear();
                         pending = 0;
                         last_commit = Instant::now();
@@ -780,11 +791,16 @@ pub fn run(opts: &Options) -> u8 {
                             queued = 0;
                         }
                     }
-                    Err(e) => log.once(
-                        Level::Err,
-                        "store: commit",
-                        &format!("cannot save the state: {e}; retrying"),
-                    ),
+                    Err(e) => {
+                        commit_failing = true;
+                        log.once(
+                            Level::Err,
+                            "store: commit",
+                            &format!(
+                                "cannot save the state: {e}; reading stops until it can, retrying"
+                            ),
+                        );
+                    }
                 }
             }
             let wall = crate::vm::wall_clock_us();
