@@ -1122,3 +1122,45 @@ fn a_full_state_directory_loses_no_entry() {
     let status = child.wait().expect("exit");
     assert!(status.success(), "the state was saved at exit: {status}");
 }
+
+/// CPU time (user + system, in clock ticks) a process has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+    // Fields after the command name: state is the 3rd field, utime the
+    // 14th, stime the 15th.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
+}
+
+/// Once its standard input is closed, a daemon reading JSON from it idles
+/// (signals, the report timer) instead of spinning.
+#[test]
+fn a_daemon_whose_json_input_ended_idles() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    write_rules(&rules, BAN_RULES);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
+        .args(["--rules", rules.to_str().expect("UTF-8"), "--json", "-"])
+        .args([
+            "--state-dir",
+            tmp.path().join("state").to_str().expect("UTF-8"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pyrused starts");
+    drop(child.stdin.take());
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(child.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(child.id()) - before;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(child.wait().expect("exit").success());
+    // Clock ticks are 1/100 s: spinning would use about 200 in 2 s.
+    assert!(used < 40, "{used} ticks of CPU in 2 s of idling");
+}

@@ -229,7 +229,13 @@ impl Reader {
                 ended,
                 ..
             } => {
-                if *ended || buffered.is_some() {
+                if buffered.is_some() {
+                    return;
+                }
+                if *ended {
+                    // Nothing more will come: idle (signals, the report
+                    // timer) instead of spinning.
+                    std::thread::sleep(timeout);
                     return;
                 }
                 match rx.recv_timeout(timeout) {
