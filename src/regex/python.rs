@@ -2442,18 +2442,26 @@ pub mod budget {
     pub const ENTRY_BUDGET: Duration = Duration::from_millis(50);
 
     thread_local! {
-        /// Time spent by the current entry's backtracking matches.
-        static SPENT: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+        /// Time spent by the current entry's backtracking matches; `None`
+        /// outside an entry (a matcher used on its own has no budget).
+        static SPENT: Cell<Option<Duration>> = const { Cell::new(None) };
     }
 
     /// A new entry starts: its budget is whole again.
     pub fn new_entry() {
-        SPENT.with(|s| s.set(Duration::ZERO));
+        SPENT.with(|s| s.set(Some(Duration::ZERO)));
+    }
+
+    /// The entry is over.
+    pub fn end_entry() {
+        SPENT.with(|s| s.set(None));
     }
 
     /// Run one backtracking match within the entry's budget.
     pub fn spend<T>(run: impl FnOnce() -> T) -> Result<T, String> {
-        let spent = SPENT.with(Cell::get);
+        let Some(spent) = SPENT.with(Cell::get) else {
+            return Ok(run());
+        };
         if spent >= ENTRY_BUDGET {
             return Err(format!(
                 "the backtracking regexes of this entry took more than {} ms; skipped",
@@ -2462,7 +2470,7 @@ pub mod budget {
         }
         let start = Instant::now();
         let out = run();
-        SPENT.with(|s| s.set(spent + start.elapsed()));
+        SPENT.with(|s| s.set(Some(spent + start.elapsed())));
         Ok(out)
     }
 }

@@ -358,6 +358,7 @@ impl<'p> Machine<'p> {
             }
         }
         self.groups = ctx.groups;
+        crate::regex::python::budget::end_entry();
     }
 }
 
