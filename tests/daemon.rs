@@ -235,13 +235,13 @@ fn killed_at_random_moments_loses_nothing() {
         runs += 1;
         let path = tmp.path().join(format!("trace{runs}"));
         let file = std::fs::File::create(&path).expect("trace file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
-            .args(&args)
-            .env("TZ", "UTC")
-            .stdout(file)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pyrused starts");
+        let mut child = Reaped::spawn(
+            Command::new(env!("CARGO_BIN_EXE_pyrused"))
+                .args(&args)
+                .env("TZ", "UTC")
+                .stdout(file)
+                .stderr(Stdio::null()),
+        );
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -353,25 +353,25 @@ fn sighup_reload_keeps_old_rules_on_error_and_state_across() {
 }
 "#;
     write_rules(&rules, v1);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
-        .args([
-            "--rules",
-            &rules.display().to_string(),
-            "--json",
-            "-",
-            "--dry-run",
-            "--commit-interval-ms",
-            "50",
-        ])
-        .args([
-            "--state-dir",
-            &tmp.path().join("state").display().to_string(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pyrused starts");
+    let mut child = Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args([
+                "--rules",
+                &rules.display().to_string(),
+                "--json",
+                "-",
+                "--dry-run",
+                "--commit-interval-ms",
+                "50",
+            ])
+            .args([
+                "--state-dir",
+                &tmp.path().join("state").display().to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut stdin = child.stdin.take().expect("stdin");
     let out = spawn_lines(child.stdout.take().expect("stdout"));
     let err = spawn_lines(child.stderr.take().expect("stderr"));
@@ -435,6 +435,7 @@ fn follows_a_live_journald() {
     )
     .expect("rules");
     let jpid = tmp.path().join("journald.pid");
+    let _journald = KillPidFile(jpid.clone());
     let script = format!(
         "set -e\n\
          mount -t tmpfs tmpfs /run/systemd\n\
@@ -449,22 +450,22 @@ fn follows_a_live_journald() {
         rules = rules.display(),
         state = tmp.path().join("state").display(),
     );
-    let mut daemon = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("unshare runs");
+    let mut daemon = Reaped::spawn(
+        Command::new("unshare")
+            .args(["-m", "--propagation", "private", "sh", "-c", &script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let out = spawn_lines(daemon.stdout.take().expect("stdout"));
     let err = spawn_lines(daemon.stderr.take().expect("stderr"));
     expect_line(&err, "started with");
     let pid = daemon.id().to_string();
     // systemd-cat in the daemon's mount namespace, fed line by line.
-    let mut cat = Command::new("nsenter")
-        .args(["-t", &pid, "-m", "--", "systemd-cat", "-t", "latency"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("nsenter systemd-cat runs");
+    let mut cat = Reaped::spawn(
+        Command::new("nsenter")
+            .args(["-t", &pid, "-m", "--", "systemd-cat", "-t", "latency"])
+            .stdin(Stdio::piped()),
+    );
     let mut cat_in = cat.stdin.take().expect("stdin");
     let mut latencies = Vec::new();
     for i in 0..200 {
@@ -530,6 +531,7 @@ fn log_lines_reach_the_journal_and_recidive_rules_read_them_back() {
     )
     .expect("rules");
     let jpid = tmp.path().join("journald.pid");
+    let _journald = KillPidFile(jpid.clone());
     let script = format!(
         "set -e\n\
          mount -t tmpfs tmpfs /run/systemd\n\
@@ -589,19 +591,19 @@ fn tells_systemd_ready_watchdog_and_stopping() {
     let sock = UnixDatagram::bind(&sock_path).expect("notify socket");
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
-        .args(["--rules", "rules/", "--json", "-", "--dry-run"])
-        .args([
-            "--state-dir",
-            &tmp.path().join("state").display().to_string(),
-        ])
-        .env("NOTIFY_SOCKET", &sock_path)
-        .env("WATCHDOG_USEC", "200000")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pyrused starts");
+    let mut child = Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args(["--rules", "rules/", "--json", "-", "--dry-run"])
+            .args([
+                "--state-dir",
+                &tmp.path().join("state").display().to_string(),
+            ])
+            .env("NOTIFY_SOCKET", &sock_path)
+            .env("WATCHDOG_USEC", "200000")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -772,13 +774,13 @@ fn a_second_daemon_on_the_same_state_directory_refuses_to_start() {
             state.display().to_string(),
         ]
     };
-    let mut first = Command::new(env!("CARGO_BIN_EXE_pyrused"))
-        .args(args("-"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pyrused starts");
+    let mut first = Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args(args("-"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     let lock = state.join("pyrused.lock");
     let start = Instant::now();
     while std::fs::read_to_string(&lock).map_or(true, |p| p.trim().is_empty()) {
@@ -1042,7 +1044,8 @@ fn a_full_state_directory_loses_no_entry() {
     );
     let state = tmp.path().join("state");
     std::fs::create_dir(&state).expect("mkdir");
-    let mut child = Command::new("unshare")
+    let mut child = Reaped::spawn(
+        Command::new("unshare")
         .args(["-m", "--propagation", "private", "sh", "-c"])
         .arg("mount -t tmpfs -o size=1m,mode=0700 tmpfs \"$0\" && exec \"$1\" --rules \"$2\" --json - --state-dir \"$0\" --dry-run --commit-interval-ms 50")
         .arg(&state)
@@ -1050,9 +1053,8 @@ fn a_full_state_directory_loses_no_entry() {
         .arg(&rules)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("unshare runs");
+        .stderr(Stdio::piped()),
+    );
     let pid = child.id().to_string();
     let mut stdin = child.stdin.take().expect("stdin");
     let out = spawn_lines(child.stdout.take().expect("stdout"));
@@ -1140,17 +1142,17 @@ fn a_daemon_whose_json_input_ended_idles() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let rules = tmp.path().join("rules.pyr");
     write_rules(&rules, BAN_RULES);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrused"))
-        .args(["--rules", rules.to_str().expect("UTF-8"), "--json", "-"])
-        .args([
-            "--state-dir",
-            tmp.path().join("state").to_str().expect("UTF-8"),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pyrused starts");
+    let mut child = Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args(["--rules", rules.to_str().expect("UTF-8"), "--json", "-"])
+            .args([
+                "--state-dir",
+                tmp.path().join("state").to_str().expect("UTF-8"),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
     drop(child.stdin.take());
     std::thread::sleep(Duration::from_millis(500));
     let before = cpu_ticks(child.id());

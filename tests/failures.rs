@@ -90,16 +90,16 @@ fn missing_nft_and_failing_sendmail_do_not_stop_processing() {
 
 /// `pyrused` reading JSON entries from its standard input, committing
 /// every 50 ms.
-fn daemon_on_stdin(rules: &std::path::Path, state: &std::path::Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_pyrused"))
-        .args(["--rules", &rules.display().to_string(), "--json", "-"])
-        .args(["--commit-interval-ms", "50"])
-        .args(["--state-dir", &state.display().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pyrused starts")
+fn daemon_on_stdin(rules: &std::path::Path, state: &std::path::Path) -> Reaped {
+    Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args(["--rules", &rules.display().to_string(), "--json", "-"])
+            .args(["--commit-interval-ms", "50"])
+            .args(["--state-dir", &state.display().to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    )
 }
 
 #[test]

@@ -296,3 +296,58 @@ pub fn spawn_lines<R: std::io::Read + Send + 'static>(r: R) -> std::sync::mpsc::
     });
     rx
 }
+
+/// A child process that is killed and reaped when dropped, so that a test
+/// that fails half-way leaves no daemon running behind it.
+pub struct Reaped(Option<std::process::Child>);
+
+impl Reaped {
+    pub fn spawn(cmd: &mut Command) -> Self {
+        Reaped(Some(cmd.spawn().expect("the command starts")))
+    }
+
+    /// Wait for the child and collect its output, as `Child::wait_with_output`.
+    pub fn wait_with_output(mut self) -> Output {
+        self.0
+            .take()
+            .expect("a child is held until dropped")
+            .wait_with_output()
+            .expect("the child finishes")
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("a child is held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.0.as_mut().expect("a child is held until dropped")
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            if let Ok(None) = child.try_wait() {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Kills, when dropped, the process whose pid a file holds (a process
+/// started in the background by a test script, such as a journald).
+pub struct KillPidFile(pub PathBuf);
+
+impl Drop for KillPidFile {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
