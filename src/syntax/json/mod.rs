@@ -51,7 +51,7 @@
 //!
 //! The grammar is `grammar/json.pest`: pest decides what is a document, and
 //! the tree is built from its pairs. When the text is not a document,
-//! [`diagnose`] reads it again, token by token and without recursion, to
+//! `diagnose.rs` reads it again, token by token and without recursion, to
 //! say what was found and what was expected: it knows the open brackets,
 //! the key being written, and what Python users write by habit (single
 //! quotes, comments, `True`, `01`, …).
@@ -68,7 +68,7 @@
 //! by reading the text again with the closer inserted; a guess is kept only
 //! if the document then parses, or fails further on. The error then points,
 //! zero-width, at the end of the last token before that closer, where the
-//! missing bracket belongs ([`missing_closer`]). Otherwise the plain error
+//! missing bracket belongs (`missing_closer.rs`). Otherwise the plain error
 //! is returned.
 
 mod diagnose;
