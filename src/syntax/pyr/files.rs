@@ -5,6 +5,7 @@ use super::{parse_file, IncludeResolver, MAX_INCLUDE_DEPTH};
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::RuleSet;
+use crate::syntax::{is_json, legacy};
 use std::path::{Path, PathBuf};
 
 /// A file to load: its name (as shown), its key (canonical path, or name:
@@ -154,8 +155,26 @@ pub(super) fn include(
             continue;
         }
         match file.text {
-            Ok(text) => parse_file(&file.name, &file.key, &text, rules, resolver, stack, diags),
+            Ok(text) => load_text(&file.name, &file.key, text, rules, resolver, stack, diags),
             Err(e) => diags.push(Diagnostic::error(Code::Io, span, e).with_label("included here")),
         }
+    }
+}
+
+/// Loads the text of a file that was read or included: as legacy JSON, with
+/// Pyruse's semantics, when it is one (see [`is_json`]), else as `.pyr`.
+pub(super) fn load_text(
+    name: &str,
+    key: &str,
+    text: String,
+    rules: &mut RuleSet,
+    resolver: &mut dyn Resolve,
+    stack: &mut Vec<IncludeFrame>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if is_json(Path::new(name), &text) {
+        legacy::load(name.to_owned(), text.into(), rules, diags);
+    } else {
+        parse_file(name, key, &text, rules, resolver, stack, diags);
     }
 }

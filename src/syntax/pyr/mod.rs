@@ -24,6 +24,13 @@
 //! (nested blocks after their parent, in the order they are written), with
 //! a generated label that starts with `\u{1}` and so never collides with a
 //! label a user can write.
+//!
+//! A file that is legacy JSON (named `*.json`, or whose text starts with
+//! `{`: see [`crate::syntax::is_json`]) loads with the legacy loader
+//! wherever it comes: given on its own, in a directory, or included. Its
+//! chains take the place of the `include` in the rule set's chain order,
+//! as an included `.pyr` file's do, and keep Pyruse's semantics; a `.pyr`
+//! file that only includes `pyruse.json` runs exactly as `pyruse.json`.
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, SourceFile, Span, Syntax};
@@ -43,7 +50,9 @@ mod tests;
 
 use errors::check_nesting;
 pub use errors::syntax_error;
-use files::{include, read_path, FnResolver, FsResolver, IncludeFrame, NoIncludes, Resolve};
+use files::{
+    include, load_text, read_path, FnResolver, FsResolver, IncludeFrame, NoIncludes, Resolve,
+};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/pyr.pest"]
@@ -70,7 +79,8 @@ pub const MAX_INCLUDE_DEPTH: usize = 32;
 pub type IncludeResolver<'a> = dyn FnMut(&str, &str) -> Result<Vec<(String, String)>, String> + 'a;
 
 /// Loads a `.pyr` file with its includes, or every `*.pyr` file of a
-/// directory (sorted by file name, bytewise; not recursive).
+/// directory (sorted by file name, bytewise; not recursive); legacy JSON
+/// files among them load as legacy JSON.
 pub fn load(path: &Path) -> (RuleSet, Vec<Diagnostic>) {
     let mut rules = RuleSet::default();
     let mut diags = Vec::new();
@@ -87,10 +97,10 @@ pub fn load_path(path: &Path, rules: &mut RuleSet, diags: &mut Vec<Diagnostic>) 
         Ok(files) => {
             for file in files {
                 match file.text {
-                    Ok(text) => parse_file(
+                    Ok(text) => load_text(
                         &file.name,
                         &file.key,
-                        &text,
+                        text,
                         rules,
                         &mut resolver,
                         &mut stack,

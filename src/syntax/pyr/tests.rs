@@ -716,6 +716,60 @@ fn includes_go_in_place() {
 }
 
 #[test]
+fn included_legacy_json_keeps_its_place_and_semantics() {
+    let old = r#"{ "actions": { "Old": [ { "action": "action_noop" } ] }, "debug": true }"#;
+    let renamed = r#"  { "actions": { "Renamed": [ { "action": "action_noop" } ] } }"#;
+    let broken = "{\n  \"actions\": {\n    \"Bad\": [ 1 2 ]\n  }\n}\n";
+    let mut resolve = |_: &str, path: &str| -> Result<Vec<(String, String)>, String> {
+        let text = match path {
+            "old.json" => old,
+            "renamed.pyr" => renamed,
+            "broken.json" => broken,
+            _ => return Err(format!("cannot read `{path}`")),
+        };
+        Ok(vec![(path.to_string(), text.to_string())])
+    };
+    let mut rules = RuleSet::default();
+    let diags = parse_str(
+        "a.pyr",
+        "chain \"First\" { noop() }\ninclude \"old.json\"\ninclude \"renamed.pyr\"\nchain \"Last\" { noop() }",
+        &mut rules,
+        Some(&mut resolve),
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+    let labels: Vec<&str> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["First", "Old", "Renamed", "Last"]);
+    // Legacy semantics for the JSON files, whatever their names.
+    assert_eq!(
+        rules.file_compat,
+        [Compat::Native, Compat::Pyruse, Compat::Pyruse]
+    );
+    let syntaxes: Vec<Syntax> = rules.sources.files().map(|(_, f)| f.syntax).collect();
+    assert_eq!(syntaxes, [Syntax::Pyr, Syntax::Json, Syntax::Json]);
+    assert_eq!(rules.settings.len(), 1);
+    assert_eq!(rules.settings[0].key, "debug");
+
+    // An error in an included JSON file points into that file.
+    let mut rules = RuleSet::default();
+    let diags = parse_str(
+        "b.pyr",
+        "include \"broken.json\"",
+        &mut rules,
+        Some(&mut resolve),
+    );
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code, Code::JsonSyntax);
+    assert_eq!(
+        diags[0].message,
+        "expected `,` or `]` after an array element, found `2`"
+    );
+    assert_eq!(
+        rules.sources.locate(diags[0].span.unwrap()),
+        "broken.json:3:16"
+    );
+}
+
+#[test]
 fn include_cycles_are_errors() {
     let mut resolve = |_: &str, path: &str| -> Result<Vec<(String, String)>, String> {
         let text = match path {
