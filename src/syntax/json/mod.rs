@@ -77,13 +77,18 @@ mod missing_closer;
 mod tests;
 mod tokens;
 
+use grammar::{JsonParser, Rule};
 use pest::iterators::Pair;
 use pest::Parser as _;
 use std::fmt;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/json.pest"]
-struct JsonParser;
+/// The parser of `grammar/json.pest`, and its `Rule`s, kept out of the
+/// public API.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/json.pest"]
+    pub struct JsonParser;
+}
 
 /// Deepest nesting of objects and arrays that [`parse`] accepts.
 pub const MAX_DEPTH: usize = 256;
