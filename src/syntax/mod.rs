@@ -11,14 +11,12 @@ use crate::diag::{Code, Diagnostic};
 use ast::RuleSet;
 use std::path::Path;
 
-/// Whether a path is a legacy JSON rule file (by extension, or by content
-/// for files without one).
+/// Whether a rule file is legacy JSON: named `*.json`, or holding an
+/// object (its first character other than whitespace is `{`, which no
+/// `.pyr` file starts with), whatever its name: a `pyruse.json` renamed
+/// `pyruse.pyr` still loads.
 pub fn is_json(path: &Path, text: &str) -> bool {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => true,
-        Some("pyr") => false,
-        _ => text.trim_start().starts_with('{'),
-    }
+    path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{')
 }
 
 /// Load rules from a `.pyr` file, a directory of `.pyr` files, or a legacy
@@ -88,4 +86,20 @@ pub fn load_str(name: &str, text: &str) -> (RuleSet, Vec<Diagnostic>) {
     }
     params::resolve(&mut rules, &mut diags);
     (rules, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_json_is_known_by_name_or_by_content() {
+        let json = "\n  { \"actions\": {} }";
+        assert!(is_json(Path::new("pyruse.json"), ""));
+        assert!(is_json(Path::new("pyruse.json"), "chain \"x\" {}"));
+        assert!(is_json(Path::new("pyruse.pyr"), json));
+        assert!(is_json(Path::new("rules"), json));
+        assert!(!is_json(Path::new("pyruse.pyr"), "# {\nchain \"x\" {}"));
+        assert!(!is_json(Path::new("rules"), ""));
+    }
 }
