@@ -8,8 +8,10 @@
 //! Inputs: the 20,000-entry compatibility corpus, through the legacy
 //! `semantics.json` and through the shipped `rules/`.
 
-use pyruse::effects::{Effect, EffectSink};
+use pyruse::builtins::user_exists::SystemUsers;
+use pyruse::effects::Effect;
 use pyruse::journal::json_lines::JsonEntry;
+use pyruse::vm::EffectSink;
 use pyruse::vm::{ErrorSink, Machine, Pc, Program, RunError};
 use std::io::Read;
 use std::time::Instant;
@@ -39,14 +41,14 @@ fn corpus() -> Vec<String> {
 
 fn program(path: &str) -> Program {
     let (rules, _) = pyruse::syntax::load(std::path::Path::new(path));
-    pyruse::check::check(rules).program.expect("rules check")
+    pyruse::compile::build(rules).program.expect("rules check")
 }
 
 fn bench(name: &str, program: &Program, lines: &[String]) {
     // replay: parse and run.
     let mut best = f64::MAX;
     for _ in 0..5 {
-        let mut m = Machine::new(program, jiff::tz::TimeZone::UTC);
+        let mut m = Machine::new(program, jiff::tz::TimeZone::UTC, Box::new(SystemUsers));
         let mut e = JsonEntry::new(program);
         let mut sink = Count(0);
         let t = Instant::now();
@@ -71,7 +73,7 @@ fn bench(name: &str, program: &Program, lines: &[String]) {
     }
     let mut best = f64::MAX;
     for _ in 0..5 {
-        let mut m = Machine::new(program, jiff::tz::TimeZone::UTC);
+        let mut m = Machine::new(program, jiff::tz::TimeZone::UTC, Box::new(SystemUsers));
         let mut sink = Count(0);
         let t = Instant::now();
         for e in parsed.iter_mut() {

@@ -6,7 +6,7 @@
 
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::syntax::ast::{ExprKind, RuleSet};
-use crate::vm::fields::Encoding;
+use crate::value::fields::Encoding;
 
 /// SMTP delivery, an option of `.pyr` rule sets (Pyruse only had sendmail).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,24 +53,7 @@ impl Default for Config {
     }
 }
 
-/// Every setting key, for "did you mean".
-pub const KEYS: &[&str] = &[
-    "email.from",
-    "email.to",
-    "email.subject",
-    "email.sendmail",
-    "email.smtp.host",
-    "email.smtp.port",
-    "email.smtp.security",
-    "email.smtp.user",
-    "email.smtp.password",
-    "storage",
-    "8bit-message-encoding",
-    "debug",
-    "nftBan.nft",
-    "ipsetBan.ipset",
-    "dailyReport.time",
-];
+pub use crate::syntax::ast::SETTING_KEYS as KEYS;
 
 impl Config {
     /// Read the settings of a rule set, reporting bad values.

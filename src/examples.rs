@@ -9,11 +9,13 @@
 //!   address;
 //! - `=> nothing`: no `counterRaise` and no ban.
 
-use crate::effects::{Collect, Effect};
+use crate::builtins::user_exists::SystemUsers;
+use crate::effects::Effect;
 use crate::journal::json_lines::JsonEntry;
 use crate::source::Span;
 use crate::syntax::ast::{Example, ExprKind};
-use crate::vm::value::Value;
+use crate::value::Value;
+use crate::vm::Collect;
 use crate::vm::{ErrorSink, Machine, Pc, Program, RunError};
 use std::net::IpAddr;
 
@@ -130,7 +132,7 @@ fn run_one(program: &Program, e: &Example, tz: &jiff::tz::TimeZone) -> Result<()
         ),
     };
     let entries = entries(e)?;
-    let mut machine = Machine::new(program, tz.clone());
+    let mut machine = Machine::new(program, tz.clone(), Box::new(SystemUsers));
     let mut entry = JsonEntry::new(program);
     let mut effects = Collect::default();
     let mut errors = Errors {

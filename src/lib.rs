@@ -2,18 +2,40 @@
 //!
 //! ```text
 //! .pyr ─┐
-//!       ├─load─▶ ast ─check─▶ graph ─compile─▶ Program ─run(entry)─▶ effects
+//!       ├─load─▶ ast ─check─▶ linked ─compile─▶ Program ─run(entry)─▶ effects ─host─▶ nft, mail…
 //! .json ┘
 //! ```
 //!
 //! - [`syntax`]: `.pyr` and legacy `pyruse.json` to one AST, and back to `.pyr`.
 //! - [`check`]: builtins and arguments, chain linking, lints.
-//! - [`compile`]: the linked graph to bytecode.
-//! - [`vm`]: values, the bytecode, the interpreter, the disassembler.
+//! - [`compile`]: the linked graph to bytecode ([`compile::build`] runs both).
+//! - [`vm`]: the program, the interpreter, the traits it calls, the
+//!   disassembler and the effect trace.
 //! - [`builtins`]: one file per filter or action.
-//! - [`effects`]: what the rules decide, and the effect trace.
+//! - [`effects`]: what the rules decide (data only).
+//! - [`host`]: carrying effects out: nft, ipset, mail, the journal.
 //! - [`journal`]: entry sources.
-//! - [`state`]: counters and DNAT mappings.
+//! - [`state`]: counters, DNAT links, sessions, and the store that keeps them.
+//!
+//! ## Layers
+//!
+//! A module uses only modules of the layers below its own; modules of one
+//! layer do not use each other. `tests/layers.rs` reads this diagram and
+//! fails when the code stops matching it.
+//!
+//! ```text
+//! daemon                  the pyrused loop: journal in, effects out, state saved
+//! replay examples         rules over entry files; the `example` lines of rules
+//! journal host            entry sources; nft, ipset, mail, journal log
+//! compile                 check, then bytecode
+//! check                   builtins and arguments, chain linking, lints
+//! builtins                one file per filter or action
+//! vm                      the program, the interpreter, the traits it calls
+//! config effects state    settings; what rules decide; counters, DNAT links, the store
+//! syntax                  .pyr and legacy JSON to one AST
+//! diag template regex     diagnostics; Python's str.format_map; Python's re
+//! source value report     files and spans; values and fields; the daily report
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod builtins;
@@ -24,6 +46,7 @@ pub mod daemon;
 pub mod diag;
 pub mod effects;
 pub mod examples;
+pub mod host;
 pub mod journal;
 pub mod regex;
 pub mod replay;
@@ -32,4 +55,5 @@ pub mod source;
 pub mod state;
 pub mod syntax;
 pub mod template;
+pub mod value;
 pub mod vm;

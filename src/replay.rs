@@ -1,8 +1,8 @@
 //! Replay: run `journalctl -o json` lines through a program, recording every
 //! effect in the trace instead of carrying it out.
 
-use crate::effects::trace::TraceWriter;
 use crate::journal::json_lines::JsonEntry;
+use crate::vm::trace::TraceWriter;
 use crate::vm::{ErrorSink, Machine, Pc, Program, RunError};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};

@@ -43,7 +43,7 @@ use std::fmt::{self, Write as _};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::vm::value::Value;
+use crate::value::Value;
 
 /// Largest width or precision a format spec may ask for.
 pub const MAX_WIDTH: u64 = 65_535;

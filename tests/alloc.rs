@@ -3,8 +3,10 @@
 //! rules allocates nothing: fields are read into reused buffers, regexes
 //! are compiled once, no field name is hashed.
 
-use pyruse::effects::{Effect, EffectSink};
-use pyruse::vm::fields::FieldId;
+use pyruse::builtins::user_exists::SystemUsers;
+use pyruse::effects::Effect;
+use pyruse::value::fields::FieldId;
+use pyruse::vm::EffectSink;
 use pyruse::vm::{EntrySource, ErrorSink, Machine, Pc, RawField, RunError};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -68,8 +70,8 @@ fn entries_no_rule_acts_on_do_not_allocate() {
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let (set, diags) = pyruse::syntax::load(&rules);
     assert!(diags.is_empty());
-    let program = pyruse::check::check(set).program.expect("rules check");
-    let mut machine = Machine::new(&program, jiff::tz::TimeZone::UTC);
+    let program = pyruse::compile::build(set).program.expect("rules check");
+    let mut machine = Machine::new(&program, jiff::tz::TimeZone::UTC, Box::new(SystemUsers));
     let messages = [
         "[pid: 2762319|app: 0|req: 6805/20415] 198.51.100.103 () {52 vars in 1024 bytes} GET /index.php => generated 19830 bytes in 951 msecs (HTTP/1.1 200)",
         // (An "Accepted" line is one the rules act on: the sshd service

@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
         let name = if text.trim_start().starts_with('{') { "fuzz.json" } else { "fuzz.pyr" };
         let (rules, diags) = pyruse::syntax::load_str(name, text);
         if !diags.iter().any(|d| d.is_error()) {
-            let _ = pyruse::check::check(rules);
+            let _ = pyruse::compile::build(rules);
         }
     }
 });

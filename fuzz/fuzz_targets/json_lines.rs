@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use pyruse::journal::json_lines::JsonEntry;
 use pyruse::template::{render_repr, render_str};
-use pyruse::vm::fields::{convert, FieldId};
+use pyruse::value::fields::{convert, FieldId};
 use pyruse::vm::{EntrySource, Program, RawField};
 use std::sync::OnceLock;
 
@@ -22,7 +22,7 @@ fn program() -> &'static Program {
     PROGRAM.get_or_init(|| {
         let (rules, diags) = pyruse::syntax::load_str("fields.pyr", RULES);
         assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
-        pyruse::check::check(rules).program.expect("compiles")
+        pyruse::compile::build(rules).program.expect("compiles")
     })
 }
 
@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
             raw.clear();
             entry.fetch(id, "_BOOT_ID", &mut raw);
             match raw.parts() {
-                [one] => pyruse::vm::fields::parse_uuid(one),
+                [one] => pyruse::value::fields::parse_uuid(one),
                 _ => None,
             }
         });

@@ -7,7 +7,7 @@
 //! fresh machine (no counters, DNAT mappings or sessions).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pyruse::effects::trace::TraceWriter;
+use pyruse::vm::trace::TraceWriter;
 use pyruse::replay::{replay, ErrorLog};
 
 fuzz_target!(|data: &[u8]| {

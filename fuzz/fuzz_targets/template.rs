@@ -12,7 +12,7 @@
 use jiff::tz::TimeZone;
 use libfuzzer_sys::fuzz_target;
 use pyruse::template::{Missing, Template};
-use pyruse::vm::value::Value;
+use pyruse::value::Value;
 use std::sync::OnceLock;
 
 const BOOT: [u8; 16] = [

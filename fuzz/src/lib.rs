@@ -21,7 +21,7 @@ pub fn compile(rel: &str) -> Program {
     if let Some(d) = diags.iter().find(|d| d.is_error()) {
         panic!("{}: {d:?}", path.display());
     }
-    let checked = pyruse::check::check(rules);
+    let checked = pyruse::compile::build(rules);
     checked
         .program
         .unwrap_or_else(|| panic!("{} does not compile", path.display()))
@@ -61,7 +61,6 @@ pub fn users() -> FixedUsers {
 /// A fresh machine (empty counters, DNAT table and sessions) for a program,
 /// in UTC, with the fixed users.
 pub fn machine(program: &Program) -> Machine<'_> {
-    let mut m = Machine::new(program, jiff::tz::TimeZone::UTC);
-    m.users = Box::new(users());
+    let mut m = Machine::new(program, jiff::tz::TimeZone::UTC, Box::new(users()));
     m
 }

@@ -1,15 +1,16 @@
 //! `pyrusec`: check, migrate, replay and disassemble Pyruse rules.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use pyruse::check::{check, Checked};
+use pyruse::builtins::user_exists::SystemUsers;
+use pyruse::compile::{build, Built};
 use pyruse::diag::{Code, Diagnostic};
-use pyruse::effects::host;
-use pyruse::effects::trace::TraceWriter;
+use pyruse::host;
 use pyruse::replay::{replay, ErrorLog};
 use pyruse::source::SourceMap;
 use pyruse::state::store::{BanKind, Store};
 use pyruse::syntax;
 use pyruse::syntax::ast::Example;
+use pyruse::vm::trace::TraceWriter;
 use pyruse::vm::Machine;
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -175,7 +176,7 @@ fn print_diags(diags: &[Diagnostic], sources: &SourceMap, format: Format) {
 }
 
 /// Load and check; diagnostics go to stderr. Exit status on failure.
-fn load_checked(path: &Path, format: Format) -> Result<(Checked, SourceMap), ExitCode> {
+fn load_checked(path: &Path, format: Format) -> Result<(Built, SourceMap), ExitCode> {
     load_checked_with_examples(path, format, false).map(|(c, s, _, _)| (c, s))
 }
 
@@ -185,7 +186,7 @@ fn load_checked_with_examples(
     path: &Path,
     format: Format,
     as_shipped: bool,
-) -> Result<(Checked, SourceMap, Vec<Example>, Vec<String>), ExitCode> {
+) -> Result<(Built, SourceMap, Vec<Example>, Vec<String>), ExitCode> {
     let (mut rules, mut diags) = if as_shipped {
         syntax::load_as_shipped(path)
     } else {
@@ -202,7 +203,7 @@ fn load_checked_with_examples(
         print_diags(&diags, &sources, format);
         return Err(ExitCode::from(1));
     }
-    let mut checked = check(rules);
+    let mut checked = build(rules);
     diags.append(&mut checked.diagnostics);
     checked.diagnostics = diags;
     Ok((checked, sources, examples, disabled))
@@ -329,7 +330,7 @@ fn cmd_replay(
         return ExitCode::from(2);
     };
     let tz = jiff::tz::TimeZone::system();
-    let mut machine = Machine::new(&program, tz);
+    let mut machine = Machine::new(&program, tz, Box::new(SystemUsers));
     if let Some(p) = passwd {
         match std::fs::read_to_string(p) {
             Ok(t) => machine.users = Box::new(pyruse::builtins::user_exists::PasswdFile::parse(&t)),
@@ -569,8 +570,7 @@ fn cmd_report(command: ReportCommand) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            if let Err(e) =
-                pyruse::effects::mail::send_report(&config, &config.email_subject, &report)
+            if let Err(e) = pyruse::host::mail::send_report(&config, &config.email_subject, &report)
             {
                 eprintln!("pyrusec: the report was not sent: {}", e.message);
                 return ExitCode::from(1);

@@ -5,7 +5,7 @@
 use super::counter_raise::CounterStep;
 use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::effects::Effect;
-use crate::vm::value::Value;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 
 pub static BUILTIN: Builtin = Builtin {

@@ -9,8 +9,8 @@ use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::diag::Code;
 use crate::effects::Effect;
 use crate::state::{dnat_shift, Mapping};
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 
 pub static BUILTIN: Builtin = Builtin {

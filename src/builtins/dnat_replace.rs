@@ -8,8 +8,8 @@ use super::{opt, Builtin, Kind, Prep, Step, Ty};
 use crate::diag::Code;
 use crate::effects::Effect;
 use crate::state::MatchMask;
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 
 pub static BUILTIN: Builtin = Builtin {

@@ -2,8 +2,8 @@
 //! (Python `==`: an int never equals a string).
 
 use super::{req, Builtin, Kind, Prep, Step, Ty};
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 
 pub static BUILTIN: Builtin = Builtin {

@@ -24,8 +24,8 @@ use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::diag::Code;
 use crate::effects::Effect;
 use crate::state::CounterId;
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 use std::net::IpAddr;
 

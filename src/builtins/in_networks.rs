@@ -7,8 +7,8 @@
 use super::{not_text, req, Builtin, Kind, Prep, Step, Ty};
 use crate::diag::Code;
 use crate::syntax::ast::ExprKind;
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -3,8 +3,8 @@
 
 use super::{req, Builtin, Kind, Prep, Step, Ty};
 use crate::syntax::ast::ExprKind;
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 
 pub static BUILTIN: Builtin = Builtin {

@@ -15,10 +15,7 @@ pub static BUILTIN: Builtin = Builtin {
     prepare,
 };
 
-/// Journal priorities by name, in priority order (0 = EMERG).
-pub const LEVELS: [&str; 8] = [
-    "EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG",
-];
+pub use crate::effects::LEVELS;
 
 struct Log {
     level: &'static str,

@@ -29,16 +29,9 @@ pub mod prep;
 pub mod remember;
 pub mod user_exists;
 
-use crate::vm::{Ctx, RunError};
+use crate::vm::RunError;
+pub use crate::vm::Step;
 pub use prep::Prep;
-
-/// A prepared step, called once per entry that reaches it.
-pub trait Step: Send + Sync {
-    /// Filters return whether the entry passes; actions return `true`.
-    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError>;
-    /// Readable arguments, for the disassembler.
-    fn describe(&self) -> String;
-}
 
 /// Filter or action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,6 +155,6 @@ pub fn lookup(name: &str) -> Option<&'static Builtin> {
 }
 
 /// The Python type error message for a value that must be text.
-pub fn not_text(what: &str, v: &crate::vm::value::Value) -> RunError {
+pub fn not_text(what: &str, v: &crate::value::Value) -> RunError {
     RunError(format!("{what} must be a string, not {}", v.type_name()))
 }

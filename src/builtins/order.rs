@@ -3,8 +3,8 @@
 //! number is an error, so the filter takes its `else` branch.
 
 use super::{req, Builtin, Kind, Prep, Step, Ty};
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 use std::cmp::Ordering;
 

@@ -7,8 +7,8 @@
 use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::diag::{Code, Diagnostic};
 use crate::regex::python::Matcher;
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 
 pub static BUILTIN: Builtin = Builtin {

@@ -3,7 +3,7 @@
 
 use super::pcre::Capturing;
 use super::{req, Builtin, Kind, Prep, Step, Ty};
-use crate::vm::fields::FieldId;
+use crate::value::fields::FieldId;
 use crate::vm::{Ctx, RunError};
 
 pub static BUILTIN: Builtin = Builtin {

@@ -21,7 +21,7 @@ use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::effects::Effect;
 use crate::state::{Remembered, SessionKey};
 use crate::syntax::ast::ExprKind;
-use crate::vm::fields::FieldId;
+use crate::value::fields::FieldId;
 use crate::vm::{Ctx, RunError};
 
 pub static REMEMBER: Builtin = Builtin {

@@ -3,8 +3,8 @@
 //! given to `pyrusec replay --passwd` to reproduce another machine.
 
 use super::{not_text, req, Builtin, Kind, Prep, Step, Ty};
-use crate::vm::fields::FieldId;
-use crate::vm::value::Value;
+use crate::value::fields::FieldId;
+use crate::value::Value;
 use crate::vm::{Ctx, RunError};
 use std::collections::HashSet;
 
@@ -16,10 +16,7 @@ pub static BUILTIN: Builtin = Builtin {
     prepare,
 };
 
-/// Where user names are looked up.
-pub trait UserDb: Send + Sync {
-    fn exists(&self, name: &str) -> bool;
-}
+pub use crate::vm::UserDb;
 
 /// The system's user database.
 pub struct SystemUsers;

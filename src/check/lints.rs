@@ -5,7 +5,7 @@ use super::workflow::{ChainShape, Graph, Succ};
 use crate::builtins::prep::Tables;
 use crate::diag::{Code, Diagnostic};
 use crate::syntax::ast::{ExprKind, RuleSet};
-use crate::vm::fields::FieldKind;
+use crate::value::fields::FieldKind;
 use std::collections::HashSet;
 
 pub fn run(

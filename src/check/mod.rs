@@ -1,10 +1,10 @@
-//! The checker: from a [`RuleSet`] to a [`Program`], with every problem
-//! reported as a diagnostic.
+//! The checker: from a [`RuleSet`] to a [`Linked`] rule set, with every
+//! problem reported as a diagnostic.
 //!
 //! It resolves builtins and arguments against their signatures, prepares
 //! each step (regexes, networks, templates), links the chains into a graph
-//! as Pyruse does ([`workflow`]), runs the lints ([`lints`]) and hands the
-//! graph to the compiler. All errors of a file are reported, not just the
+//! as Pyruse does ([`workflow`]) and runs the lints ([`lints`]); the
+//! compiler (`crate::compile`) turns what it hands over into bytecode. All errors of a file are reported, not just the
 //! first; a step with an error is not prepared, and problems that follow
 //! from it are not reported twice.
 
@@ -16,14 +16,37 @@ use crate::builtins::{self, prep::Tables, Kind, Prep, Step};
 use crate::config::Config;
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::syntax::ast::{RuleSet, StepKind};
-use crate::vm::Program;
 use std::collections::HashMap;
-use workflow::{ChainShape, StepShape};
+use workflow::{ChainShape, Graph, StepShape};
 
-/// The result of checking: a program when there is no error.
+/// The result of checking: the linked rule set when there is no error.
 pub struct Checked {
-    pub program: Option<Program>,
+    pub linked: Option<Linked>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A step of the rule set: its chain's index in [`RuleSet::chains`] and
+/// its index in the chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StepRef {
+    pub chain: usize,
+    pub step: usize,
+}
+
+/// A step ready to run: the builtin's prepared step and its name.
+pub struct Prepared {
+    pub step: Box<dyn Step>,
+    pub name: &'static str,
+}
+
+/// What the checker hands the compiler: a rule set without errors, every
+/// step of it prepared, its chains linked into one graph.
+pub struct Linked {
+    pub rules: RuleSet,
+    pub config: Config,
+    pub graph: Graph,
+    pub prepared: HashMap<StepRef, Prepared>,
+    pub tables: Tables,
 }
 
 impl Checked {
@@ -87,8 +110,7 @@ pub fn check(rules: RuleSet) -> Checked {
 
     // Steps.
     let mut tables = Tables::default();
-    let mut prepared: HashMap<(usize, usize), Box<dyn Step>> = HashMap::new();
-    let mut names: HashMap<(usize, usize), &'static str> = HashMap::new();
+    let mut prepared: HashMap<StepRef, Prepared> = HashMap::new();
     let mut shapes = Vec::new();
     let mut broken = false;
     for (ci, chain) in rules.chains.iter().enumerate() {
@@ -168,8 +190,16 @@ pub fn check(rules: RuleSet) -> Checked {
                 };
                 match (builtin.prepare)(&mut prep) {
                     Some(s) => {
-                        prepared.insert((ci, si), s);
-                        names.insert((ci, si), builtin.name);
+                        prepared.insert(
+                            StepRef {
+                                chain: ci,
+                                step: si,
+                            },
+                            Prepared {
+                                step: s,
+                                name: builtin.name,
+                            },
+                        );
                     }
                     None => {
                         if diags[before..].iter().all(|d| !d.is_error()) {
@@ -241,15 +271,15 @@ pub fn check(rules: RuleSet) -> Checked {
     diags.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
 
     let errors = diags.iter().any(Diagnostic::is_error);
-    let program = if errors {
-        None
-    } else {
-        Some(crate::compile::compile(
-            rules, config, graph, prepared, names, tables,
-        ))
-    };
+    let linked = (!errors).then(|| Linked {
+        rules,
+        config,
+        graph,
+        prepared,
+        tables,
+    });
     Checked {
-        program,
+        linked,
         diagnostics: diags,
     }
 }

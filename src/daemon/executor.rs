@@ -16,7 +16,7 @@
 
 use super::log::{Level, Logger};
 use crate::config::Config;
-use crate::effects::host::{self, HostError, NftElement};
+use crate::host::{self, HostError, NftElement};
 use crate::state::store::{BanKind, OutboxItem, Store};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -371,7 +371,7 @@ fn carry_out(
                 failed = failed.or(settle(store, log, &item, r, now));
             }
             "email" => {
-                let r = crate::effects::mail::send_text(
+                let r = crate::host::mail::send_text(
                     config,
                     text(&item, "subject"),
                     text(&item, "message"),
@@ -383,7 +383,7 @@ fn carry_out(
                     text: text(&item, "text").to_owned(),
                     html: text(&item, "html").to_owned(),
                 };
-                let r = crate::effects::mail::send_report(config, text(&item, "subject"), &report);
+                let r = crate::host::mail::send_report(config, text(&item, "subject"), &report);
                 failed = failed.or(settle(store, log, &item, r, now));
             }
             other => {

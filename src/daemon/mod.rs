@@ -22,12 +22,14 @@ pub mod executor;
 pub mod input;
 pub mod log;
 
-use crate::check::check;
+use crate::builtins::user_exists::SystemUsers;
+use crate::compile::build;
 use crate::diag::Diagnostic;
-use crate::effects::{Effect, EffectSink};
+use crate::effects::Effect;
 use crate::state::store::{BanKind, BanRecord, Batch, ReportRecord, Store};
 use crate::state::{CounterId, Remembered, State};
-use crate::vm::value::Value;
+use crate::value::Value;
+use crate::vm::EffectSink;
 use crate::vm::{ErrorSink, Machine, Pc, Program, RunError};
 use input::{InputSpec, Next, Reader};
 use log::{Level, Logger};
@@ -75,7 +77,7 @@ pub fn load_program(path: &Path) -> Result<(Program, Vec<String>), String> {
     if diags.iter().any(Diagnostic::is_error) {
         return Err(render(&diags).join(""));
     }
-    let checked = check(rules);
+    let checked = build(rules);
     let warnings = render(&checked.diagnostics);
     match checked.program {
         Some(p) => Ok((p, warnings)),
@@ -373,7 +375,7 @@ struct EntryEffects<'a> {
 impl EffectSink for EntryEffects<'_> {
     fn effect(&mut self, pc: Pc, effect: Effect) {
         if let Some(out) = self.trace.as_mut() {
-            let line = crate::effects::trace::line(
+            let line = crate::vm::trace::line(
                 &effect,
                 self.entry,
                 self.cursor,
@@ -450,12 +452,12 @@ impl EntryEffects<'_> {
         let end_us = seconds.map(|s| self.now_us.saturating_add(s.saturating_mul(1_000_000)));
         self.batch.outbox(
             kind.as_str(),
-            crate::effects::host::ban_payload(&set, &ip_text, end_us, &rule),
+            crate::host::ban_payload(&set, &ip_text, end_us, &rule),
             DUE_NOW,
         );
         // The ban step already refuses what is not an address; the check
         // stays so that nothing else ever records one.
-        if crate::effects::host::parse_ip(&ip_text).is_ok() {
+        if crate::host::parse_ip(&ip_text).is_ok() {
             self.batch.ban(BanRecord {
                 kind,
                 set,
@@ -626,7 +628,7 @@ pub fn run(opts: &Options) -> u8 {
     let mut commit_failing = false;
 
     'reload: loop {
-        let mut machine = Machine::new(&program, tz.clone());
+        let mut machine = Machine::new(&program, tz.clone(), Box::new(SystemUsers));
         machine.state = std::mem::take(&mut state);
         if let Some(u) = &users {
             machine.users = Box::new(u.clone());

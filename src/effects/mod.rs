@@ -5,13 +5,7 @@
 //! the effect trace (one JSON object per line, see `docs/effect-trace.md`);
 //! the daemon's host layer carries them out.
 
-pub mod host;
-pub mod mail;
-pub mod smtp;
-pub mod trace;
-
-use crate::vm::value::Value;
-use crate::vm::Pc;
+use crate::value::Value;
 
 /// One effect, with the values it was decided with.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +100,7 @@ impl Effect {
         use serde_json::Value as J;
         let mut m = serde_json::Map::new();
         m.insert("effect".into(), J::String(self.name().into()));
-        let opt = |v: &Option<Value>| v.as_ref().map_or(J::Null, Value::to_json);
+        let opt = |v: &Option<Value>| v.as_ref().map_or(J::Null, value_json);
         match self {
             Effect::Noop => {}
             Effect::DailyReport {
@@ -128,7 +122,7 @@ impl Effect {
             }
             Effect::NftBan { set, ip, seconds } | Effect::IpsetBan { set, ip, seconds } => {
                 m.insert("set".into(), J::String(set.clone()));
-                m.insert("ip".into(), ip.to_json());
+                m.insert("ip".into(), value_json(ip));
                 m.insert("seconds".into(), seconds.map_or(J::Null, J::from));
             }
             Effect::CounterRaise {
@@ -137,12 +131,12 @@ impl Effect {
                 value,
             } => {
                 m.insert("counter".into(), J::String(counter.clone()));
-                m.insert("key".into(), key.to_json());
+                m.insert("key".into(), value_json(key));
                 m.insert("value".into(), J::from(*value));
             }
             Effect::CounterReset { counter, key } => {
                 m.insert("counter".into(), J::String(counter.clone()));
-                m.insert("key".into(), key.to_json());
+                m.insert("key".into(), value_json(key));
             }
             Effect::DnatCapture {
                 saddr,
@@ -152,7 +146,7 @@ impl Effect {
                 daddr,
                 dport,
             } => {
-                m.insert("saddr".into(), saddr.to_json());
+                m.insert("saddr".into(), value_json(saddr));
                 m.insert("sport".into(), opt(sport));
                 m.insert("addr".into(), opt(addr));
                 m.insert("port".into(), opt(port));
@@ -169,19 +163,13 @@ impl Effect {
                 seconds,
             } => {
                 m.insert("session".into(), J::String(session.clone()));
-                m.insert(
-                    "key".into(),
-                    J::Array(key.iter().map(Value::to_json).collect()),
-                );
+                m.insert("key".into(), J::Array(key.iter().map(value_json).collect()));
                 m.insert("fields".into(), object(fields));
                 m.insert("seconds".into(), J::from(*seconds));
             }
             Effect::Recall { session, key, set } => {
                 m.insert("session".into(), J::String(session.clone()));
-                m.insert(
-                    "key".into(),
-                    J::Array(key.iter().map(Value::to_json).collect()),
-                );
+                m.insert("key".into(), J::Array(key.iter().map(value_json).collect()));
                 m.insert("set".into(), object(set));
             }
             Effect::ActionError { message } => {
@@ -197,22 +185,27 @@ fn object(pairs: &[(String, Value)]) -> serde_json::Value {
     serde_json::Value::Object(
         pairs
             .iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
+            .map(|(k, v)| (k.clone(), value_json(v)))
             .collect(),
     )
 }
 
-/// Receives effects in the order the rules decide them.
-pub trait EffectSink {
-    fn effect(&mut self, pc: Pc, effect: Effect);
-}
+/// Journal priorities by name, in priority order (0 = EMERG).
+pub const LEVELS: [&str; 8] = [
+    "EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG",
+];
 
-/// Keeps effects in memory (tests, batching).
-#[derive(Default)]
-pub struct Collect(pub Vec<(Pc, Effect)>);
-
-impl EffectSink for Collect {
-    fn effect(&mut self, pc: Pc, effect: Effect) {
-        self.0.push((pc, effect));
+/// A value as JSON, for the effect trace: text, numbers, booleans and lists
+/// as themselves, anything else as Python's `str()` of it.
+pub fn value_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Value::None => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::Str(s) => J::String(s.clone()),
+        Value::List(items) => J::Array(items.iter().map(value_json).collect()),
+        other => J::String(crate::template::render_plain(other)),
     }
 }

@@ -5,7 +5,7 @@
 //! too large for journalctl (without `--all`), taken as absent. Only the
 //! fields the program uses are kept from each line.
 
-use crate::vm::fields::FieldId;
+use crate::value::fields::FieldId;
 use crate::vm::{EntrySource, Program, RawField};
 use serde_json::Value as J;
 

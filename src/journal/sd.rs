@@ -19,7 +19,7 @@
 //! the thread that opened it), and neither is a [`JournalReader`]: open it
 //! and use it on one thread.
 
-use crate::vm::fields::FieldId;
+use crate::value::fields::FieldId;
 use crate::vm::{EntrySource, RawField};
 use std::cell::Cell;
 use std::ffi::CString;

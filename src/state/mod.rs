@@ -7,7 +7,7 @@
 
 pub mod store;
 
-use crate::vm::value::Value;
+use crate::value::Value;
 use std::collections::{HashMap, VecDeque};
 
 /// Index of a counter category, interned at compile time.

@@ -44,7 +44,7 @@
 //! creates the `-wal` and `-shm` files with the database's mode.
 
 use crate::state::{CounterEntry, Mapping, Remembered};
-use crate::vm::value::Value;
+use crate::value::Value;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value as J;
 use std::collections::HashMap;

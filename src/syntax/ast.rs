@@ -8,6 +8,26 @@
 
 use crate::source::{SourceMap, Span};
 
+/// Every key a `set` line (or a legacy JSON setting) may name; the
+/// settings are read by `crate::config`.
+pub const SETTING_KEYS: &[&str] = &[
+    "email.from",
+    "email.to",
+    "email.subject",
+    "email.sendmail",
+    "email.smtp.host",
+    "email.smtp.port",
+    "email.smtp.security",
+    "email.smtp.user",
+    "email.smtp.password",
+    "storage",
+    "8bit-message-encoding",
+    "debug",
+    "nftBan.nft",
+    "ipsetBan.ipset",
+    "dailyReport.time",
+];
+
 /// Everything loaded from one rule file (and the files it includes).
 #[derive(Clone, Debug, Default)]
 pub struct RuleSet {

@@ -262,7 +262,7 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool)
                 );
             }
             Target::NotAParam => {
-                let is_core = crate::config::KEYS.contains(&s.key.as_str());
+                let is_core = super::ast::SETTING_KEYS.contains(&s.key.as_str());
                 let close = (!is_core).then(|| t.names(None)).and_then(|names| {
                     did_you_mean(&s.key, names.iter().map(String::as_str)).map(str::to_owned)
                 });

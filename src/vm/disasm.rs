@@ -46,11 +46,11 @@ fn listing(p: &Program) -> String {
     if !p.counters.is_empty() {
         let _ = writeln!(out, "; counters: {}", p.counters.join(", "));
     }
-    let mut last_chain = u32::MAX - 1;
+    let mut last_chain = None;
     for (i, ins) in p.code.iter().enumerate() {
-        let chain = p.chain_of[i];
-        if chain != last_chain && chain != u32::MAX {
-            let label = p.labels.get(chain as usize).map_or("?", |l| l.as_str());
+        let chain = p.chain_of.get(i).copied().flatten();
+        if let Some(c) = chain.filter(|_| chain != last_chain) {
+            let label = p.labels.get(c.0 as usize).map_or("?", |l| l.as_str());
             let _ = writeln!(out, "\n; chain {}", label_name(label));
             last_chain = chain;
         }

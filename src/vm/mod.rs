@@ -3,7 +3,7 @@
 //! A [`Program`] is a flat list of [`Instr`]: one per step of the rule graph
 //! (chains copied at jumps as Pyruse does, semantics §3), each with its
 //! successors resolved to instruction indexes. Steps are prepared builtins
-//! ([`crate::builtins::Step`]): regexes compiled, networks parsed, fields
+//! ([`Step`], implemented in `crate::builtins`): regexes compiled, networks parsed, fields
 //! interned into slots. Running an entry walks the instructions from the
 //! entry point until a `Stop`.
 //!
@@ -11,21 +11,23 @@
 //! entry runs at most `code.len()` instructions.
 
 pub mod disasm;
-pub mod fields;
-pub mod value;
+pub mod trace;
 
-use crate::builtins::Step;
 use crate::config::Config;
-use crate::effects::{Effect, EffectSink};
+use crate::effects::Effect;
 use crate::source::{SourceMap, Span};
 use crate::state::State;
-use fields::{Encoding, FieldId, FieldKind};
+use crate::value::fields::{self, Encoding, FieldId, FieldKind};
+use crate::value::Value;
 use std::collections::HashMap;
-use value::Value;
 
 /// Index of an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Pc(pub u32);
+
+/// Index of a chain in [`Program::labels`] (the rule set's chains, in order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChainId(pub u32);
 
 /// Index of a prepared step in [`Program::steps`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,8 +59,9 @@ pub struct Program {
     pub code: Vec<Instr>,
     /// Span of the step of each instruction (same index as `code`).
     pub spans: Vec<Span>,
-    /// The chain label each instruction belongs to (same index as `code`).
-    pub chain_of: Vec<u32>,
+    /// The chain each instruction belongs to (same index as `code`); none
+    /// for the final `Stop`.
+    pub chain_of: Vec<Option<ChainId>>,
     pub labels: Vec<String>,
     pub steps: Vec<Box<dyn Step>>,
     pub step_names: Vec<&'static str>,
@@ -203,6 +206,35 @@ impl Slots {
     }
 }
 
+/// A prepared step (a builtin with its arguments), called once per entry
+/// that reaches it.
+pub trait Step: Send + Sync {
+    /// Filters return whether the entry passes; actions return `true`.
+    fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError>;
+    /// Readable arguments, for the disassembler.
+    fn describe(&self) -> String;
+}
+
+/// Receives effects in the order the rules decide them.
+pub trait EffectSink {
+    fn effect(&mut self, pc: Pc, effect: Effect);
+}
+
+/// Keeps effects in memory (tests, batching).
+#[derive(Default)]
+pub struct Collect(pub Vec<(Pc, Effect)>);
+
+impl EffectSink for Collect {
+    fn effect(&mut self, pc: Pc, effect: Effect) {
+        self.0.push((pc, effect));
+    }
+}
+
+/// Who the system's users are (`userExists`).
+pub trait UserDb: Send + Sync {
+    fn exists(&self, name: &str) -> bool;
+}
+
 /// What a step sees while it runs.
 pub struct Ctx<'a> {
     slots: &'a mut Slots,
@@ -214,7 +246,7 @@ pub struct Ctx<'a> {
     /// Engine time of this entry, microseconds.
     pub now: i64,
     pub tz: &'a jiff::tz::TimeZone,
-    pub users: &'a dyn crate::builtins::user_exists::UserDb,
+    pub users: &'a dyn UserDb,
     /// Scratch space for regex group offsets.
     pub groups: Vec<Option<(usize, usize)>>,
 }
@@ -268,19 +300,23 @@ pub struct Machine<'p> {
     pub slots: Slots,
     pub state: State,
     pub tz: jiff::tz::TimeZone,
-    pub users: Box<dyn crate::builtins::user_exists::UserDb>,
+    pub users: Box<dyn UserDb>,
     clock: i64,
     groups: Vec<Option<(usize, usize)>>,
 }
 
 impl<'p> Machine<'p> {
-    pub fn new(program: &'p Program, tz: jiff::tz::TimeZone) -> Machine<'p> {
+    pub fn new(
+        program: &'p Program,
+        tz: jiff::tz::TimeZone,
+        users: Box<dyn UserDb>,
+    ) -> Machine<'p> {
         Machine {
             program,
             slots: Slots::new(program),
             state: program.new_state(),
             tz,
-            users: Box::new(crate::builtins::user_exists::SystemUsers),
+            users,
             clock: i64::MIN,
             groups: Vec::new(),
         }

@@ -3,7 +3,7 @@
 //! Pyruse's way: exactly the configured argv (by default
 //! `/usr/bin/sendmail -t`), the message on its standard input.
 
-use super::host::{run_command, HostError};
+use super::{run_command, HostError};
 use crate::config::Config;
 use crate::report::mail::{self, MailSettings};
 

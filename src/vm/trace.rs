@@ -1,8 +1,8 @@
 //! The effect trace: one JSON object per effect, one line each, in the
 //! order effects happen (`docs/effect-trace.md`).
 
-use super::{Effect, EffectSink};
-use crate::vm::{Pc, Program};
+use super::{EffectSink, Pc, Program};
+use crate::effects::Effect;
 use std::io::Write;
 
 /// Writes effects as trace lines.

@@ -12,6 +12,9 @@ use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+pub mod mail;
+pub mod smtp;
+
 /// How long an outside command may take.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -211,7 +214,7 @@ pub fn ipset_remove(config: &Config, set: &str, ip: IpAddr) -> Result<(), HostEr
 
 /// Journal priorities of `log` levels.
 pub fn priority(level: &str) -> u8 {
-    crate::builtins::log::LEVELS
+    crate::effects::LEVELS
         .iter()
         .position(|l| *l == level)
         .unwrap_or(6) as u8

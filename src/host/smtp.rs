@@ -35,7 +35,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{SmtpTransport, Transport};
 
-use super::host::HostError;
+use super::HostError;
 use crate::config::Smtp;
 
 /// How long connecting, and each read or write, may take.

@@ -4,6 +4,13 @@
 //! that comparisons and template rendering keep Pyruse's results: a field
 //! typed as an integer compares as one, a field that is not valid UTF-8 stays
 //! bytes, a repeated field is a list.
+//!
+//! This is the vocabulary every layer shares (values, field ids, field
+//! kinds, encodings); it depends on nothing else in the crate.
+
+pub mod fields;
+
+pub use fields::{Encoding, FieldId, FieldKind};
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -148,20 +155,6 @@ impl Value {
                 Ok(a.len().cmp(&b.len()))
             }
             _ => Err(mismatch()),
-        }
-    }
-
-    /// The value as a JSON value, for effect traces.
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match self {
-            Value::None => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
-            Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
-            other => J::String(crate::template::render_plain(other)),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! (semantics §5) decided once from its name. At run time an entry's slot is
 //! filled lazily, the first time a step reads it.
 
-use super::value::Value;
+use super::Value;
 
 /// Index of a field slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
