@@ -1,7 +1,7 @@
 //! Core settings of a rule set: mail, storage, command prefixes, decoding.
 //!
 //! In `pyruse.json` these are the top-level keys other than `actions`
-//! (semantics §1); in `.pyr` they are `set KEY = VALUE` lines with the same
+//! (docs/legacy-semantics.md §1); in `.pyr` they are `set KEY = VALUE` lines with the same
 //! names, dotted (`set email.to = [...]`). Defaults are Pyruse's.
 
 use crate::diag::{did_you_mean, Code, Diagnostic};

@@ -1,7 +1,7 @@
 //! Message templates: Python's `str.format_map(entry)`, byte for byte.
 //!
 //! Pyruse rendered the `message` of its actions with Python 3.11's
-//! `str.format_map` over the journal entry (semantics §6). This module
+//! `str.format_map` over the journal entry (docs/legacy-semantics.md §6). This module
 //! reproduces that: the replacement-field grammar and its error messages
 //! (`Objects/stringlib/unicode_format.h`), the format-spec mini-language for
 //! `str`, `int`, `bool` and `float` (`Python/formatter_unicode.c`,

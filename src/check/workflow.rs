@@ -1,4 +1,4 @@
-//! How chains link into one graph (semantics §3), exactly as Pyruse does.
+//! How chains link into one graph (docs/legacy-semantics.md §3), exactly as Pyruse does.
 //!
 //! Input: the chains with their effective steps (steps after an explicit
 //! `then` are dropped). Output: nodes, one per step *instance* — a chain

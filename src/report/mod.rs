@@ -1,4 +1,4 @@
-//! The daily report (semantics §10): the records of one period, as an
+//! The daily report (docs/legacy-semantics.md §10): the records of one period, as an
 //! AsciiDoc-like text and a self-contained HTML document, sent together as
 //! one `multipart/alternative` mail by [`mail::report_message`].
 //!

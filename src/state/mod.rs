@@ -2,7 +2,7 @@
 //! remembered sessions.
 //!
 //! All times are microseconds on the engine clock (the entries'
-//! `__REALTIME_TIMESTAMP`, semantics §13), so replaying old entries gives the
+//! `__REALTIME_TIMESTAMP`, docs/legacy-semantics.md §13), so replaying old entries gives the
 //! results they had when they happened.
 
 pub mod store;
@@ -35,7 +35,7 @@ impl CounterEntry {
     }
 }
 
-/// Counters by category and key (semantics §9).
+/// Counters by category and key (docs/legacy-semantics.md §9).
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub categories: Vec<HashMap<Value, CounterEntry>>,
@@ -127,7 +127,7 @@ impl Counters {
     }
 }
 
-/// A remembered DNAT link (semantics §12).
+/// A remembered DNAT link (docs/legacy-semantics.md §12).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mapping {
     pub saddr: Value,

@@ -755,7 +755,7 @@ pub(crate) mod tests {
 
     // ---- meaning: what Pyruse would build -----------------------------------
 
-    /// The rule graph as Pyruse builds it (pyruse-semantics.md §3): the
+    /// The rule graph as Pyruse builds it (docs/legacy-semantics.md §3): the
     /// top-level chains in order, each expanded through its jumps, steps
     /// after an explicit `then` dropped, values compared by what they say
     /// (a field name and a string alike, `\/` and `/` alike, a duration and
@@ -1101,13 +1101,11 @@ pub(crate) mod tests {
         printed
     }
 
-    fn config(name: &str) -> Option<String> {
-        let dirs = [
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/compat/configs"),
-            "/work/shared/compat/configs",
-        ];
-        dirs.iter()
-            .find_map(|d| std::fs::read_to_string(format!("{d}/{name}")).ok())
+    /// A legacy configuration of the compatibility corpus.
+    fn config(name: &str) -> String {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/compat/configs");
+        std::fs::read_to_string(format!("{dir}/{name}"))
+            .unwrap_or_else(|e| panic!("{dir}/{name}: {e}"))
     }
 
     /// JSON → `.pyr` → AST keeps the meaning; the printed file is stable
@@ -1123,16 +1121,13 @@ pub(crate) mod tests {
 
     #[test]
     fn migrates_every_compat_config() {
-        let mut seen = 0;
         for name in [
             "semantics.json",
             "dnat_ipset.json",
             "python_re.json",
             "dnat_doc.json",
         ] {
-            let Some(text) = config(name) else { continue };
-            seen += 1;
-            let printed = migrate(name, &text);
+            let printed = migrate(name, &config(name));
             assert!(
                 printed.starts_with("# Pyruse's legacy semantics"),
                 "{printed}"
@@ -1141,9 +1136,6 @@ pub(crate) mod tests {
             for line in printed.lines() {
                 assert!(!line.contains('\t'), "{line}");
             }
-        }
-        if seen == 0 {
-            eprintln!("shared/compat/configs not found: skipped");
         }
     }
 
@@ -1246,10 +1238,8 @@ chain "… NOOP" {
     fn semantics_by_hand_round_trips_and_means_the_json() {
         let printed = roundtrip(SEMANTICS_PYR);
         assert!(printed.contains("\ncompat pyruse\n"));
-        if let Some(json) = config("semantics.json") {
-            let json = load_json("semantics.json", &json);
-            assert_eq!(meaning(&json), meaning(&parse(SEMANTICS_PYR)));
-        }
+        let json = load_json("semantics.json", &config("semantics.json"));
+        assert_eq!(meaning(&json), meaning(&parse(SEMANTICS_PYR)));
     }
 
     #[test]

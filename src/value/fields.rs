@@ -2,7 +2,7 @@
 //!
 //! Every field name the rules mention is interned into a [`FieldId`] at
 //! compile time, with the conversion python-systemd applies to it
-//! (semantics §5) decided once from its name. At run time an entry's slot is
+//! (docs/legacy-semantics.md §5) decided once from its name. At run time an entry's slot is
 //! filled lazily, the first time a step reads it.
 
 use super::Value;

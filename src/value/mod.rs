@@ -1,6 +1,6 @@
 //! Runtime values: what a journal field, a regex capture or a counter holds.
 //!
-//! The variants follow what python-systemd hands to Pyruse (semantics §5), so
+//! The variants follow what python-systemd hands to Pyruse (docs/legacy-semantics.md §5), so
 //! that comparisons and template rendering keep Pyruse's results: a field
 //! typed as an integer compares as one, a field that is not valid UTF-8 stays
 //! bytes, a repeated field is a list.

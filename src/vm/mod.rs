@@ -1,7 +1,7 @@
 //! The bytecode and the interpreter that runs each journal entry.
 //!
 //! A [`Program`] is a flat list of [`Instr`]: one per step of the rule graph
-//! (chains copied at jumps as Pyruse does, semantics §3), each with its
+//! (chains copied at jumps as Pyruse does, docs/legacy-semantics.md §3), each with its
 //! successors resolved to instruction indexes. Steps are prepared builtins
 //! ([`Step`], implemented in `crate::builtins`): regexes compiled, networks parsed, fields
 //! interned into slots. Running an entry walks the instructions from the
