@@ -39,7 +39,8 @@ impl CounterEntry {
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub categories: Vec<HashMap<Value, CounterEntry>>,
-    ops: u32,
+    /// Operations on each category since its last sweep.
+    ops: Vec<u32>,
     /// Keys forgotten early because their counter was full.
     pub evicted: u64,
 }
@@ -56,7 +57,7 @@ impl Counters {
     pub fn new(categories: usize) -> Counters {
         Counters {
             categories: vec![HashMap::new(); categories],
-            ops: 0,
+            ops: vec![0; categories],
             evicted: 0,
         }
     }
@@ -66,12 +67,21 @@ impl Counters {
         if idx >= self.categories.len() {
             self.categories.resize_with(idx + 1, HashMap::new);
         }
-        self.ops = self.ops.wrapping_add(1);
+        if idx >= self.ops.len() {
+            self.ops.resize(idx + 1, 0);
+        }
+        let ops = &mut self.ops[idx];
+        *ops = ops.saturating_add(1);
         let cat = &mut self.categories[idx];
-        // Sweeping costs the size of the category: do it once per as many
-        // operations, so that it costs O(1) per entry however many keys.
-        if self.ops >= SWEEP_EVERY.max(u32::try_from(cat.len()).unwrap_or(u32::MAX)) {
-            self.ops = 0;
+        // Sweeping costs the size of the category: do it once the
+        // operations on it since the last sweep reach half its size (what
+        // the sweep kept plus what came since), so that it costs O(1) per
+        // operation however many keys, and a category holds at most about
+        // twice its live keys. Each category counts its own operations: a
+        // large one is swept as regularly as a small one.
+        let half = u32::try_from(cat.len() / 2).unwrap_or(u32::MAX);
+        if *ops >= SWEEP_EVERY.max(half) {
+            *ops = 0;
             cat.retain(|_, e| {
                 e.clean(now);
                 !e.is_empty()
@@ -327,11 +337,11 @@ impl Sessions {
             slot.1 = r;
             return;
         }
-        // Forget the sessions that are over once per as many insertions as
-        // there are sessions (O(1) per entry), and past the cap an
-        // arbitrary one.
+        // Forget the sessions that are over once the insertions since the
+        // last sweep reach half the table (O(1) per entry; at most about
+        // twice the live sessions), and past the cap an arbitrary one.
         self.ops += 1;
-        if self.ops >= self.len.max(1024) {
+        if self.ops >= (self.len / 2).max(1024) {
             self.ops = 0;
             self.sweep(now);
         }
@@ -444,6 +454,25 @@ mod tests {
     }
 
     #[test]
+    fn sessions_over_are_forgotten_however_many_come() {
+        // A new session every millisecond, each lasting 10 seconds: about
+        // 10,000 live at any time, and the table never far above that.
+        let mut s = Sessions::default();
+        let ms = S / 1000;
+        let mut peak = 0;
+        for n in 0..200_000i64 {
+            let r = Remembered {
+                fields: Vec::new(),
+                until: n * ms + 10 * S,
+            };
+            s.remember(("sshd".to_owned(), vec![Value::Int(n)]), r, n * ms);
+            peak = peak.max(s.len());
+        }
+        assert!(peak <= 2 * 10_000 + 1024, "{peak} sessions at the peak");
+        assert_eq!(s.evicted, 0);
+    }
+
+    #[test]
     fn dnat_retention_is_between_one_and_two_powers_of_two() {
         assert_eq!(dnat_shift(63), 6);
         assert_eq!(dnat_shift(64), 7);
@@ -498,6 +527,31 @@ mod tests {
         }
         assert_eq!(c.categories[0].len(), MAX_COUNTER_KEYS);
         assert_eq!(c.evicted, 5);
+    }
+
+    #[test]
+    fn every_counter_forgets_its_expired_keys_however_large() {
+        // Four counters raised in turn with new keys, one entry per
+        // millisecond, keys kept 10 minutes: each holds about 150,000 live
+        // keys, and none grows past what its sweeps allow, whichever grew
+        // first. (When one counter's operations also decided the others'
+        // sweeps, the first to grow past the rest was never swept again.)
+        let mut c = Counters::new(4);
+        let keep = 600 * S;
+        let ms = S / 1000;
+        let mut peak = [0usize; 4];
+        for n in 0..2_000_000i64 {
+            let cat = (n % 4) as u16;
+            // One counter is ahead from the start.
+            let id = CounterId(if n < 50_000 { 0 } else { cat });
+            c.raise(id, &Value::Int(n), Some(keep), n * ms);
+            let i = usize::from(id.0);
+            peak[i] = peak[i].max(c.categories[i].len());
+        }
+        for (i, p) in peak.iter().enumerate() {
+            assert!(*p < 2 * 150_000 + 50_000, "counter {i} peaked at {p} keys");
+        }
+        assert_eq!(c.evicted, 0);
     }
 
     #[test]
