@@ -92,6 +92,8 @@ codes! {
     GraphTooLarge = "pyr::check::graph_too_large",
     /// The rule set has no chain.
     NoChain = "pyr::check::no_chain",
+    /// More distinct fields than a program can hold (65,535).
+    TooManyFields = "pyr::check::too_many_fields",
     /// A broken internal invariant: a bug in pyruse.
     Internal = "pyr::internal",
 }

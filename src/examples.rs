@@ -94,7 +94,7 @@ impl ErrorSink for Errors<'_> {
             self.last.push(format!(
                 "{}: action failed: {}",
                 self.program.locate(pc),
-                error.0
+                error
             ));
         }
     }

@@ -15,6 +15,8 @@ pub struct Summary {
     pub bad_lines: Vec<(u64, String)>,
     /// Run-time errors of steps: where, what, how many times.
     pub step_errors: Vec<(String, String, u64)>,
+    /// How many of those were internal errors (bugs of the engine).
+    pub internal_errors: u64,
 }
 
 /// Logs each distinct run-time error once, and counts them.
@@ -23,6 +25,8 @@ pub struct ErrorLog<'a, W: Write> {
     out: W,
     seen: HashMap<(Pc, String), u64>,
     order: Vec<(Pc, String)>,
+    /// Internal errors met (bugs of the engine).
+    pub internal: u64,
 }
 
 impl<'a, W: Write> ErrorLog<'a, W> {
@@ -32,6 +36,7 @@ impl<'a, W: Write> ErrorLog<'a, W> {
             out,
             seen: HashMap::new(),
             order: Vec::new(),
+            internal: 0,
         }
     }
 
@@ -45,7 +50,8 @@ impl<'a, W: Write> ErrorLog<'a, W> {
 
 impl<W: Write> ErrorSink for ErrorLog<'_, W> {
     fn step_error(&mut self, pc: Pc, is_filter: bool, error: &RunError) {
-        let key = (pc, error.0.clone());
+        self.internal += u64::from(error.is_internal());
+        let key = (pc, error.to_string());
         let n = self.seen.entry(key.clone()).or_insert(0);
         *n += 1;
         if *n == 1 {
@@ -59,7 +65,7 @@ impl<W: Write> ErrorSink for ErrorLog<'_, W> {
                 self.out,
                 "{}: {what}: {} (logged once)",
                 self.program.locate(pc),
-                error.0
+                error
             );
         }
     }
@@ -108,5 +114,6 @@ pub fn replay<R: BufRead, W: Write, E: Write>(
     }
     trace.flush()?;
     summary.step_errors = errors.summary();
+    summary.internal_errors = errors.internal;
     Ok(summary)
 }

@@ -61,7 +61,7 @@ impl EffectSink for Discard {
 struct NoErrors;
 impl ErrorSink for NoErrors {
     fn step_error(&mut self, _pc: Pc, _f: bool, e: &RunError) {
-        panic!("unexpected step error: {}", e.0);
+        panic!("unexpected step error: {e}");
     }
 }
 

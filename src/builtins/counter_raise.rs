@@ -48,7 +48,7 @@ impl CounterStep {
     pub fn key(&self, ctx: &mut Ctx) -> Result<Value, RunError> {
         ctx.get(self.key)
             .cloned()
-            .ok_or_else(|| RunError("the `for` field is missing".into()))
+            .ok_or_else(|| RunError::step("the `for` field is missing"))
     }
 
     pub fn describe(&self, builtin: &str, duration: &str) -> String {

@@ -133,12 +133,12 @@ fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
 impl Step for Failure {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
         let text = match ctx.get(self.ip) {
-            None => return Err(RunError("the IP field is missing".into())),
+            None => return Err(RunError::step("the IP field is missing")),
             Some(Value::Str(s)) => s.clone(),
             Some(v) => return Err(super::not_text("the IP", v)),
         };
         let Ok(addr) = text.parse::<IpAddr>() else {
-            return Err(RunError(format!(
+            return Err(RunError::step(format!(
                 "refusing to count {text:?}: not an IPv4 or IPv6 address"
             )));
         };

@@ -147,13 +147,13 @@ impl Step for InNetworks {
         if s.contains(':') {
             let a: Ipv6Addr = s
                 .parse()
-                .map_err(|_| RunError(format!("`{s}` is not an IPv6 address")))?;
+                .map_err(|_| RunError::step(format!("`{s}` is not an IPv6 address")))?;
             let a = u128::from(a);
             Ok(self.v6.iter().any(|&(n, m)| a & m == n))
         } else {
             let a: Ipv4Addr = s
                 .parse()
-                .map_err(|_| RunError(format!("`{s}` is not an IPv4 address")))?;
+                .map_err(|_| RunError::step(format!("`{s}` is not an IPv4 address")))?;
             let a = u32::from(a);
             Ok(self.v4.iter().any(|&(n, m)| a & m == n))
         }

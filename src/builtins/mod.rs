@@ -156,5 +156,5 @@ pub fn lookup(name: &str) -> Option<&'static Builtin> {
 
 /// The Python type error message for a value that must be text.
 pub fn not_text(what: &str, v: &crate::value::Value) -> RunError {
-    RunError(format!("{what} must be a string, not {}", v.type_name()))
+    RunError::step(format!("{what} must be a string, not {}", v.type_name()))
 }

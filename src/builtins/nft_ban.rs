@@ -38,8 +38,8 @@ impl Ban {
     /// name) is an error.
     pub fn target(&self, ctx: &mut Ctx) -> Result<(Value, String), RunError> {
         match ctx.get(self.ip) {
-            None => Err(RunError("the IP field is missing".into())),
-            Some(Value::Str(s)) if s.parse::<std::net::IpAddr>().is_err() => Err(RunError(
+            None => Err(RunError::step("the IP field is missing")),
+            Some(Value::Str(s)) if s.parse::<std::net::IpAddr>().is_err() => Err(RunError::step(
                 format!("refusing to ban {s:?}: not an IPv4 or IPv6 address"),
             )),
             Some(Value::Str(s)) => {

@@ -55,7 +55,7 @@ impl Step for Compare {
             None => Ok(false),
             Some(v) => match v.py_cmp(&self.value) {
                 Ok(o) => Ok(o != self.fails_on),
-                Err(e) => Err(RunError(e.to_string())),
+                Err(e) => Err(RunError::step(e.to_string())),
             },
         }
     }

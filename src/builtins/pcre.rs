@@ -72,13 +72,13 @@ impl Capturing {
             None => "",
             Some(Value::Str(s)) => s.as_str(),
             Some(v) => {
-                return Err(RunError(format!(
+                return Err(RunError::step(format!(
                     "cannot use a string pattern on a {} value",
                     v.type_name()
                 )))
             }
         };
-        if !self.matcher.search(text, groups).map_err(RunError)? {
+        if !self.matcher.search(text, groups).map_err(RunError::Step)? {
             return Ok(false);
         }
         let found: Vec<(FieldId, Value)> = self
@@ -98,8 +98,8 @@ impl Capturing {
             ctx.set(id, v);
         }
         if self.overflow {
-            return Err(RunError(
-                "`save` names more groups than the regex has".into(),
+            return Err(RunError::step(
+                "`save` names more groups than the regex has",
             ));
         }
         Ok(true)

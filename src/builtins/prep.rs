@@ -25,14 +25,28 @@ pub struct Tables {
     pub reads: Vec<(FieldId, Span)>,
     /// Fields written by steps.
     pub writes: Vec<FieldId>,
+    /// The first field name past [`MAX_FIELDS`], if any: the checker
+    /// reports it, and no program is built.
+    pub overflow: Option<String>,
 }
+
+/// How many distinct fields a program can name (field ids are `u16`, the
+/// last one kept out of use).
+pub const MAX_FIELDS: usize = u16::MAX as usize;
 
 impl Tables {
     pub fn intern(&mut self, name: &str) -> FieldId {
         if let Some(&id) = self.field_ids.get(name) {
             return id;
         }
-        let id = FieldId(self.fields.len() as u16);
+        let Some(id) = u16::try_from(self.fields.len())
+            .ok()
+            .filter(|&n| usize::from(n) < MAX_FIELDS)
+            .map(FieldId)
+        else {
+            self.overflow.get_or_insert_with(|| name.to_owned());
+            return FieldId(u16::MAX);
+        };
         self.fields.push(FieldInfo {
             name: name.to_owned(),
             kind: FieldKind::of(name),
@@ -358,7 +372,7 @@ impl Tpl {
                 ctx_ref.tz,
                 &mut out,
             )
-            .map_err(|e| RunError(format!("cannot render {{{}}}: {}", e.field, e.message)))?;
+            .map_err(|e| RunError::step(format!("cannot render {{{}}}: {}", e.field, e.message)))?;
         Ok(out)
     }
 

@@ -66,7 +66,7 @@ impl Step for UserExists {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
         let users = ctx.users;
         match ctx.get(self.field) {
-            None => Err(RunError("the field is missing".into())),
+            None => Err(RunError::step("the field is missing")),
             Some(Value::Str(s)) => Ok(users.exists(s)),
             Some(v) => Err(not_text("a user name", v)),
         }

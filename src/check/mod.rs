@@ -258,6 +258,23 @@ pub fn check(rules: RuleSet) -> Checked {
         });
     }
 
+    if let Some(name) = &tables.overflow {
+        broken = true;
+        diags.push(
+            Diagnostic::error(
+                Code::TooManyFields,
+                rules.chains.first().map_or_else(
+                    || crate::source::Span::new(crate::source::FileId(0), 0, 0),
+                    |c| c.label_span,
+                ),
+                format!(
+                    "the rules name more than {} distinct fields (the first one past the limit is `{name}`)",
+                    crate::builtins::prep::MAX_FIELDS
+                ),
+            )
+            .with_help("save fewer regex groups, or split the rules across several daemons"),
+        );
+    }
     let (graph, graph_diags) = workflow::build(&shapes);
     diags.extend(graph_diags);
     if graph.nodes.len() >= workflow::MAX_NODES {
@@ -287,4 +304,39 @@ pub fn check(rules: RuleSet) -> Checked {
 /// The configuration only (for tools that do not run rules).
 pub fn config_of(rules: &RuleSet) -> Config {
     Config::from_rules(rules, &mut Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Code;
+
+    #[test]
+    fn more_fields_than_ids_is_an_error_not_a_wrapped_id() {
+        // Spread over many steps: 100 fields per message.
+        let steps: String = (0..=crate::builtins::prep::MAX_FIELDS / 100)
+            .map(|s| {
+                let fields: String = (s * 100..s * 100 + 100)
+                    .map(|i| format!("{{F{i}}}"))
+                    .collect();
+                format!("    log(message: \"{fields}\")\n")
+            })
+            .collect();
+        let text = format!("chain \"Many\" {{\n{steps}}}\n");
+        let (rules, diags) = crate::syntax::load_str("many.pyr", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let checked = super::check(rules);
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, Code::TooManyFields);
+        assert!(
+            errors[0].message.contains("`F65535`"),
+            "{}",
+            errors[0].message
+        );
+        assert!(checked.linked.is_none());
+    }
 }

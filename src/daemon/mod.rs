@@ -349,10 +349,15 @@ impl ErrorSink for StepErrors<'_> {
         } else {
             "action failed, the entry stops here"
         };
+        let level = if error.is_internal() {
+            Level::Err
+        } else {
+            Level::Warning
+        };
         self.log.once(
-            Level::Warning,
-            &format!("{at}: {}", error.0),
-            &format!("{at}: {what}: {}", error.0),
+            level,
+            &format!("{at}: {error}"),
+            &format!("{at}: {what}: {error}"),
         );
     }
 }

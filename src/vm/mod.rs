@@ -279,13 +279,34 @@ impl Ctx<'_> {
     }
 }
 
-/// Why a step failed at run time (Python raised).
+/// Why a step failed at run time.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RunError(pub String);
+pub enum RunError {
+    /// The entry does not suit the step (Python raised): a missing field,
+    /// a value of the wrong type, an address that is not one. Logged; the
+    /// entry goes on as the step kind says.
+    Step(String),
+    /// A broken invariant of the engine: a bug, never caused by an entry.
+    Internal(String),
+}
+
+impl RunError {
+    /// A step error with this message.
+    pub fn step(message: impl Into<String>) -> RunError {
+        RunError::Step(message.into())
+    }
+
+    pub fn is_internal(&self) -> bool {
+        matches!(self, RunError::Internal(_))
+    }
+}
 
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            RunError::Step(m) => f.write_str(m),
+            RunError::Internal(m) => write!(f, "internal error: {m}; please report this bug"),
+        }
     }
 }
 
@@ -361,9 +382,7 @@ impl<'p> Machine<'p> {
                 errors.step_error(
                     pc,
                     false,
-                    &RunError(
-                        "internal error: the rule graph loops; please report this bug".into(),
-                    ),
+                    &RunError::Internal("the rule graph loops".into()),
                 );
                 break;
             }
@@ -385,7 +404,7 @@ impl<'p> Machine<'p> {
                     Err(e) => {
                         errors.step_error(pc, false, &e);
                         ctx.emit(Effect::ActionError {
-                            message: e.0.clone(),
+                            message: e.to_string(),
                         });
                         break;
                     }
