@@ -54,7 +54,7 @@ pub(super) fn to_json(v: &Value) -> J {
     J::Object(m)
 }
 
-pub(super) fn from_json(j: &J) -> Result<Value, String> {
+fn from_json(j: &J) -> Result<Value, String> {
     let bad = || format!("bad tagged value {j}");
     let J::Object(m) = j else { return Err(bad()) };
     let mut it = m.iter();
@@ -92,6 +92,32 @@ pub fn encode_value(v: &Value) -> String {
 pub fn decode_value(s: &str) -> Result<Value, String> {
     let j: J = serde_json::from_str(s).map_err(|e| format!("{e} in {s:?}"))?;
     from_json(&j)
+}
+
+/// The key of a session's key text.
+pub(super) fn session_key_of(text: &str) -> Result<Vec<Value>, String> {
+    let key: J = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    key.as_array()
+        .ok_or_else(|| "key is not a list".to_string())?
+        .iter()
+        .map(from_json)
+        .collect()
+}
+
+/// The fields of a session's fields text.
+pub(super) fn session_fields_of(text: &str) -> Result<Vec<(String, Value)>, String> {
+    let fields: J = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut pairs = Vec::new();
+    for f in fields
+        .as_array()
+        .ok_or_else(|| "fields is not a list".to_string())?
+    {
+        match f.as_array().map(Vec::as_slice) {
+            Some([J::String(n), v]) => pairs.push((n.clone(), from_json(v)?)),
+            _ => return Err(format!("field {f}")),
+        }
+    }
+    Ok(pairs)
 }
 
 /// The value with numbers in the form `Value`'s `Hash` uses: `Bool` and

@@ -50,6 +50,7 @@ mod encoding;
 mod error;
 mod load;
 mod outbox;
+mod query;
 mod records;
 mod report;
 mod salvage;
@@ -62,7 +63,7 @@ pub use records::{BanKind, BanRecord, OutboxItem, ReportRecord};
 pub use salvage::{salvage, Salvage};
 pub use schema::SCHEMA_VERSION;
 
-use error::{io_err, not_state_or, sq};
+use error::{io_err, sq};
 use rusqlite::Connection;
 use std::fmt;
 use std::fs::{self, DirBuilder, OpenOptions};
@@ -116,19 +117,18 @@ impl Store {
 
     fn configure(&mut self) -> Result<(), StoreError> {
         let p = &self.path;
-        let c = &self.conn;
         sq(
             p,
             "cannot set the busy timeout",
-            c.busy_timeout(std::time::Duration::from_secs(5)),
+            self.conn.busy_timeout(std::time::Duration::from_secs(5)),
         )?;
         // Reading the header also makes SQLite reject a non-database file.
-        let app_id: i32 = c
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| not_state_or(p, e, "cannot read the file header"))?;
-        let tables: i64 = c
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(|e| not_state_or(p, e, "cannot read the schema"))?;
+        let app_id: i32 = self
+            .sql("cannot read the file header")
+            .header_value("PRAGMA application_id")?;
+        let tables: i64 = self
+            .sql("cannot read the schema")
+            .header_value("SELECT count(*) FROM sqlite_schema")?;
         if app_id != APPLICATION_ID && (app_id != 0 || tables != 0) {
             return Err(StoreError::NotStateFile {
                 path: p.clone(),
@@ -136,9 +136,9 @@ impl Store {
             });
         }
         if tables != 0 {
-            let check: String = c
-                .query_row("PRAGMA quick_check", [], |r| r.get(0))
-                .map_err(|e| not_state_or(p, e, "integrity check failed"))?;
+            let check: String = self
+                .sql("integrity check failed")
+                .header_value("PRAGMA quick_check")?;
             if check != "ok" {
                 return Err(StoreError::Corrupt {
                     path: p.clone(),
@@ -146,11 +146,9 @@ impl Store {
                 });
             }
         }
-        let mode: String = sq(
-            p,
-            "cannot switch to WAL mode",
-            c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)),
-        )?;
+        let mode: String = self
+            .sql("cannot switch to WAL mode")
+            .value("PRAGMA journal_mode = WAL")?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Sqlite {
                 path: p.clone(),
@@ -158,14 +156,10 @@ impl Store {
                 source: rusqlite::Error::InvalidQuery,
             });
         }
-        sq(
-            p,
-            "cannot set the pragmas",
-            c.execute_batch(
-                "PRAGMA synchronous = FULL;
-                 PRAGMA temp_store = MEMORY;
-                 PRAGMA journal_size_limit = 8388608;",
-            ),
+        self.sql("cannot set the pragmas").batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA journal_size_limit = 8388608;",
         )?;
         // SQLite gives -wal and -shm the database's mode; tighten files left
         // by an older version or another tool.

@@ -1,7 +1,8 @@
 //! Reading back what can be read of a damaged state file.
 
+use super::query::readable_rows;
 use super::records::{BanKind, BanRecord};
-use rusqlite::Connection;
+use rusqlite::{Connection, Row};
 use std::path::Path;
 
 /// What could be read back from a damaged state file.
@@ -14,48 +15,40 @@ pub struct Salvage {
 
 /// Read what can be read of the bans and cursors of a damaged state file.
 pub fn salvage(path: &Path) -> Salvage {
-    let mut out = Salvage::default();
     let Ok(conn) = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
-        return out;
+        return Salvage::default();
     };
-    if let Ok(mut st) = conn.prepare("SELECT kind, name, ip, end_us, rule FROM ban") {
-        if let Ok(rows) = st.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        }) {
-            for (kind, set, ip, end_us, rule) in rows.map_while(Result::ok) {
-                if let Some(kind) = BanKind::parse(&kind) {
-                    out.bans.push(BanRecord {
-                        kind,
-                        set,
-                        ip,
-                        end_us,
-                        rule,
-                    });
-                }
-            }
-        }
-    }
+    let bans = readable_rows(
+        &conn,
+        "SELECT kind, name, ip, end_us, rule FROM ban",
+        ban_row,
+    )
+    .unwrap_or_default()
+    .into_iter()
+    .filter_map(|(kind, set, ip, end_us, rule)| {
+        Some(BanRecord {
+            kind: BanKind::parse(&kind)?,
+            set,
+            ip,
+            end_us,
+            rule,
+        })
+    })
+    .collect();
     // The `seen` column exists from schema 2 on.
-    let cursors = conn
-        .prepare("SELECT source, cursor, seen FROM cursor")
-        .or_else(|_| conn.prepare("SELECT source, cursor, NULL FROM cursor"));
-    if let Ok(mut st) = cursors {
-        if let Ok(rows) = st.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        }) {
-            out.cursors.extend(rows.map_while(Result::ok));
-        }
-    }
-    out
+    let cursors = readable_rows(&conn, "SELECT source, cursor, seen FROM cursor", cursor_row)
+        .or_else(|| readable_rows(&conn, "SELECT source, cursor, NULL FROM cursor", cursor_row))
+        .unwrap_or_default();
+    Salvage { bans, cursors }
+}
+
+type BanRow = (String, String, String, Option<i64>, String);
+
+fn ban_row(r: &Row<'_>) -> rusqlite::Result<BanRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn cursor_row(r: &Row<'_>) -> rusqlite::Result<(String, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
 }

@@ -1,6 +1,7 @@
 //! The schema of the state file and its migrations.
 
 use super::error::{sq, StoreError};
+use super::query::Sql;
 use super::{Store, APPLICATION_ID};
 use rusqlite::TransactionBehavior;
 
@@ -101,11 +102,8 @@ impl Store {
                 self.conn
                     .transaction_with_behavior(TransactionBehavior::Immediate),
             )?;
-            let version: i64 = sq(
-                p,
-                "cannot read the schema version",
-                tx.query_row("PRAGMA user_version", [], |r| r.get(0)),
-            )?;
+            let version: i64 =
+                Sql::new(&tx, p, "cannot read the schema version").value("PRAGMA user_version")?;
             if !(0..=SCHEMA_VERSION).contains(&version) {
                 return Err(StoreError::TooNew {
                     path: p.clone(),
@@ -117,19 +115,12 @@ impl Store {
                 return Ok(());
             }
             let from = version as usize;
-            sq(
-                p,
-                "cannot migrate the schema",
-                tx.execute_batch(MIGRATIONS[from]),
-            )?;
-            sq(
-                p,
-                "cannot migrate the schema",
-                tx.execute_batch(&format!(
-                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
-                    from + 1
-                )),
-            )?;
+            let sql = Sql::new(&tx, p, "cannot migrate the schema");
+            sql.batch(MIGRATIONS[from])?;
+            sql.batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
+                from + 1
+            ))?;
             sq(p, "cannot commit the schema migration", tx.commit())?;
         }
     }
