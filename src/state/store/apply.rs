@@ -1,12 +1,17 @@
-//! Writing a batch of state changes, with or without a cursor.
+//! Writing a batch of state changes, with or without a cursor: one
+//! transaction, one function per kind of change.
 
 use super::batch::Batch;
-use super::encoding::{encode_value, ident_value, to_json};
-use super::error::{sq, StoreError};
+use super::encoding::{encode_value, ident_value, session_fields_text, session_key_text};
+use super::error::StoreError;
+use super::query::Sql;
+use super::records::{BanKind, BanRecord, NewOutbox, ReportRecord};
+use super::report::mark_report_sent;
 use super::Store;
+use crate::state::{CounterEntry, Mapping, Remembered};
 use crate::value::Value;
-use rusqlite::{params, TransactionBehavior};
-use serde_json::Value as J;
+use rusqlite::params;
+use std::collections::HashMap;
 
 impl Store {
     /// Write the cursor of `source` and the batch's changes in one
@@ -39,240 +44,209 @@ impl Store {
         cursor: Option<(&str, &str, Option<&str>)>,
         b: &Batch,
     ) -> Result<(), StoreError> {
-        let p = &self.path;
-        let what = "cannot commit a batch";
-        let tx = sq(
-            p,
-            what,
-            self.conn
-                .transaction_with_behavior(TransactionBehavior::Immediate),
-        )?;
-        if let Some((source, cursor, seen)) = cursor {
-            sq(
-                p,
-                what,
-                tx.prepare_cached(
-                    "INSERT INTO cursor (source, cursor, seen) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (source) DO UPDATE
-                     SET cursor = excluded.cursor, seen = excluded.seen",
-                )
-                .and_then(|mut st| st.execute(params![source, cursor, seen])),
-            )?;
-        }
-        {
-            let mut put = sq(
-                p,
-                what,
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO counter
-                     (category, ident, key, ticks, grace_until, expires)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                ),
-            )?;
-            let mut del = sq(
-                p,
-                what,
-                tx.prepare_cached("DELETE FROM counter WHERE category = ?1 AND ident = ?2"),
-            )?;
-            for (cat, keys) in &b.counters {
-                for (key, entry) in keys {
-                    let ident = ident_value(key);
-                    match entry {
-                        Some(e) => {
-                            let ticks = serde_json::to_string(&e.ticks)
-                                .expect("a list of integers is JSON");
-                            let expires = e
-                                .ticks
-                                .iter()
-                                .copied()
-                                .chain(e.grace_until)
-                                .max()
-                                .unwrap_or(i64::MIN);
-                            sq(
-                                p,
-                                what,
-                                put.execute(params![
-                                    cat,
-                                    ident,
-                                    encode_value(key),
-                                    ticks,
-                                    e.grace_until,
-                                    expires
-                                ]),
-                            )?;
-                        }
-                        None => {
-                            sq(p, what, del.execute(params![cat, ident]))?;
-                        }
-                    }
-                }
+        self.transaction("cannot commit a batch", |sql| {
+            if let Some((source, cursor, seen)) = cursor {
+                write_cursor(sql, source, cursor, seen)?;
             }
-        }
-        if !b.mappings.is_empty() {
-            let mut st = sq(
-                p,
-                what,
-                tx.prepare_cached(
-                    "INSERT INTO mapping
-                     (saddr, sport, addr, port, daddr, dport, stamp, shift, dead_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                ),
-            )?;
-            for m in &b.mappings {
-                let opt = |v: &Option<Value>| v.as_ref().map(encode_value);
-                sq(
-                    p,
-                    what,
-                    st.execute(params![
-                        encode_value(&m.saddr),
-                        opt(&m.sport),
-                        opt(&m.keys[0]),
-                        opt(&m.keys[1]),
-                        opt(&m.keys[2]),
-                        opt(&m.keys[3]),
-                        m.stamp,
-                        i64::from(m.shift),
-                        mapping_dead_at(m.stamp, m.shift)
-                    ]),
-                )?;
+            write_counters(sql, &b.counters)?;
+            write_mappings(sql, &b.mappings)?;
+            write_sessions(sql, &b.sessions)?;
+            if let Some(now) = b.sweep_at {
+                sweep(sql, now)?;
             }
-        }
-        if !b.sessions.is_empty() {
-            let mut st = sq(
-                p,
-                what,
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO session (name, key, fields, until)
-                     VALUES (?1, ?2, ?3, ?4)",
-                ),
-            )?;
-            for (name, key, r) in &b.sessions {
-                let key = J::Array(key.iter().map(to_json).collect()).to_string();
-                let fields = J::Array(
-                    r.fields
-                        .iter()
-                        .map(|(n, v)| J::Array(vec![J::String(n.clone()), to_json(v)]))
-                        .collect(),
-                )
-                .to_string();
-                sq(p, what, st.execute(params![name, key, fields, r.until]))?;
+            write_bans(sql, &b.bans)?;
+            write_reports(sql, &b.reports)?;
+            write_outbox(sql, &b.outbox)?;
+            if let Some((until, sent_at)) = b.report_sent {
+                mark_report_sent(sql, until, sent_at)?;
             }
-        }
-        if let Some(now) = b.sweep_at {
-            sq(
-                p,
-                what,
-                tx.prepare_cached("DELETE FROM session WHERE until <= ?1")
-                    .and_then(|mut st| st.execute([now])),
-            )?;
-            sq(
-                p,
-                what,
-                tx.prepare_cached("DELETE FROM counter WHERE expires <= ?1")
-                    .and_then(|mut st| st.execute([now])),
-            )?;
-            sq(
-                p,
-                what,
-                tx.prepare_cached("DELETE FROM mapping WHERE dead_at <= ?1")
-                    .and_then(|mut st| st.execute([now.div_euclid(1_000_000)])),
-            )?;
-        }
-        if !b.bans.is_empty() {
-            let mut st = sq(
-                p,
-                what,
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO ban (kind, name, ip, end_us, rule)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                ),
-            )?;
-            for r in b.bans.values() {
-                sq(
-                    p,
-                    what,
-                    st.execute(params![r.kind.as_str(), r.set, r.ip, r.end_us, r.rule]),
-                )?;
-            }
-        }
-        if !b.reports.is_empty() {
-            let mut st = sq(
-                p,
-                what,
-                tx.prepare_cached(
-                    "INSERT INTO report (level, message, details, time_us)
-                     VALUES (?1, ?2, ?3, ?4)",
-                ),
-            )?;
-            for r in &b.reports {
-                sq(
-                    p,
-                    what,
-                    st.execute(params![r.level, r.message, r.details, r.time_us]),
-                )?;
-            }
-        }
-        if !b.outbox.is_empty() {
-            let mut st = sq(
-                p,
-                what,
-                tx.prepare_cached(
-                    "INSERT INTO outbox (kind, payload, next_at_us) VALUES (?1, ?2, ?3)",
-                ),
-            )?;
-            for o in &b.outbox {
-                sq(
-                    p,
-                    what,
-                    st.execute(params![o.kind, o.payload.to_string(), o.next_at_us]),
-                )?;
-            }
-        }
-        if let Some((until, sent_at)) = b.report_sent {
-            sq(
-                p,
-                what,
-                tx.execute("DELETE FROM report WHERE time_us <= ?1", [until]),
-            )?;
-            sq(
-                p,
-                what,
-                tx.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_report_sent', ?1)",
-                    [sent_at],
-                ),
-            )?;
-        }
-        sq(p, what, tx.commit())
+            Ok(())
+        })
     }
 
     /// Delete the counters of categories that are not in `keep` (rules
     /// renamed or removed); returns the number of keys deleted.
     pub fn retain_counter_categories(&mut self, keep: &[&str]) -> Result<usize, StoreError> {
-        let p = &self.path;
-        let what = "cannot delete old counters";
-        let tx = sq(
-            p,
-            what,
-            self.conn
-                .transaction_with_behavior(TransactionBehavior::Immediate),
-        )?;
-        let cats: Vec<String> = {
-            let mut st = sq(p, what, tx.prepare("SELECT DISTINCT category FROM counter"))?;
-            let rows = sq(p, what, st.query_map([], |r| r.get(0)))?;
-            sq(p, what, rows.collect())?
-        };
-        let mut n = 0;
-        for c in cats.iter().filter(|c| !keep.contains(&c.as_str())) {
-            n += sq(
-                p,
-                what,
-                tx.execute("DELETE FROM counter WHERE category = ?1", [c]),
-            )?;
-        }
-        sq(p, what, tx.commit())?;
-        Ok(n)
+        self.transaction("cannot delete old counters", |sql| {
+            let cats: Vec<String> = sql.rows("SELECT DISTINCT category FROM counter", [], |r| {
+                Ok(r.get(0)?)
+            })?;
+            let mut n = 0;
+            for c in cats.iter().filter(|c| !keep.contains(&c.as_str())) {
+                n += sql.run("DELETE FROM counter WHERE category = ?1", [c])?;
+            }
+            Ok(n)
+        })
     }
+}
+
+fn write_cursor(
+    sql: Sql<'_>,
+    source: &str,
+    cursor: &str,
+    seen: Option<&str>,
+) -> Result<(), StoreError> {
+    sql.run_cached(
+        "INSERT INTO cursor (source, cursor, seen) VALUES (?1, ?2, ?3)
+         ON CONFLICT (source) DO UPDATE
+         SET cursor = excluded.cursor, seen = excluded.seen",
+        params![source, cursor, seen],
+    )?;
+    Ok(())
+}
+
+/// Write the new state of each counter key touched (`None`: deleted).
+fn write_counters(
+    sql: Sql<'_>,
+    counters: &HashMap<String, HashMap<Value, Option<CounterEntry>>>,
+) -> Result<(), StoreError> {
+    let mut put = sql.cached(
+        "INSERT OR REPLACE INTO counter
+         (category, ident, key, ticks, grace_until, expires)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut del = sql.cached("DELETE FROM counter WHERE category = ?1 AND ident = ?2")?;
+    for (cat, keys) in counters {
+        for (key, entry) in keys {
+            let ident = ident_value(key);
+            match entry {
+                Some(e) => {
+                    let ticks =
+                        serde_json::to_string(&e.ticks).expect("a list of integers is JSON");
+                    let row = params![
+                        cat,
+                        ident,
+                        encode_value(key),
+                        ticks,
+                        e.grace_until,
+                        expires(e)
+                    ];
+                    sql.exec(&mut put, row)?;
+                }
+                None => {
+                    sql.exec(&mut del, params![cat, ident])?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// When a counter key is dead: its last tick or its grace end.
+fn expires(e: &CounterEntry) -> i64 {
+    e.ticks
+        .iter()
+        .copied()
+        .chain(e.grace_until)
+        .max()
+        .unwrap_or(i64::MIN)
+}
+
+fn write_mappings(sql: Sql<'_>, mappings: &[Mapping]) -> Result<(), StoreError> {
+    if mappings.is_empty() {
+        return Ok(());
+    }
+    let mut st = sql.cached(
+        "INSERT INTO mapping
+         (saddr, sport, addr, port, daddr, dport, stamp, shift, dead_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for m in mappings {
+        let opt = |v: &Option<Value>| v.as_ref().map(encode_value);
+        let row = params![
+            encode_value(&m.saddr),
+            opt(&m.sport),
+            opt(&m.keys[0]),
+            opt(&m.keys[1]),
+            opt(&m.keys[2]),
+            opt(&m.keys[3]),
+            m.stamp,
+            i64::from(m.shift),
+            mapping_dead_at(m.stamp, m.shift)
+        ];
+        sql.exec(&mut st, row)?;
+    }
+    Ok(())
+}
+
+fn write_sessions(
+    sql: Sql<'_>,
+    sessions: &[(String, Vec<Value>, Remembered)],
+) -> Result<(), StoreError> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let mut st = sql.cached(
+        "INSERT OR REPLACE INTO session (name, key, fields, until)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (name, key, r) in sessions {
+        let key = session_key_text(key);
+        let fields = session_fields_text(&r.fields);
+        sql.exec(&mut st, params![name, key, fields, r.until])?;
+    }
+    Ok(())
+}
+
+/// Delete the sessions, counter keys and DNAT mappings dead at `now`
+/// (engine clock, µs).
+fn sweep(sql: Sql<'_>, now: i64) -> Result<(), StoreError> {
+    sql.run_cached("DELETE FROM session WHERE until <= ?1", [now])?;
+    sql.run_cached("DELETE FROM counter WHERE expires <= ?1", [now])?;
+    sql.run_cached(
+        "DELETE FROM mapping WHERE dead_at <= ?1",
+        [now.div_euclid(1_000_000)],
+    )?;
+    Ok(())
+}
+
+fn write_bans(
+    sql: Sql<'_>,
+    bans: &HashMap<(BanKind, String, String), BanRecord>,
+) -> Result<(), StoreError> {
+    if bans.is_empty() {
+        return Ok(());
+    }
+    let mut st = sql.cached(
+        "INSERT OR REPLACE INTO ban (kind, name, ip, end_us, rule)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for r in bans.values() {
+        sql.exec(
+            &mut st,
+            params![r.kind.as_str(), r.set, r.ip, r.end_us, r.rule],
+        )?;
+    }
+    Ok(())
+}
+
+fn write_reports(sql: Sql<'_>, reports: &[ReportRecord]) -> Result<(), StoreError> {
+    if reports.is_empty() {
+        return Ok(());
+    }
+    let mut st = sql.cached(
+        "INSERT INTO report (level, message, details, time_us)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in reports {
+        sql.exec(&mut st, params![r.level, r.message, r.details, r.time_us])?;
+    }
+    Ok(())
+}
+
+fn write_outbox(sql: Sql<'_>, items: &[NewOutbox]) -> Result<(), StoreError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut st =
+        sql.cached("INSERT INTO outbox (kind, payload, next_at_us) VALUES (?1, ?2, ?3)")?;
+    for o in items {
+        sql.exec(
+            &mut st,
+            params![o.kind, o.payload.to_string(), o.next_at_us],
+        )?;
+    }
+    Ok(())
 }
 
 /// The first second (engine clock) at which a mapping is dead:

@@ -35,7 +35,7 @@ fn uuid_of(s: &str) -> Result<[u8; 16], String> {
         .map_err(|_| "a UUID has 16 bytes".to_string())
 }
 
-pub(super) fn to_json(v: &Value) -> J {
+fn to_json(v: &Value) -> J {
     let (tag, val) = match v {
         Value::None => ("none", J::Null),
         Value::Bool(b) => ("bool", J::Bool(*b)),
@@ -94,6 +94,11 @@ pub fn decode_value(s: &str) -> Result<Value, String> {
     from_json(&j)
 }
 
+/// The text of a session's key: a JSON list of tagged values.
+pub(super) fn session_key_text(key: &[Value]) -> String {
+    J::Array(key.iter().map(to_json).collect()).to_string()
+}
+
 /// The key of a session's key text.
 pub(super) fn session_key_of(text: &str) -> Result<Vec<Value>, String> {
     let key: J = serde_json::from_str(text).map_err(|e| e.to_string())?;
@@ -102,6 +107,17 @@ pub(super) fn session_key_of(text: &str) -> Result<Vec<Value>, String> {
         .iter()
         .map(from_json)
         .collect()
+}
+
+/// The text of a session's fields: a JSON list of `[name, tagged value]`.
+pub(super) fn session_fields_text(fields: &[(String, Value)]) -> String {
+    J::Array(
+        fields
+            .iter()
+            .map(|(n, v)| J::Array(vec![J::String(n.clone()), to_json(v)]))
+            .collect(),
+    )
+    .to_string()
 }
 
 /// The fields of a session's fields text.

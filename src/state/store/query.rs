@@ -129,14 +129,30 @@ impl<'a> Sql<'a> {
         self.check(self.conn.execute(sql, params))
     }
 
+    /// [`run`](Self::run) with the statement kept in the connection's cache.
+    pub(super) fn run_cached(&self, sql: &str, params: impl Params) -> Result<usize, StoreError> {
+        let mut st = self.cached(sql)?;
+        self.exec(&mut st, params)
+    }
+
     /// Run statements that take no parameters, one after the other.
     pub(super) fn batch(&self, sql: &str) -> Result<(), StoreError> {
         self.check(self.conn.execute_batch(sql))
     }
 
-    /// A statement from the connection's cache.
+    /// A statement from the connection's cache, to run once per record
+    /// with [`exec`](Self::exec).
     pub(super) fn cached(&self, sql: &str) -> Result<CachedStatement<'a>, StoreError> {
         self.check(self.conn.prepare_cached(sql))
+    }
+
+    /// Run a prepared statement; the number of rows changed.
+    pub(super) fn exec(
+        &self,
+        st: &mut Statement<'_>,
+        params: impl Params,
+    ) -> Result<usize, StoreError> {
+        self.check(st.execute(params))
     }
 }
 
