@@ -1,0 +1,56 @@
+//! The records of the daily report and the time of the last one sent.
+
+use super::error::StoreError;
+use super::query::Sql;
+use super::records::ReportRecord;
+use super::Store;
+
+impl Store {
+    /// The records for the next daily report, oldest first.
+    pub fn report_records(&self) -> Result<Vec<ReportRecord>, StoreError> {
+        self.sql("cannot read the report records").rows(
+            "SELECT level, message, details, time_us FROM report ORDER BY time_us, id",
+            [],
+            |r| {
+                Ok(ReportRecord {
+                    level: r.get(0)?,
+                    message: r.get(1)?,
+                    details: r.get(2)?,
+                    time_us: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    /// When the last daily report was sent (µs), if ever.
+    pub fn last_report_sent(&self) -> Result<Option<i64>, StoreError> {
+        self.sql("cannot read the last report time").one(
+            "SELECT value FROM meta WHERE key = 'last_report_sent'",
+            [],
+            |r| r.get(0),
+        )
+    }
+
+    /// Atomically delete the report records with `time_us <= until_us` and
+    /// set the last report time to `sent_at_us`.
+    pub fn report_sent(&mut self, until_us: i64, sent_at_us: i64) -> Result<(), StoreError> {
+        self.transaction("cannot record the report as sent", |sql| {
+            mark_report_sent(sql, until_us, sent_at_us)
+        })
+    }
+}
+
+/// Delete the report records with `time_us <= until_us` and set the last
+/// report time to `sent_at_us`, in the transaction under way.
+pub(super) fn mark_report_sent(
+    sql: Sql<'_>,
+    until_us: i64,
+    sent_at_us: i64,
+) -> Result<(), StoreError> {
+    sql.run("DELETE FROM report WHERE time_us <= ?1", [until_us])?;
+    sql.run(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_report_sent', ?1)",
+        [sent_at_us],
+    )?;
+    Ok(())
+}
