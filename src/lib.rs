@@ -11,6 +11,8 @@
 //! - [`compile`]: the linked graph to bytecode.
 //! - [`vm`]: values, the bytecode, the interpreter, the disassembler.
 //! - [`builtins`]: one file per filter or action.
+//! - [`python`]: Python compatibility for legacy rules: `str.format_map`
+//!   templates, values as Python writes them.
 //! - [`effects`]: what the rules decide, and the effect trace.
 //! - [`journal`]: entry sources.
 //! - [`state`]: counters and DNAT mappings.
@@ -25,11 +27,14 @@ pub mod diag;
 pub mod effects;
 pub mod examples;
 pub mod journal;
+pub mod python;
 pub mod regex;
 pub mod replay;
 pub mod report;
 pub mod source;
 pub mod state;
 pub mod syntax;
-pub mod template;
 pub mod vm;
+
+/// Former path of [`python::format`], still named by `vm::value`.
+pub(crate) use python::format as template;

@@ -3,11 +3,11 @@
 //! exact spans (inside a regex or template when they are wrong).
 
 use crate::diag::{Code, Diagnostic};
+use crate::python::format::{Missing, Template};
 use crate::regex::python::{Matcher, PatternError};
 use crate::source::{Span, Syntax};
 use crate::state::CounterId;
 use crate::syntax::ast::{Compat, Expr, ExprKind, RuleSet, Step as AstStep};
-use crate::template::{Missing, Template};
 use crate::vm::fields::{FieldId, FieldKind};
 use crate::vm::value::Value;
 use crate::vm::FieldInfo;
