@@ -12,7 +12,7 @@
 //! - [`vm`]: values, the bytecode, the interpreter, the disassembler.
 //! - [`builtins`]: one file per filter or action.
 //! - [`python`]: Python compatibility for legacy rules: `str.format_map`
-//!   templates, values as Python writes them.
+//!   templates, `re` patterns, values as Python writes them.
 //! - [`effects`]: what the rules decide, and the effect trace.
 //! - [`journal`]: entry sources.
 //! - [`state`]: counters and DNAT mappings.
@@ -28,7 +28,6 @@ pub mod effects;
 pub mod examples;
 pub mod journal;
 pub mod python;
-pub mod regex;
 pub mod replay;
 pub mod report;
 pub mod source;

@@ -12,9 +12,12 @@
 //! - [`format`]: `str.format_map` — the replacement-field grammar, the
 //!   format-spec mini-language, numbers, `str()`/`repr()`/`ascii()` of
 //!   every value, and `datetime.__format__` (strftime).
+//! - [`re`]: Python `re` patterns translated for the Rust `regex` and
+//!   `fancy-regex` engines, with Python's groups, errors and `re.search`.
 //!
 //! The layer depends only on [`crate::vm::value::Value`] (the values it
-//! renders); it knows nothing of the builtins, the interpreter, the effects
-//! or the daemon.
+//! renders) and on the regex engines; it knows nothing of the builtins, the
+//! interpreter, the effects or the daemon.
 
 pub mod format;
+pub mod re;
