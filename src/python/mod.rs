@@ -18,6 +18,9 @@
 //! The layer depends only on [`crate::vm::value::Value`] (the values it
 //! renders) and on the regex engines; it knows nothing of the builtins, the
 //! interpreter, the effects or the daemon.
+//!
+//! What comes from Python itself has its generator in `src/python/gen/`
+//! (see its README): the Unicode tables of `format/unicode.rs`.
 
 pub mod format;
 pub mod re;
