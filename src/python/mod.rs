@@ -20,7 +20,8 @@
 //! interpreter, the effects or the daemon.
 //!
 //! What comes from Python itself has its generator in `src/python/gen/`
-//! (see its README): the Unicode tables of `format/unicode.rs`.
+//! (see its README): the Unicode tables of `format/unicode.rs`, and the
+//! values "printed by Python" that the tests expect.
 
 pub mod format;
 pub mod re;

@@ -86,7 +86,8 @@
 //! `parser.rs`, which builds the form of `parsed.rs`; `checks.rs`, what
 //! Python's compiler checks and what is refused here; `emit.rs`, the Rust
 //! pattern; `matcher.rs`, [`Matcher`]. [`budget`] bounds the backtracking
-//! time of an entry. `tests.rs` holds the results Python 3.11.7 printed.
+//! time of an entry. `tests.rs` holds the results Python 3.11.7 printed
+//! (re-printed by `src/python/gen/expectations.py`).
 
 use std::fmt;
 
