@@ -9,9 +9,10 @@
 //! what cannot be given Python's exact meaning is refused when the rules
 //! load, never run with another meaning.
 //!
-//! - [`format`]: `str.format_map` — the replacement-field grammar, the
-//!   format-spec mini-language, numbers, `str()`/`repr()`/`ascii()` of
-//!   every value, and `datetime.__format__` (strftime).
+//! - [`format`](mod@format): `str.format_map` — the replacement-field
+//!   grammar, the format-spec mini-language, numbers,
+//!   `str()`/`repr()`/`ascii()` of every value, and `datetime.__format__`
+//!   (strftime).
 //! - [`re`]: Python `re` patterns translated for the Rust `regex` and
 //!   `fancy-regex` engines, with Python's groups, errors and `re.search`.
 //!

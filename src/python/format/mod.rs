@@ -192,7 +192,7 @@ impl Template {
     }
 
     /// Render, appending to `out`. `lookup(k)` gives the value of
-    /// fields()[k] or None when absent. `tz` is the zone datetimes render
+    /// `fields()[k]` or None when absent. `tz` is the zone datetimes render
     /// in. On error nothing is appended (Python produced no text).
     pub fn render<'v>(
         &self,

@@ -46,8 +46,9 @@ enum Mode {
     Normal,
     /// For the empty subject, where Python's `\B` never matches.
     EmptySubject,
-    /// For subjects holding a character of [`WORD_MISMATCH`]: word
-    /// boundaries with Python's word characters, as look-arounds.
+    /// For subjects holding a character of
+    /// [`WORD_MISMATCH`](super::WORD_MISMATCH): word boundaries with
+    /// Python's word characters, as look-arounds.
     ExactWords,
 }
 
