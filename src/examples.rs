@@ -179,7 +179,7 @@ fn run_one(program: &Program, e: &Example, tz: &jiff::tz::TimeZone) -> Result<()
                 Effect::CounterRaise { counter, key, .. } => {
                     format!(
                         "counted {} under \"{counter}\"",
-                        crate::template::render_plain(key)
+                        crate::python::format::render_plain(key)
                     )
                 }
                 other => other.name().to_owned(),

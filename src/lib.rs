@@ -12,6 +12,8 @@
 //! - [`vm`]: the program, the interpreter, the traits it calls, the
 //!   disassembler and the effect trace.
 //! - [`builtins`]: one file per filter or action.
+//! - [`python`]: Python compatibility for legacy rules: `str.format_map`
+//!   templates, `re` patterns, values as Python writes them.
 //! - [`effects`]: what the rules decide (data only).
 //! - [`host`]: carrying effects out: nft, ipset, mail, the journal.
 //! - [`journal`]: entry sources.
@@ -33,7 +35,7 @@
 //! vm                      the program, the interpreter, the traits it calls
 //! config effects state    settings; what rules decide; counters, DNAT links, the store
 //! syntax                  .pyr and legacy JSON to one AST
-//! diag template regex     diagnostics; Python's str.format_map; Python's re
+//! diag python             diagnostics; Python's str.format_map, re and value semantics
 //! source value report     files and spans; values and fields; the daily report
 //! ```
 #![forbid(unsafe_code)]
@@ -48,12 +50,11 @@ pub mod effects;
 pub mod examples;
 pub mod host;
 pub mod journal;
-pub mod regex;
+pub mod python;
 pub mod replay;
 pub mod report;
 pub mod source;
 pub mod state;
 pub mod syntax;
-pub mod template;
 pub mod value;
 pub mod vm;

@@ -7,7 +7,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use pyruse::journal::json_lines::JsonEntry;
-use pyruse::template::{render_repr, render_str};
+use pyruse::python::format::{render_repr, render_str};
 use pyruse::value::fields::{convert, FieldId};
 use pyruse::vm::{EntrySource, Program, RawField};
 use std::sync::OnceLock;

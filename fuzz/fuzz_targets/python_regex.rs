@@ -12,7 +12,7 @@
 //! milliseconds in this instrumented build; translating, well under one.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pyruse::regex::python::{translate, Matcher, PatternError};
+use pyruse::python::re::{translate, Matcher, PatternError};
 
 const SUBJECTS: &[&str] = &[
     "",

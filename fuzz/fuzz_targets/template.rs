@@ -11,7 +11,7 @@
 #![no_main]
 use jiff::tz::TimeZone;
 use libfuzzer_sys::fuzz_target;
-use pyruse::template::{Missing, Template};
+use pyruse::python::format::{Missing, Template};
 use pyruse::value::Value;
 use std::sync::OnceLock;
 

@@ -34,7 +34,7 @@ impl Step for Equals {
         format!(
             "field#{} == {}",
             self.field.0,
-            crate::template::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
+            crate::python::format::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
         )
     }
 }

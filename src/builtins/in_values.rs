@@ -43,7 +43,7 @@ impl Step for In {
         format!(
             "field#{} in {}",
             self.field.0,
-            crate::template::render_repr(
+            crate::python::format::render_repr(
                 &Value::List(self.values.clone()),
                 &jiff::tz::TimeZone::UTC
             )

@@ -69,7 +69,7 @@ impl Step for Compare {
         format!(
             "field#{} {op} {}",
             self.field.0,
-            crate::template::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
+            crate::python::format::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
         )
     }
 }

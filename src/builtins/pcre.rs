@@ -6,7 +6,7 @@
 
 use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::diag::{Code, Diagnostic};
-use crate::regex::python::Matcher;
+use crate::python::re::Matcher;
 use crate::value::fields::FieldId;
 use crate::value::Value;
 use crate::vm::{Ctx, RunError};

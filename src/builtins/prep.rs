@@ -3,11 +3,11 @@
 //! exact spans (inside a regex or template when they are wrong).
 
 use crate::diag::{Code, Diagnostic};
-use crate::regex::python::{Matcher, PatternError};
+use crate::python::format::{Missing, Template};
+use crate::python::re::{Matcher, PatternError};
 use crate::source::{Span, Syntax};
 use crate::state::CounterId;
 use crate::syntax::ast::{Compat, Expr, ExprKind, RuleSet, Step as AstStep};
-use crate::template::{Missing, Template};
 use crate::value::fields::{FieldId, FieldKind};
 use crate::value::Value;
 use crate::vm::FieldInfo;
@@ -233,8 +233,8 @@ impl Prep<'_> {
                         .with_help(format!(
                             "each match stops after {} steps and an entry's backtracking regexes after {} ms \
                              (the filter then takes its else); remove the nesting, e.g. (a+)+ → a+",
-                            crate::regex::python::BACKTRACK_LIMIT,
-                            crate::regex::python::budget::ENTRY_BUDGET.as_millis()
+                            crate::python::re::BACKTRACK_LIMIT,
+                            crate::python::re::budget::ENTRY_BUDGET.as_millis()
                         )),
                     );
                 }

@@ -450,7 +450,7 @@ impl EntryEffects<'_> {
     fn ban(&mut self, kind: BanKind, set: String, ip: &Value, seconds: Option<i64>, rule: String) {
         let ip_text = match ip {
             Value::Str(s) => s.clone(),
-            other => crate::template::render_plain(other),
+            other => crate::python::format::render_plain(other),
         };
         // Bans follow the engine clock, so a ban decided while catching up
         // ends when it would have.

@@ -206,6 +206,6 @@ pub fn value_json(v: &Value) -> serde_json::Value {
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
         Value::Str(s) => J::String(s.clone()),
         Value::List(items) => J::Array(items.iter().map(value_json).collect()),
-        other => J::String(crate::template::render_plain(other)),
+        other => J::String(crate::python::format::render_plain(other)),
     }
 }

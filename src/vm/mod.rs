@@ -360,7 +360,7 @@ impl<'p> Machine<'p> {
     ) {
         let program = self.program;
         let now = self.tick(src.realtime());
-        crate::regex::python::budget::new_entry();
+        crate::python::re::budget::new_entry();
         self.slots.begin();
         let mut ctx = Ctx {
             slots: &mut self.slots,
@@ -413,7 +413,7 @@ impl<'p> Machine<'p> {
             }
         }
         self.groups = ctx.groups;
-        crate::regex::python::budget::end_entry();
+        crate::python::re::budget::end_entry();
     }
 }
 
