@@ -22,7 +22,7 @@
 //! ## Layers
 //!
 //! A module uses only modules of the layers below its own; modules of one
-//! layer do not use each other. `tests/layers.rs` reads this diagram and
+//! layer do not use each other. `tests/it/layers.rs` reads this diagram and
 //! fails when the code stops matching it.
 //!
 //! ```text

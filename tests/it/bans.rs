@@ -4,8 +4,7 @@
 //! captured "address" changes nothing; a restart restores flushed bans; an
 //! unbanned address stays out after a restart.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 const RULES: &str = r#"set nftBan.nft = ["nft"]

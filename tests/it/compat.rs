@@ -1,8 +1,7 @@
 //! The effects the original Pyruse produced, reproduced by `pyrusec replay`
 //! from the legacy JSON and from its migration to `.pyr`.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// (config, entries) pairs of tests/data/compat/expected.
 const PAIRS: &[(&str, &str)] = &[

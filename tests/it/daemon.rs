@@ -5,8 +5,7 @@
 //! These tests need root (journal files, mount namespaces). As another
 //! user they are skipped with a note, except under CI, where they fail.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;

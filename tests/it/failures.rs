@@ -3,9 +3,8 @@
 //! logs each failure once per cause, and delivers the queued mail once the
 //! relay is back.
 
-mod common;
-use common::smtp::SmtpSink;
-use common::*;
+use crate::common::smtp::SmtpSink;
+use crate::common::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,8 +1,6 @@
 //! Golden outputs, reviewed by hand: the disassembly of the shipped rules
 //! and the migration of the legacy configurations to `.pyr`.
 
-mod common;
-
 use std::path::Path;
 
 fn run_in_root(args: &[&str]) -> String {

@@ -2,8 +2,7 @@
 //! that enables and tunes services without editing the library, one ban
 //! per incident, and fail2ban's annotated sample logs.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,8 +4,7 @@
 //! and its HTML renders in a real browser (screenshot kept as a test
 //! artifact in target/test-artifacts/).
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 

@@ -2,8 +2,7 @@
 //! hostile entries through replay, and `pyrusec` exits with a status, not a
 //! panic.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Rng(u64);

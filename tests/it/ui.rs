@@ -4,8 +4,6 @@
 //! (exit 0); every other file must fail (exit 1) with the diagnostic code
 //! its name announces.
 
-mod common;
-
 use std::path::Path;
 
 fn ui_files() -> Vec<String> {
@@ -100,7 +98,7 @@ fn json_diagnostics_carry_code_and_exact_place() {
 
 #[test]
 fn unreadable_file_is_a_usage_error() {
-    let out = common::pyrusec(&["check", "/nonexistent/rules.pyr"], None);
+    let out = crate::common::pyrusec(&["check", "/nonexistent/rules.pyr"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
