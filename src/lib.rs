@@ -6,7 +6,8 @@
 //! .json ┘
 //! ```
 //!
-//! - [`syntax`]: `.pyr` and legacy `pyruse.json` to one AST, and back to `.pyr`.
+//! - [`syntax`]: `.pyr` and legacy `pyruse.json` to one AST.
+//! - [`print`]: an AST back to `.pyr` (`pyrusec migrate`).
 //! - [`check`]: builtins and arguments, chain linking, lints.
 //! - [`compile`]: the linked graph to bytecode ([`compile::build`] runs both).
 //! - [`vm`]: the program, the interpreter, the traits it calls, the
@@ -30,7 +31,7 @@
 //! replay examples         rules over entry files; the `example` lines of rules
 //! journal host            entry sources; nft, ipset, mail, journal log
 //! compile                 check, then bytecode
-//! check                   builtins and arguments, chain linking, lints
+//! check print             builtins and arguments, chain linking, lints; AST → .pyr
 //! builtins                one file per filter or action
 //! vm                      the program, the interpreter, the traits it calls
 //! config effects state    settings; what rules decide; counters, DNAT links, the store
@@ -50,6 +51,7 @@ pub mod effects;
 pub mod examples;
 pub mod host;
 pub mod journal;
+pub mod print;
 pub mod python;
 pub mod replay;
 pub mod report;

@@ -301,7 +301,7 @@ fn cmd_migrate(file: &Path, output: Option<&Path>) -> ExitCode {
             1
         });
     }
-    let text = syntax::print::print(&rules);
+    let text = pyruse::print::print(&rules);
     let written = match output {
         Some(p) => std::fs::write(p, text.as_bytes()),
         None => std::io::stdout().lock().write_all(text.as_bytes()),

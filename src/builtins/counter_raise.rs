@@ -19,6 +19,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("save", Ty::Field),
     ],
     summary: "counts one more event for the field's value; saves the count",
+    operator: None,
     prepare,
 };
 

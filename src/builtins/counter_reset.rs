@@ -18,6 +18,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("save", Ty::Field),
     ],
     summary: "resets the count of the field's value, with an optional grace period",
+    operator: None,
     prepare,
 };
 

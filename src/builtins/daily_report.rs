@@ -16,6 +16,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("details", Ty::Str),
     ],
     summary: "records the message for the daily report (WARN, INFO or OTHER section)",
+    operator: None,
     prepare,
 };
 

@@ -30,6 +30,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("keepSeconds", Ty::Seconds),
     ],
     summary: "remembers the real client behind a DNAT or proxy log line",
+    operator: None,
     prepare,
 };
 

@@ -24,6 +24,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("sportInto", Ty::Field),
     ],
     summary: "writes the real client captured by dnatCapture into the entry",
+    operator: None,
     prepare,
 };
 

@@ -13,6 +13,7 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Action,
     params: &[req("message", Ty::Template), opt("subject", Ty::Template)],
     summary: "sends the message by mail (subject default: Pyruse Notification)",
+    operator: None,
     prepare,
 };
 

@@ -11,6 +11,7 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("value", Ty::Const)],
     summary: "passes when the field is present and equal to the value",
+    operator: Some("=="),
     prepare,
 };
 

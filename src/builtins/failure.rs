@@ -45,6 +45,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("mail", Ty::Bool),
     ],
     summary: "counts a failure of the address against the service; bans it once at maxFailures",
+    operator: None,
     prepare,
 };
 

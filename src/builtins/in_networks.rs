@@ -17,6 +17,7 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("nets", Ty::Networks)],
     summary: "passes when the field is an IP address inside one of the networks",
+    operator: None,
     prepare,
 };
 

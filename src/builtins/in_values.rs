@@ -12,6 +12,7 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("values", Ty::ConstList)],
     summary: "passes when the field is present and equal to one of the values",
+    operator: Some("in"),
     prepare,
 };
 

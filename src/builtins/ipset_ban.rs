@@ -16,6 +16,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("banSeconds", Ty::Seconds),
     ],
     summary: "bans the address in an ipset set",
+    operator: None,
     prepare,
 };
 

@@ -12,6 +12,7 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Action,
     params: &[req("message", Ty::Template), opt("level", Ty::Str)],
     summary: "logs the message to the journal (level EMERG … DEBUG, default INFO)",
+    operator: None,
     prepare,
 };
 

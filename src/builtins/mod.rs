@@ -122,6 +122,9 @@ pub struct Builtin {
     pub kind: Kind,
     pub params: &'static [Param],
     pub summary: &'static str,
+    /// The `.pyr` comparison operator written for this builtin
+    /// (`field == value` is `equals`), if any.
+    pub operator: Option<&'static str>,
     pub prepare: fn(&mut Prep) -> Option<Box<dyn Step>>,
 }
 

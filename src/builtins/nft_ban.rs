@@ -21,6 +21,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("banSeconds", Ty::Seconds),
     ],
     summary: "bans the address in an nftables set",
+    operator: None,
     prepare,
 };
 

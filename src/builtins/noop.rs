@@ -9,6 +9,7 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Action,
     params: &[],
     summary: "does nothing (ends the entry when it is the last step of its chain)",
+    operator: None,
     prepare,
 };
 

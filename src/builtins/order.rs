@@ -13,6 +13,7 @@ pub static LOWER_OR_EQUALS: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("value", Ty::Const)],
     summary: "passes when the field is present and lower than or equal to the value",
+    operator: Some("<="),
     prepare: prepare_le,
 };
 
@@ -21,6 +22,7 @@ pub static GREATER_OR_EQUALS: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("value", Ty::Const)],
     summary: "passes when the field is present and greater than or equal to the value",
+    operator: Some(">="),
     prepare: prepare_ge,
 };
 

@@ -20,6 +20,7 @@ pub static BUILTIN: Builtin = Builtin {
         opt("save", Ty::FieldList),
     ],
     summary: "passes when the regex finds a match in the field; saves the groups",
+    operator: None,
     prepare,
 };
 

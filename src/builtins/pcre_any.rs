@@ -12,6 +12,7 @@ pub static BUILTIN: Builtin = Builtin {
     params: &[req("field", Ty::Field), req("re", Ty::RegexList)],
     summary:
         "passes when one of the regexes finds a match; the first that does saves its named groups",
+    operator: None,
     prepare,
 };
 

@@ -34,6 +34,7 @@ pub static REMEMBER: Builtin = Builtin {
         opt("keepSeconds", Ty::Seconds),
     ],
     summary: "keeps fields under a session key for a while (always passes)",
+    operator: None,
     prepare: prepare_remember,
 };
 
@@ -42,6 +43,7 @@ pub static RECALL: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("session", Ty::Str), req("key", Ty::FieldOrList)],
     summary: "writes back the fields remembered under the session key; fails when none",
+    operator: None,
     prepare: prepare_recall,
 };
 

@@ -13,6 +13,7 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field)],
     summary: "passes when the field names a user of this system",
+    operator: None,
     prepare,
 };
 

@@ -92,12 +92,8 @@ fn never_true(rules: &RuleSet, tables: &Tables, diags: &mut Vec<Diagnostic>) {
     for c in &rules.chains {
         let n = super::effective_len(&c.steps);
         for s in &c.steps[..n] {
-            let op = match s.name.as_str() {
-                "equals" => "==",
-                "lowerOrEquals" => "<=",
-                "greaterOrEquals" => ">=",
-                "in" => "in",
-                _ => continue,
+            let Some(op) = crate::builtins::lookup(&s.name).and_then(|b| b.operator) else {
+                continue;
             };
             let field = s.args.iter().rev().find(|a| a.name == "field");
             let Some((ExprKind::Field(name) | ExprKind::Str(name), fspan)) =

@@ -4,7 +4,6 @@ pub mod ast;
 pub mod json;
 pub mod legacy;
 pub mod params;
-pub mod print;
 pub mod pyr;
 
 use crate::diag::{Code, Diagnostic};

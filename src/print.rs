@@ -177,22 +177,19 @@ enum Ty {
     Any,
 }
 
+/// The literal form an argument of a builtin takes, from its parameter's
+/// type.
 fn arg_type(builtin: &str, arg: &str) -> Ty {
-    match (builtin, arg) {
-        (_, "field") => Ty::Field,
-        ("inNetworks", "nets") => Ty::Nets,
-        ("pcre", "re") => Ty::Regex,
-        ("pcre", "save") => Ty::FieldList,
-        ("pcreAny", "re") => Ty::RegexList,
-        ("counterRaise" | "counterReset", "for" | "save") => Ty::Field,
-        ("counterRaise" | "dnatCapture", "keepSeconds") => Ty::Duration,
-        ("counterReset", "graceSeconds") => Ty::Duration,
-        ("nftBan" | "ipsetBan", "IP") => Ty::Field,
-        ("nftBan" | "ipsetBan", "banSeconds") => Ty::Duration,
-        ("dnatCapture", "saddr" | "sport" | "addr" | "port" | "daddr" | "dport") => Ty::Field,
-        ("dnatReplace", "addr" | "port" | "daddr" | "dport" | "saddrInto" | "sportInto") => {
-            Ty::Field
-        }
+    use crate::builtins::Ty as T;
+    let param = crate::builtins::lookup(builtin)
+        .and_then(|b| b.params.iter().find(|p| p.name == arg));
+    match param.map(|p| p.ty) {
+        Some(T::Field | T::FieldOrList) => Ty::Field,
+        Some(T::FieldList) => Ty::FieldList,
+        Some(T::Regex) => Ty::Regex,
+        Some(T::RegexList) => Ty::RegexList,
+        Some(T::Seconds) => Ty::Duration,
+        Some(T::Networks) => Ty::Nets,
         _ => Ty::Any,
     }
 }
@@ -608,11 +605,7 @@ impl<'a> Printer<'a> {
                     return None;
                 }
                 let v = get("value")?;
-                let op = match step.name.as_str() {
-                    "equals" => "==",
-                    "lowerOrEquals" => "<=",
-                    _ => ">=",
-                };
+                let op = crate::builtins::lookup(&step.name)?.operator?;
                 Some(StepText::new(vec![format!(
                     "{field_text} {op} {}",
                     value(v, Ty::Any, conv)
