@@ -538,6 +538,7 @@ fn log_lines_reach_the_journal_and_recidive_rules_read_them_back() {
          mkdir -p /run/systemd/journal\n\
          /lib/systemd/systemd-journald &\n\
          echo $! > {jpid}\n\
+         trap 'kill $(cat {jpid})' EXIT\n\
          for i in $(seq 100); do [ -S /run/systemd/journal/stdout ] && break; sleep 0.05; done\n\
          {pyrused} --rules {rules} --state-dir {state} &\n\
          DAEMON=$!\n\
@@ -545,8 +546,7 @@ fn log_lines_reach_the_journal_and_recidive_rules_read_them_back() {
          echo 'Failed password for root from 203.0.113.77 port 22 ssh2' | systemd-cat -t sshd\n\
          for i in $(seq 100); do ls {mails}/mail.* >/dev/null 2>&1 && break; sleep 0.1; done\n\
          kill -TERM $DAEMON; wait $DAEMON\n\
-         journalctl -D /run/log/journal -t pyruse -o export --no-pager | grep -aE '^(MESSAGE|PRIORITY|SYSLOG_IDENTIFIER)='\n\
-         kill $(cat {jpid})\n",
+         journalctl -D /run/log/journal -t pyruse -o export --no-pager | grep -aE '^(MESSAGE|PRIORITY|SYSLOG_IDENTIFIER)='\n",
         jpid = jpid.display(),
         pyrused = env!("CARGO_BIN_EXE_pyrused"),
         rules = rules.display(),
