@@ -181,8 +181,8 @@ enum Ty {
 /// type.
 fn arg_type(builtin: &str, arg: &str) -> Ty {
     use crate::builtins::Ty as T;
-    let param = crate::builtins::lookup(builtin)
-        .and_then(|b| b.params.iter().find(|p| p.name == arg));
+    let param =
+        crate::builtins::lookup(builtin).and_then(|b| b.params.iter().find(|p| p.name == arg));
     match param.map(|p| p.ty) {
         Some(T::Field | T::FieldOrList) => Ty::Field,
         Some(T::FieldList) => Ty::FieldList,
