@@ -58,19 +58,6 @@ fn section<'a>(out: &'a str, name: &str) -> &'a str {
     &rest[..rest.find("=== ").unwrap_or(rest.len())]
 }
 
-/// Whether the test can run: root and the firewall tool (required in CI).
-fn can_run(tool: &str) -> bool {
-    if is_root() && Command::new(tool).arg("--version").output().is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "this test needs root and {tool} in CI"
-    );
-    eprintln!("skipping: needs root and {tool}");
-    false
-}
-
 /// Rules and a journal of failed logins in a temporary directory; the
 /// shell commands that run the daemon over them and `pyrusec bans`.
 struct Setup {
@@ -113,7 +100,10 @@ fn setup(rules_text: &str) -> Setup {
 
 #[test]
 fn nft_bans_restore_and_unban_in_a_network_namespace() {
-    if !can_run("nft") {
+    if !can_run(
+        "nft_bans_restore_and_unban_in_a_network_namespace",
+        &["nft"],
+    ) {
         return;
     }
     let Setup { _tmp, daemon, bans } = setup(RULES);
@@ -200,7 +190,10 @@ fn nft_bans_restore_and_unban_in_a_network_namespace() {
 
 #[test]
 fn ipset_bans_restore_and_unban_in_a_network_namespace() {
-    if !can_run("ipset") {
+    if !can_run(
+        "ipset_bans_restore_and_unban_in_a_network_namespace",
+        &["ipset"],
+    ) {
         return;
     }
     let rules = RULES

@@ -12,18 +12,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn need_root(test: &str) -> bool {
-    if is_root() && Path::new(JOURNAL_REMOTE).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs root and systemd-journal-remote in CI"
-    );
-    eprintln!("skipping {test}: needs root and systemd-journal-remote");
-    false
-}
-
 fn corpus_lines() -> Vec<String> {
     read_data("compat/entries/corpus-20k.jsonl")
         .lines()
@@ -88,7 +76,7 @@ fn corpus_journal(tmp: &Path) -> std::path::PathBuf {
 
 #[test]
 fn journal_files_give_pyruse_effects() {
-    if !need_root("journal_files_give_pyruse_effects") {
+    if !can_run("journal_files_give_pyruse_effects", &[JOURNAL_REMOTE]) {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -112,7 +100,10 @@ fn journal_files_give_pyruse_effects() {
 
 #[test]
 fn restart_resumes_after_the_last_entry_with_counters() {
-    if !need_root("restart_resumes_after_the_last_entry_with_counters") {
+    if !can_run(
+        "restart_resumes_after_the_last_entry_with_counters",
+        &[JOURNAL_REMOTE],
+    ) {
         return;
     }
     let lines = corpus_lines();
@@ -171,7 +162,10 @@ fn interleaved_lines(range: std::ops::Range<u64>) -> String {
 
 #[test]
 fn resume_loses_no_entry_of_a_file_from_several_machines() {
-    if !need_root("resume_loses_no_entry_of_a_file_from_several_machines") {
+    if !can_run(
+        "resume_loses_no_entry_of_a_file_from_several_machines",
+        &[JOURNAL_REMOTE],
+    ) {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -211,7 +205,7 @@ fn resume_loses_no_entry_of_a_file_from_several_machines() {
 
 #[test]
 fn killed_at_random_moments_loses_nothing() {
-    if !need_root("killed_at_random_moments_loses_nothing") {
+    if !can_run("killed_at_random_moments_loses_nothing", &[JOURNAL_REMOTE]) {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -423,7 +417,7 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 
 #[test]
 fn follows_a_live_journald() {
-    if !need_root("follows_a_live_journald") {
+    if !can_run("follows_a_live_journald", &[JOURNAL_REMOTE]) {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -502,7 +496,10 @@ fn follows_a_live_journald() {
 
 #[test]
 fn log_lines_reach_the_journal_and_recidive_rules_read_them_back() {
-    if !need_root("log_lines_reach_the_journal_and_recidive_rules_read_them_back") {
+    if !can_run(
+        "log_lines_reach_the_journal_and_recidive_rules_read_them_back",
+        &[JOURNAL_REMOTE],
+    ) {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -903,7 +900,10 @@ fn a_damaged_state_file_is_moved_aside_and_the_daemon_starts() {
 /// failure: the daemon processes every ordinary one and keeps running.
 #[test]
 fn hostile_journal_entries_do_not_stop_the_daemon() {
-    if !need_root("hostile_journal_entries_do_not_stop_the_daemon") {
+    if !can_run(
+        "hostile_journal_entries_do_not_stop_the_daemon",
+        &[JOURNAL_REMOTE],
+    ) {
         return;
     }
     let two_mib = "B".repeat(2 << 20);
@@ -1032,7 +1032,7 @@ fn the_unit_keeps_capabilities_only_for_local_bans() {
 /// saved at exit.
 #[test]
 fn a_full_state_directory_loses_no_entry() {
-    if !need_root("a_full_state_directory_loses_no_entry") {
+    if !can_run("a_full_state_directory_loses_no_entry", &[JOURNAL_REMOTE]) {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -241,6 +241,26 @@ pub fn by_cursor_last(traces: &[String]) -> Vec<(String, Vec<Value>)> {
         .collect()
 }
 
+/// Whether a test that needs root and these programs can run. In CI they
+/// must be there (the test fails); elsewhere the test is skipped with a
+/// note. A program is a path, or a command that answers `--version`.
+pub fn can_run(test: &str, programs: &[&str]) -> bool {
+    let present = |p: &&str| {
+        Path::new(p).is_absolute() && Path::new(p).exists()
+            || Command::new(p).arg("--version").output().is_ok()
+    };
+    if is_root() && programs.iter().all(present) {
+        return true;
+    }
+    let needs = format!("root and {}", programs.join(", "));
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} needs {needs} in CI"
+    );
+    eprintln!("skipping {test}: needs {needs}");
+    false
+}
+
 /// Whether the tests run as root (needed for namespaces and journal files).
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
