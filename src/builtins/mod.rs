@@ -8,6 +8,7 @@
 //! checker validates arguments against the parameters before `prepare`
 //! runs, so `prepare` only reads arguments of the right shape.
 
+pub mod ban;
 pub mod counter_raise;
 pub mod counter_reset;
 pub mod daily_report;
@@ -18,9 +19,7 @@ pub mod equals;
 pub mod failure;
 pub mod in_networks;
 pub mod in_values;
-pub mod ipset_ban;
 pub mod log;
-pub mod nft_ban;
 pub mod noop;
 pub mod order;
 pub mod pcre;
@@ -145,8 +144,8 @@ pub static BUILTINS: &[&Builtin] = &[
     &counter_raise::BUILTIN,
     &counter_reset::BUILTIN,
     &failure::BUILTIN,
-    &nft_ban::BUILTIN,
-    &ipset_ban::BUILTIN,
+    &ban::NFT,
+    &ban::IPSET,
     &dnat_capture::BUILTIN,
     &dnat_replace::BUILTIN,
     &remember::REMEMBER,
