@@ -60,3 +60,6 @@ pub mod state;
 pub mod syntax;
 pub mod value;
 pub mod vm;
+
+#[cfg(test)]
+mod testing;

@@ -217,7 +217,7 @@ fn killed_at_random_moments_loses_nothing() {
     let state = tmp.path().join("state");
     let args = semantics_args(&dir, &state, &["--commit-every", "300"]);
     let mut traces = Vec::new();
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut kills = 0;
     let mut runs = 0;
     // Kill at a random moment of a run; the window adapts so that kills land
@@ -235,10 +235,7 @@ fn killed_at_random_moments_loses_nothing() {
                 .stdout(file)
                 .stderr(Stdio::null()),
         );
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(base_ms + seed % 40));
+        std::thread::sleep(Duration::from_millis(base_ms + rng.next() % 40));
         let killed = child.try_wait().expect("wait").is_none();
         if killed {
             child.kill().expect("SIGKILL");

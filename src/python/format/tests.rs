@@ -1453,13 +1453,8 @@ fn no_panic_on_any_template() {
         Value::Monotonic(-1, BOOT),
         Value::List(vec![s("'\""), Value::None]),
     ];
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut rng = crate::testing::Rng(0x2545_f491_4f6c_dd1d);
+    let mut next = |n: usize| rng.below(n);
     let tz = TimeZone::UTC;
     for _ in 0..20_000 {
         let len = 1 + next(10);

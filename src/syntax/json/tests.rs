@@ -943,13 +943,8 @@ fn no_panic_on_random_input() {
         "{}[]:,\"\\u0123456789abcdefEe.+-ntrufalsINaNy \n\t'/*#é😀\u{a0}\u{feff}\u{0}"
             .chars()
             .collect();
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = crate::testing::Rng(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next();
     for round in 0..20_000 {
         let len = (next() % 48) as usize;
         let text: String = if round % 4 == 0 {
@@ -1003,13 +998,8 @@ fn grammar_and_diagnosis_agree() {
     let alphabet: Vec<char> = "{}[]:,\"\\u0123456789aefEe.+-ntrulsINaNy \n\t'é\u{1}"
         .chars()
         .collect();
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = crate::testing::Rng(0x2545_f491_4f6c_dd1d);
+    let mut next = move || rng.next();
     let pieces = [
         "{",
         "}",
