@@ -61,6 +61,5 @@ pub fn users() -> FixedUsers {
 /// A fresh machine (empty counters, DNAT table and sessions) for a program,
 /// in UTC, with the fixed users.
 pub fn machine(program: &Program) -> Machine<'_> {
-    let mut m = Machine::new(program, jiff::tz::TimeZone::UTC, Box::new(users()));
-    m
+    Machine::new(program, jiff::tz::TimeZone::UTC, Box::new(users()))
 }
