@@ -12,10 +12,11 @@ pub mod args;
 pub mod lints;
 pub mod workflow;
 
-use crate::builtins::{self, prep::Tables, Kind, Prep, Step};
+use crate::builtins::{self, prep::Tables, Builtin, Kind, Prep, Step as Prepare};
 use crate::config::Config;
 use crate::diag::{did_you_mean, Code, Diagnostic};
-use crate::syntax::ast::{RuleSet, StepKind};
+use crate::source::Span;
+use crate::syntax::ast::{RuleSet, Step, StepKind};
 use std::collections::HashMap;
 use workflow::{ChainShape, Graph, StepShape};
 
@@ -35,7 +36,7 @@ pub struct StepRef {
 
 /// A step ready to run: the builtin's prepared step and its name.
 pub struct Prepared {
-    pub step: Box<dyn Step>,
+    pub step: Box<dyn Prepare>,
     pub name: &'static str,
 }
 
@@ -57,7 +58,7 @@ impl Checked {
 
 /// Number of steps of a chain that run: up to and including the first step
 /// with an explicit `then`.
-pub fn effective_len(steps: &[crate::syntax::ast::Step]) -> usize {
+pub fn effective_len(steps: &[Step]) -> usize {
     steps
         .iter()
         .position(|s| s.then.is_some())
@@ -67,28 +68,113 @@ pub fn effective_len(steps: &[crate::syntax::ast::Step]) -> usize {
 pub fn check(rules: RuleSet) -> Checked {
     let mut diags = Vec::new();
     let config = Config::from_rules(&rules, &mut diags);
-
-    // Labels.
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (ci, c) in rules.chains.iter().enumerate() {
-        if let Some(&first) = index.get(c.label.as_str()) {
-            diags.push(
-                Diagnostic::error(
-                    Code::DuplicateChain,
-                    c.label_span,
-                    format!("a chain named \"{}\" already exists", c.label),
-                )
-                .with_label("second definition")
-                .with_related(rules.chains[first].label_span, "first defined here")
-                .with_help("give each chain its own label, or merge the two"),
-            );
-        } else {
-            index.insert(&c.label, ci);
+    let mut c = Checker {
+        rules: &rules,
+        index: HashMap::new(),
+        diags,
+        tables: Tables::default(),
+        prepared: HashMap::new(),
+        broken: false,
+    };
+    c.labels();
+    c.warn_if_no_chain();
+    let shapes: Vec<ChainShape> = rules
+        .chains
+        .iter()
+        .enumerate()
+        .map(|(ci, chain)| ChainShape {
+            label: chain.label.clone(),
+            anonymous: chain.anonymous,
+            steps: chain.steps[..effective_len(&chain.steps)]
+                .iter()
+                .enumerate()
+                .map(|(si, step)| {
+                    c.step(
+                        StepRef {
+                            chain: ci,
+                            step: si,
+                        },
+                        step,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    c.too_many_fields();
+    let Checker {
+        mut diags,
+        tables,
+        prepared,
+        broken,
+        ..
+    } = c;
+    let (graph, graph_diags) = workflow::build(&shapes);
+    diags.extend(graph_diags);
+    if graph.nodes.len() >= workflow::MAX_NODES {
+        if let Some(c) = rules.chains.first() {
+            diags.push(workflow::too_large(c.label_span));
         }
     }
-    // A file of settings only is a piece of a rule directory; a file with
-    // nothing at all is probably a mistake.
-    if rules.chains.iter().all(|c| c.anonymous) && rules.settings.is_empty() {
+    if !broken {
+        lints::run(&rules, &shapes, &graph, &tables, &mut diags);
+    }
+    diags.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
+    let errors = diags.iter().any(Diagnostic::is_error);
+    let linked = (!errors).then(|| Linked {
+        rules,
+        config,
+        graph,
+        prepared,
+        tables,
+    });
+    Checked {
+        linked,
+        diagnostics: diags,
+    }
+}
+
+/// The checker's state while it goes through a rule set.
+struct Checker<'r> {
+    rules: &'r RuleSet,
+    /// Chain labels to chain indexes (the first of duplicates).
+    index: HashMap<&'r str, usize>,
+    diags: Vec<Diagnostic>,
+    tables: Tables,
+    prepared: HashMap<StepRef, Prepared>,
+    /// An error that makes the lints meaningless (unknown builtin or chain,
+    /// too many fields): they are not run.
+    broken: bool,
+}
+
+impl<'r> Checker<'r> {
+    /// Index the chain labels; a label used twice is an error.
+    fn labels(&mut self) {
+        let rules = self.rules;
+        for (ci, c) in rules.chains.iter().enumerate() {
+            if let Some(&first) = self.index.get(c.label.as_str()) {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::DuplicateChain,
+                        c.label_span,
+                        format!("a chain named \"{}\" already exists", c.label),
+                    )
+                    .with_label("second definition")
+                    .with_related(rules.chains[first].label_span, "first defined here")
+                    .with_help("give each chain its own label, or merge the two"),
+                );
+            } else {
+                self.index.insert(&c.label, ci);
+            }
+        }
+    }
+
+    /// A file of settings only is a piece of a rule directory; a file with
+    /// nothing at all is probably a mistake.
+    fn warn_if_no_chain(&mut self) {
+        let rules = self.rules;
+        if !(rules.chains.iter().all(|c| c.anonymous) && rules.settings.is_empty()) {
+            return;
+        }
         let span = rules
             .sources
             .files()
@@ -102,169 +188,163 @@ pub fn check(rules: RuleSet) -> Checked {
             )
             .with_help("write at least one chain: chain \"My rules\" { … }")
         };
-        diags.push(match span {
+        self.diags.push(match span {
             Some(s) => Diagnostic { span: Some(s), ..d },
             None => d,
         });
     }
 
-    // Steps.
-    let mut tables = Tables::default();
-    let mut prepared: HashMap<StepRef, Prepared> = HashMap::new();
-    let mut shapes = Vec::new();
-    let mut broken = false;
-    for (ci, chain) in rules.chains.iter().enumerate() {
-        let n = effective_len(&chain.steps);
-        let mut steps = Vec::new();
-        for (si, step) in chain.steps[..n].iter().enumerate() {
-            let before = diags.len();
-            let builtin = match builtins::lookup(&step.name) {
-                Some(b) => b,
-                None => {
-                    let hint = did_you_mean(&step.name, builtins::BUILTINS.iter().map(|b| b.name))
-                        .map_or_else(
-                            || "see `pyrusec builtins` for the list".to_owned(),
-                            |s| format!("did you mean `{s}`?"),
-                        );
-                    diags.push(
-                        Diagnostic::error(
-                            Code::UnknownBuiltin,
-                            step.name_span,
-                            format!("unknown builtin `{}`", step.name),
-                        )
-                        .with_label("not a filter or action")
-                        .with_help(hint),
-                    );
-                    broken = true;
-                    steps.push(StepShape {
-                        is_filter: step.else_.is_some(),
-                        then: None,
-                        else_: None,
-                    });
-                    continue;
-                }
+    /// Check and prepare one step; its shape for the chain graph.
+    fn step(&mut self, at: StepRef, step: &'r Step) -> StepShape {
+        let before = self.diags.len();
+        let Some(builtin) = builtins::lookup(&step.name) else {
+            self.unknown_builtin(step);
+            return StepShape {
+                is_filter: step.else_.is_some(),
+                then: None,
+                else_: None,
             };
-            let is_filter = builtin.kind == Kind::Filter;
-            match (step.kind, builtin.kind) {
-                (StepKind::Filter, Kind::Action) | (StepKind::Action, Kind::Filter) => {
-                    let (was, is) = if is_filter {
-                        ("an action", "a filter")
-                    } else {
-                        ("a filter", "an action")
-                    };
-                    diags.push(
-                        Diagnostic::error(
-                            Code::WrongStepKind,
-                            step.name_span,
-                            format!("`{}` is {is}, used here as {was}", step.name),
-                        )
-                        .with_help(if is_filter {
-                            format!("write \"filter\": \"filter_{}\"", step.name)
-                        } else {
-                            format!("write \"action\": \"action_{}\"", step.name)
-                        }),
-                    );
-                }
-                _ => {}
-            }
-            if !is_filter {
-                if let Some(e) = &step.else_ {
-                    diags.push(
-                        Diagnostic::error(
-                            Code::ElseOnAction,
-                            e.span,
-                            format!("`{}` is an action: it has no else branch", step.name),
-                        )
-                        .with_help("only filters choose between then and else; remove this else"),
-                    );
-                }
-            }
-            args::check_args(&rules, step, builtin, &mut diags);
-            if diags[before..].iter().all(|d| !d.is_error()) {
-                let mut prep = Prep {
-                    rules: &rules,
-                    step,
-                    tables: &mut tables,
-                    diags: &mut diags,
-                    compat: rules.compat_at(step.span),
-                };
-                match (builtin.prepare)(&mut prep) {
-                    Some(s) => {
-                        prepared.insert(
-                            StepRef {
-                                chain: ci,
-                                step: si,
-                            },
-                            Prepared {
-                                step: s,
-                                name: builtin.name,
-                            },
-                        );
-                    }
-                    None => {
-                        if diags[before..].iter().all(|d| !d.is_error()) {
-                            diags.push(
-                                Diagnostic::error(
-                                    Code::Internal,
-                                    step.name_span,
-                                    format!(
-                                        "internal error: `{}` could not be prepared",
-                                        step.name
-                                    ),
-                                )
-                                .with_help(
-                                    "this is a bug in pyruse: please report it with this rule file",
-                                ),
-                            );
-                        }
-                    }
-                }
-            }
-            let mut target = |t: &Option<crate::syntax::ast::Target>| {
-                let t = t.as_ref()?;
-                match index.get(t.label.as_str()) {
-                    Some(&i) => Some((i, t.span)),
-                    None => {
-                        let hint = did_you_mean(&t.label, index.keys().copied()).map_or_else(
-                            || "jump to one of the chains of the rule set".to_owned(),
-                            |s| format!("did you mean \"{s}\"?"),
-                        );
-                        diags.push(
-                            Diagnostic::error(
-                                Code::UnknownChain,
-                                t.span,
-                                format!("no chain is named \"{}\"", t.label),
-                            )
-                            .with_label("unknown chain")
-                            .with_help(hint),
-                        );
-                        broken = true;
-                        None
-                    }
-                }
-            };
-            let then = target(&step.then);
-            let else_ = if is_filter { target(&step.else_) } else { None };
-            steps.push(StepShape {
-                is_filter,
-                then,
-                else_,
-            });
+        };
+        let is_filter = builtin.kind == Kind::Filter;
+        self.step_kind(step, builtin);
+        args::check_args(self.rules, step, builtin, &mut self.diags);
+        if self.diags[before..].iter().all(|d| !d.is_error()) {
+            self.prepare(at, step, builtin, before);
         }
-        shapes.push(ChainShape {
-            label: chain.label.clone(),
-            anonymous: chain.anonymous,
-            steps,
-        });
+        let then = self.target(&step.then);
+        let else_ = if is_filter {
+            self.target(&step.else_)
+        } else {
+            None
+        };
+        StepShape {
+            is_filter,
+            then,
+            else_,
+        }
     }
 
-    if let Some(name) = &tables.overflow {
-        broken = true;
-        diags.push(
+    fn unknown_builtin(&mut self, step: &Step) {
+        let hint = did_you_mean(&step.name, builtins::BUILTINS.iter().map(|b| b.name)).map_or_else(
+            || "see `pyrusec builtins` for the list".to_owned(),
+            |s| format!("did you mean `{s}`?"),
+        );
+        self.diags.push(
+            Diagnostic::error(
+                Code::UnknownBuiltin,
+                step.name_span,
+                format!("unknown builtin `{}`", step.name),
+            )
+            .with_label("not a filter or action")
+            .with_help(hint),
+        );
+        self.broken = true;
+    }
+
+    /// A filter written as an action or the reverse; an else on an action.
+    fn step_kind(&mut self, step: &Step, builtin: &Builtin) {
+        let is_filter = builtin.kind == Kind::Filter;
+        if let (StepKind::Filter, Kind::Action) | (StepKind::Action, Kind::Filter) =
+            (step.kind, builtin.kind)
+        {
+            let (was, is) = if is_filter {
+                ("an action", "a filter")
+            } else {
+                ("a filter", "an action")
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    Code::WrongStepKind,
+                    step.name_span,
+                    format!("`{}` is {is}, used here as {was}", step.name),
+                )
+                .with_help(if is_filter {
+                    format!("write \"filter\": \"filter_{}\"", step.name)
+                } else {
+                    format!("write \"action\": \"action_{}\"", step.name)
+                }),
+            );
+        }
+        if let (false, Some(e)) = (is_filter, &step.else_) {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::ElseOnAction,
+                    e.span,
+                    format!("`{}` is an action: it has no else branch", step.name),
+                )
+                .with_help("only filters choose between then and else; remove this else"),
+            );
+        }
+    }
+
+    /// Prepare a step whose arguments checked; a builtin that prepares
+    /// nothing without saying why is an internal error.
+    fn prepare(&mut self, at: StepRef, step: &Step, builtin: &Builtin, before: usize) {
+        let mut prep = Prep {
+            rules: self.rules,
+            step,
+            tables: &mut self.tables,
+            diags: &mut self.diags,
+            compat: self.rules.compat_at(step.span),
+        };
+        match (builtin.prepare)(&mut prep) {
+            Some(s) => {
+                self.prepared.insert(
+                    at,
+                    Prepared {
+                        step: s,
+                        name: builtin.name,
+                    },
+                );
+            }
+            None if self.diags[before..].iter().all(|d| !d.is_error()) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::Internal,
+                        step.name_span,
+                        format!("internal error: `{}` could not be prepared", step.name),
+                    )
+                    .with_help("this is a bug in pyruse: please report it with this rule file"),
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// The chain a jump names; an unknown one is an error.
+    fn target(&mut self, t: &Option<crate::syntax::ast::Target>) -> Option<(usize, Span)> {
+        let t = t.as_ref()?;
+        if let Some(&i) = self.index.get(t.label.as_str()) {
+            return Some((i, t.span));
+        }
+        let hint = did_you_mean(&t.label, self.index.keys().copied()).map_or_else(
+            || "jump to one of the chains of the rule set".to_owned(),
+            |s| format!("did you mean \"{s}\"?"),
+        );
+        self.diags.push(
+            Diagnostic::error(
+                Code::UnknownChain,
+                t.span,
+                format!("no chain is named \"{}\"", t.label),
+            )
+            .with_label("unknown chain")
+            .with_help(hint),
+        );
+        self.broken = true;
+        None
+    }
+
+    fn too_many_fields(&mut self) {
+        let Some(name) = &self.tables.overflow else {
+            return;
+        };
+        self.broken = true;
+        let rules = self.rules;
+        self.diags.push(
             Diagnostic::error(
                 Code::TooManyFields,
                 rules.chains.first().map_or_else(
-                    || crate::source::Span::new(crate::source::FileId(0), 0, 0),
+                    || Span::new(crate::source::FileId(0), 0, 0),
                     |c| c.label_span,
                 ),
                 format!(
@@ -274,30 +354,6 @@ pub fn check(rules: RuleSet) -> Checked {
             )
             .with_help("save fewer regex groups, or split the rules across several daemons"),
         );
-    }
-    let (graph, graph_diags) = workflow::build(&shapes);
-    diags.extend(graph_diags);
-    if graph.nodes.len() >= workflow::MAX_NODES {
-        if let Some(c) = rules.chains.first() {
-            diags.push(workflow::too_large(c.label_span));
-        }
-    }
-    if !broken {
-        lints::run(&rules, &shapes, &graph, &tables, &mut diags);
-    }
-    diags.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
-
-    let errors = diags.iter().any(Diagnostic::is_error);
-    let linked = (!errors).then(|| Linked {
-        rules,
-        config,
-        graph,
-        prepared,
-        tables,
-    });
-    Checked {
-        linked,
-        diagnostics: diags,
     }
 }
 
