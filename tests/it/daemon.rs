@@ -1162,3 +1162,89 @@ fn a_daemon_whose_json_input_ended_idles() {
     // Clock ticks are 1/100 s: spinning would use about 200 in 2 s.
     assert!(used < 40, "{used} ticks of CPU in 2 s of idling");
 }
+
+/// Anonymous memory of a process, in kB (`RssAnon`).
+fn rss_anon_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("RssAnon:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn memory_stays_bounded_under_a_distributed_attack() {
+    // The shipped rules, fed failed logins from new addresses (4 entries in
+    // 7, across four services), one entry every 10 ms of log time: once the
+    // counters' 10-minute window is full, memory must stop growing with
+    // the number of entries.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut child = Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args([
+                "--rules",
+                "rules/",
+                "--json",
+                "-",
+                "--dry-run",
+                "--exit-at-end",
+            ])
+            .args(["--commit-every", "100000"])
+            .arg("--state-dir")
+            .arg(tmp.path().join("state"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let pid = child.id();
+    let stdin = child.stdin.take().expect("stdin");
+    let mut w = std::io::BufWriter::new(stdin);
+    let mut rng = Rng(7);
+    let templates = [
+        ("sshd", "Failed password for invalid user u{n} from {ip} port 4242 ssh2"),
+        ("postfix/smtpd", "warning: unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"),
+        ("nginx", "{ip} - - [01/Dec/2026:10:00:00 +0000] \"GET /wp-login.php HTTP/1.1\" 404 162 \"-\" \"-\""),
+        ("dovecot", "imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<u{n}>, method=PLAIN, rip={ip}, lip=10.0.0.1, TLS, session=<s>"),
+        ("kernel", "eth0: link up"),
+        ("systemd", "Started session {n} of user bob."),
+        ("cron", "(root) CMD (true)"),
+    ];
+    const N: u64 = 500_000;
+    let mut samples = Vec::new();
+    for n in 0..N {
+        let (ident, text) = templates[rng.below(templates.len())];
+        let ip = format!(
+            "10.{}.{}.{}",
+            rng.below(256),
+            rng.below(256),
+            1 + rng.below(254)
+        );
+        let message = text.replace("{ip}", &ip).replace("{n}", &n.to_string());
+        let line = serde_json::json!({
+            "__REALTIME_TIMESTAMP": (1_764_000_000_000_000 + n * 10_000).to_string(),
+            "SYSLOG_IDENTIFIER": ident,
+            "PRIORITY": "6",
+            "MESSAGE": message,
+        });
+        writeln!(w, "{line}").expect("the daemon reads its input");
+        if n > 0 && n % 50_000 == 0 {
+            w.flush().expect("flush");
+            samples.push((n, rss_anon_kb(pid)));
+        }
+    }
+    drop(w);
+    let status = child.wait().expect("pyrused exits");
+    assert!(status.success(), "{status}");
+    let half = samples.iter().find(|(n, _)| *n >= N / 2).map_or(0, |s| s.1);
+    let last = samples.last().map_or(0, |s| s.1);
+    eprintln!("RssAnon (entries, kB): {samples:?}");
+    assert!(half > 0 && last > 0, "{samples:?}");
+    assert!(
+        last < half + 8 * 1024,
+        "anonymous memory grew from {half} kB to {last} kB over the second half: {samples:?}"
+    );
+}
