@@ -26,7 +26,12 @@ fn program() -> &'static Program {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    // Build the program before the first input, outside its time limit.
+    init: {
+        program();
+    },
+    |data: &[u8]| {
     let program = program();
     let tz = jiff::tz::TimeZone::UTC;
     let mut entry = JsonEntry::new(program);
@@ -63,4 +68,5 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-});
+}
+);

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
         if !diags.iter().any(|d| d.is_error()) {
             let printed = pyruse::print::print(&rules);
             let (_, again) = pyruse::syntax::load_str("printed.pyr", &printed);
-            assert!(!again.iter().any(|d| d.is_error()), "printed rules do not parse:\n{printed}");
+            assert!(
+                !again.iter().any(|d| d.is_error()),
+                "printed rules do not parse:\n{printed}"
+            );
         }
     }
 });

@@ -7,10 +7,15 @@
 //! fresh machine (no counters, DNAT mappings or sessions).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pyruse::vm::trace::TraceWriter;
 use pyruse::replay::{replay, ErrorLog};
+use pyruse::vm::trace::TraceWriter;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    // Build the programs before the first input, outside its time limit.
+    init: {
+        pyruse_fuzz::programs();
+    },
+    |data: &[u8]| {
     for program in pyruse_fuzz::programs() {
         let mut machine = pyruse_fuzz::machine(program);
         let mut trace = TraceWriter::new(std::io::sink(), program);
@@ -18,4 +23,5 @@ fuzz_target!(|data: &[u8]| {
         let summary = replay(&mut machine, data, &mut trace, &mut errors).expect("io::sink");
         assert_eq!(summary.internal_errors, 0, "{:?}", summary.step_errors);
     }
-});
+    }
+);
