@@ -1165,14 +1165,8 @@ fn a_daemon_whose_json_input_ended_idles() {
 
 /// Anonymous memory of a process, in kB (`RssAnon`).
 fn rss_anon_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("RssAnon:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
+    proc_status(&pid.to_string(), "RssAnon:")
+        .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
 

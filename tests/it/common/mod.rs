@@ -263,14 +263,14 @@ pub fn can_run(test: &str, programs: &[&str]) -> bool {
 
 /// Whether the tests run as root (needed for namespaces and journal files).
 pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
+    proc_status("self", "Uid:").is_some_and(|uid| uid == "0")
+}
+
+/// The first value of a `/proc/PID/status` line (`"Uid:"`, `"RssAnon:"`).
+pub fn proc_status(pid: &str, key: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1).map(str::to_owned)
 }
 
 /// Parse a message with Python's email package: headers, defects, parts.
@@ -372,20 +372,7 @@ impl Drop for KillPidFile {
     }
 }
 
-/// A small deterministic generator (xorshift64), so that a randomised
-/// test that fails fails again the same way.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// A number below `n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+/// The generator of the unit tests (`src/testing.rs`), shared as a file.
+#[path = "../../../src/testing.rs"]
+mod testing;
+pub use testing::Rng;
