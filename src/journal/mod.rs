@@ -2,6 +2,8 @@
 //!
 //! - [`json_lines`]: `journalctl -o json` lines (replay, `--json`).
 //! - [`sd`]: the journal itself, through libsystemd.
+//! - [`export`]: writing journal files (export format, `systemd-journal-remote`).
 
+pub mod export;
 pub mod json_lines;
 pub mod sd;

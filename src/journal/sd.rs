@@ -517,12 +517,10 @@ impl EntrySource for JournalReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::process::{Command, Stdio};
+    use crate::journal::export;
     use std::time::Instant;
 
     const BOOT: &str = "0123456789abcdef0123456789abcdef";
-    const JOURNAL_REMOTE: &str = "/lib/systemd/systemd-journal-remote";
 
     /// One entry in journal export format.
     struct E {
@@ -547,57 +545,23 @@ mod tests {
                 .fields
                 .iter()
                 .find(|(k, _)| *k == "_BOOT_ID")
-                .map_or(BOOT.to_owned(), |(_, v)| String::from_utf8_lossy(v).into());
-            out.extend_from_slice(
-                format!(
-                    "__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID={boot}\n",
-                    e.t * 1_000_000,
-                    e.t * 1_000
-                )
-                .as_bytes(),
-            );
+                .map_or(BOOT.as_bytes(), |(_, v)| v.as_slice());
+            let real = (e.t * 1_000_000).to_string();
+            let mono = (e.t * 1_000).to_string();
+            export::field(&mut out, "__REALTIME_TIMESTAMP", real.as_bytes());
+            export::field(&mut out, "__MONOTONIC_TIMESTAMP", mono.as_bytes());
+            export::field(&mut out, "_BOOT_ID", boot);
             for (k, v) in e.fields.iter().filter(|(k, _)| *k != "_BOOT_ID") {
-                if v.contains(&b'\n') || std::str::from_utf8(v).is_err() {
-                    out.extend_from_slice(k.as_bytes());
-                    out.push(b'\n');
-                    out.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                    out.extend_from_slice(v);
-                    out.push(b'\n');
-                } else {
-                    out.extend_from_slice(k.as_bytes());
-                    out.push(b'=');
-                    out.extend_from_slice(v);
-                    out.push(b'\n');
-                }
+                export::field(&mut out, k, v);
             }
-            out.push(b'\n');
+            export::end_entry(&mut out);
         }
         out
     }
 
     /// Write (or append) `entries` to the journal file `path`.
     fn write_journal(path: &Path, entries: &[E]) {
-        let mut child = Command::new(JOURNAL_REMOTE)
-            .arg("-o")
-            .arg(path)
-            .arg("-")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run systemd-journal-remote (package systemd-journal-remote)");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(&export(entries))
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "systemd-journal-remote failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        export::write_journal(path, &export(entries)).expect("systemd-journal-remote");
     }
 
     fn get(r: &mut JournalReader, name: &str) -> Vec<Vec<u8>> {

@@ -97,90 +97,47 @@ pub fn skipped(rel: &str) -> Vec<u64> {
 }
 
 /// Convert `journalctl -o json` lines to the journal export format, which
-/// `systemd-journal-remote` turns into a journal file.
+/// `systemd-journal-remote` turns into a journal file. A field given as an
+/// array of strings is repeated; an array of numbers is raw bytes.
 pub fn json_to_export(lines: &str) -> Vec<u8> {
+    use pyruse::journal::export;
+    fn as_bytes(v: &Value) -> Option<Vec<u8>> {
+        match v {
+            Value::String(s) => Some(s.as_bytes().to_vec()),
+            Value::Array(items) if items.iter().all(Value::is_number) => Some(
+                items
+                    .iter()
+                    .filter_map(|i| i.as_u64().map(|b| b as u8))
+                    .collect(),
+            ),
+            Value::Number(n) => Some(n.to_string().into_bytes()),
+            _ => None,
+        }
+    }
     let mut out = Vec::new();
     for line in lines.lines().filter(|l| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).expect("entry lines are JSON");
         let Some(obj) = v.as_object() else { continue };
-        for (k, v) in obj {
-            if k == "__CURSOR" {
-                continue;
-            }
-            let mut put = |bytes: &[u8]| {
-                if bytes.contains(&b'\n') {
-                    out.extend_from_slice(k.as_bytes());
-                    out.push(b'\n');
-                    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-                    out.extend_from_slice(bytes);
-                    out.push(b'\n');
-                } else {
-                    out.extend_from_slice(k.as_bytes());
-                    out.push(b'=');
-                    out.extend_from_slice(bytes);
-                    out.push(b'\n');
-                }
+        for (k, v) in obj.iter().filter(|(k, _)| *k != "__CURSOR") {
+            let values = match v {
+                Value::Array(items) if !items.iter().all(Value::is_number) => items.clone(),
+                other => vec![other.clone()],
             };
-            let as_bytes = |v: &Value| -> Option<Vec<u8>> {
-                match v {
-                    Value::String(s) => Some(s.as_bytes().to_vec()),
-                    Value::Array(items) if items.iter().all(Value::is_number) => Some(
-                        items
-                            .iter()
-                            .filter_map(|i| i.as_u64().map(|b| b as u8))
-                            .collect(),
-                    ),
-                    Value::Number(n) => Some(n.to_string().into_bytes()),
-                    _ => None,
-                }
-            };
-            match v {
-                Value::Null => {}
-                Value::Array(items) if !items.iter().all(Value::is_number) => {
-                    for i in items {
-                        if let Some(b) = as_bytes(i) {
-                            put(&b);
-                        }
-                    }
-                }
-                other => {
-                    if let Some(b) = as_bytes(other) {
-                        put(&b);
-                    }
-                }
+            for b in values.iter().filter_map(as_bytes) {
+                export::field(&mut out, k, &b);
             }
         }
-        out.push(b'\n');
+        export::end_entry(&mut out);
     }
     out
 }
 
-pub const JOURNAL_REMOTE: &str = "/lib/systemd/systemd-journal-remote";
+pub use pyruse::journal::export::JOURNAL_REMOTE;
 
 /// Write a journal file from `journalctl -o json` lines.
 pub fn make_journal(lines: &str, path: &Path) {
-    use std::io::Write;
-    let mut child = Command::new(JOURNAL_REMOTE)
-        .arg("-o")
-        .arg(path)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("systemd-journal-remote runs (package systemd-journal-remote)");
-    let data = json_to_export(lines);
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("journal-remote finishes");
-    let _ = writer.join();
-    assert!(
-        out.status.success(),
-        "journal-remote failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    pyruse::journal::export::write_journal(path, &json_to_export(lines))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
 /// Run `pyrused` with arguments (TZ=UTC), waiting for it.
