@@ -17,7 +17,7 @@
 use super::log::{Level, Logger};
 use crate::config::Config;
 use crate::host::{self, HostError, NftElement};
-use crate::state::store::{BanKind, OutboxItem, Store};
+use crate::state::store::{BanKind, OutboxItem, Settled, Store};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -64,7 +64,9 @@ impl Lane {
     /// between two sends.
     fn batch(self) -> usize {
         match self {
-            Lane::Bans | Lane::Log => 64,
+            // One nft transaction and one store transaction per round.
+            Lane::Bans => 10_000,
+            Lane::Log => 256,
             Lane::Mail => 1,
         }
     }
@@ -289,37 +291,32 @@ fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
     }
 }
 
-/// Record the outcome of an item; returns the attempt number when it
-/// failed in a way that may pass (and will be retried).
+/// Log the outcome of an item and say what becomes of it. When it failed
+/// in a way that may pass (it will be retried), `failed` gets its attempt
+/// number, unless an earlier item of the round already set it.
 fn settle(
-    store: &mut Store,
     log: &mut Logger,
     item: &OutboxItem,
     result: Result<(), HostError>,
     now: i64,
-) -> Option<u32> {
-    let mut failed = None;
-    let saved = match result {
-        Ok(()) => store.outbox_done(item.id),
+    failed: &mut Option<u32>,
+) -> Settled {
+    match result {
+        Ok(()) => Settled::Done(item.id),
         Err(e) if e.retry => {
             log.once(Level::Err, &e.cause, &format!("{} (will retry)", e.message));
-            failed = Some(item.attempts + 1);
-            let next = now + backoff(item.attempts + 1).as_micros() as i64;
-            store.outbox_retry(item.id, next, &e.message)
+            failed.get_or_insert(item.attempts + 1);
+            Settled::Retry {
+                id: item.id,
+                next_at_us: now + backoff(item.attempts + 1).as_micros() as i64,
+                error: e.message,
+            }
         }
         Err(e) => {
             log.once(Level::Err, &e.cause, &format!("{} (given up)", e.message));
-            store.outbox_done(item.id)
+            Settled::Done(item.id)
         }
-    };
-    if let Err(e) = saved {
-        log.once(
-            Level::Err,
-            "outbox: write",
-            &format!("cannot update the outbox: {e}"),
-        );
     }
-    failed
 }
 
 fn text<'a>(item: &'a OutboxItem, key: &str) -> &'a str {
@@ -336,6 +333,7 @@ fn carry_out(
     now: i64,
 ) -> Option<u32> {
     let mut failed = None;
+    let mut settled = Vec::with_capacity(due.len());
     // nft bans of this round go in one transaction.
     let mut nft_items = Vec::new();
     let mut nft_elements = Vec::new();
@@ -347,14 +345,14 @@ fn carry_out(
                     Ok(ip) => ip,
                     Err(mut e) => {
                         e.message = format!("{rule}: {}", e.message);
-                        failed = failed.or(settle(store, log, &item, Err(e), now));
+                        settled.push(settle(log, &item, Err(e), now, &mut failed));
                         continue;
                     }
                 };
                 let end = item.payload.get("end_us").and_then(|v| v.as_i64());
                 let Ok(seconds) = remaining_seconds(end, now) else {
                     // The ban ended before it could be applied.
-                    failed = failed.or(settle(store, log, &item, Ok(()), now));
+                    settled.push(settle(log, &item, Ok(()), now, &mut failed));
                     continue;
                 };
                 let set = text(&item, "set").to_owned();
@@ -363,12 +361,12 @@ fn carry_out(
                     nft_items.push(item);
                 } else {
                     let r = host::ipset_apply(config, &set, ip, seconds);
-                    failed = failed.or(settle(store, log, &item, r, now));
+                    settled.push(settle(log, &item, r, now, &mut failed));
                 }
             }
             "log" => {
                 let r = host::journal_log(text(&item, "level"), text(&item, "message"));
-                failed = failed.or(settle(store, log, &item, r, now));
+                settled.push(settle(log, &item, r, now, &mut failed));
             }
             "email" => {
                 let r = crate::host::mail::send_text(
@@ -376,7 +374,7 @@ fn carry_out(
                     text(&item, "subject"),
                     text(&item, "message"),
                 );
-                failed = failed.or(settle(store, log, &item, r, now));
+                settled.push(settle(log, &item, r, now, &mut failed));
             }
             "report" => {
                 let report = crate::report::Report {
@@ -384,7 +382,7 @@ fn carry_out(
                     html: text(&item, "html").to_owned(),
                 };
                 let r = crate::host::mail::send_report(config, text(&item, "subject"), &report);
-                failed = failed.or(settle(store, log, &item, r, now));
+                settled.push(settle(log, &item, r, now, &mut failed));
             }
             other => {
                 let e = HostError {
@@ -392,15 +390,22 @@ fn carry_out(
                     message: format!("unknown queued effect `{other}` dropped"),
                     retry: false,
                 };
-                failed = failed.or(settle(store, log, &item, Err(e), now));
+                settled.push(settle(log, &item, Err(e), now, &mut failed));
             }
         }
     }
     if !nft_items.is_empty() {
         let r = host::nft_apply(config, &nft_elements);
         for item in &nft_items {
-            failed = failed.or(settle(store, log, item, r.clone(), now));
+            settled.push(settle(log, item, r.clone(), now, &mut failed));
         }
+    }
+    if let Err(e) = store.outbox_settle(&settled) {
+        log.once(
+            Level::Err,
+            "outbox: write",
+            &format!("cannot update the outbox: {e}"),
+        );
     }
     failed
 }

@@ -147,21 +147,52 @@ pub struct NftElement {
 /// As in Pyruse, a new ban of an address already in the set replaces the
 /// old one (and its timeout). nft has no "delete if present", so each
 /// element is added without timeout, deleted, then added with its timeout:
-/// the three succeed whether or not the element was there.
+/// the three succeed whether or not the element was there. Elements go in
+/// one command per set and step (nft parses a list of thousands of
+/// elements far faster than as many commands); an address banned twice in
+/// the batch keeps its last ban, as if the bans had been applied in turn.
 pub fn nft_script(elements: &[NftElement]) -> String {
-    let mut s = String::new();
+    use std::fmt::Write;
+    // Sets in the order they first appear; in each, addresses in the order
+    // they first appear, with the timeout of their last ban.
+    type Timed = (IpAddr, Option<u64>);
+    let mut sets: Vec<(&str, Vec<Timed>)> = Vec::new();
+    let mut at: std::collections::HashMap<(&str, IpAddr), (usize, usize)> =
+        std::collections::HashMap::new();
     for e in elements {
-        s.push_str(&format!("add element {} {{ {} }}\n", e.set, e.ip));
-        s.push_str(&format!("delete element {} {{ {} }}\n", e.set, e.ip));
-        match e.seconds {
-            Some(t) => s.push_str(&format!(
-                "add element {} {{ {} timeout {}s }}\n",
-                e.set,
-                e.ip,
-                t.max(1)
-            )),
-            None => s.push_str(&format!("add element {} {{ {} }}\n", e.set, e.ip)),
+        match at.get(&(e.set.as_str(), e.ip)) {
+            Some(&(i, j)) => sets[i].1[j].1 = e.seconds,
+            None => {
+                let i = match sets.iter().position(|(s, _)| *s == e.set) {
+                    Some(i) => i,
+                    None => {
+                        sets.push((&e.set, Vec::new()));
+                        sets.len() - 1
+                    }
+                };
+                at.insert((&e.set, e.ip), (i, sets[i].1.len()));
+                sets[i].1.push((e.ip, e.seconds));
+            }
         }
+    }
+    let mut s = String::new();
+    for (set, list) in &sets {
+        let plain = || {
+            list.iter()
+                .map(|(ip, _)| ip.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(s, "add element {set} {{ {} }}", plain());
+        let _ = writeln!(s, "delete element {set} {{ {} }}", plain());
+        let timed: Vec<String> = list
+            .iter()
+            .map(|(ip, t)| match t {
+                Some(t) => format!("{ip} timeout {}s", t.max(&1)),
+                None => ip.to_string(),
+            })
+            .collect();
+        let _ = writeln!(s, "add element {set} {{ {} }}", timed.join(", "));
     }
     s
 }
@@ -232,5 +263,38 @@ pub fn journal_log(level: &str, message: &str) -> Result<(), HostError> {
     } else {
         eprintln!("pyruse[{level}]: {message}");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn el(set: &str, ip: &str, seconds: Option<u64>) -> NftElement {
+        NftElement {
+            set: set.into(),
+            ip: ip.parse().unwrap(),
+            seconds,
+        }
+    }
+
+    #[test]
+    fn nft_script_one_command_per_set_and_step_last_ban_wins() {
+        let script = nft_script(&[
+            el("inet pyruse ban4", "192.0.2.1", Some(60)),
+            el("inet pyruse ban6", "2001:db8::1", None),
+            el("inet pyruse ban4", "192.0.2.2", Some(0)),
+            el("inet pyruse ban4", "192.0.2.1", Some(3600)),
+        ]);
+        assert_eq!(
+            script,
+            "add element inet pyruse ban4 { 192.0.2.1, 192.0.2.2 }\n\
+             delete element inet pyruse ban4 { 192.0.2.1, 192.0.2.2 }\n\
+             add element inet pyruse ban4 { 192.0.2.1 timeout 3600s, 192.0.2.2 timeout 1s }\n\
+             add element inet pyruse ban6 { 2001:db8::1 }\n\
+             delete element inet pyruse ban6 { 2001:db8::1 }\n\
+             add element inet pyruse ban6 { 2001:db8::1 }\n"
+        );
+        assert_eq!(nft_script(&[]), "");
     }
 }

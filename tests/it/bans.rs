@@ -249,3 +249,71 @@ fn ipset_bans_restore_and_unban_in_a_network_namespace() {
         "unbanned stays out:\n{after}"
     );
 }
+
+/// 10,000 failed logins from as many addresses, each banned at once.
+fn many_attackers(now_us: i64, n: u32) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let t = now_us - 60_000_000 + i64::from(i);
+        let ip = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+        out.push_str(
+            &serde_json::json!({
+                "__REALTIME_TIMESTAMP": t.to_string(),
+                "__MONOTONIC_TIMESTAMP": (t / 1000).to_string(),
+                "_BOOT_ID": "9ec1eb60c72a205286d614fc429eb4b9",
+                "SYSLOG_IDENTIFIER": "sshd",
+                "MESSAGE": format!("Failed password for root from {ip} port 4242 ssh2"),
+            })
+            .to_string(),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn ten_thousand_bans_all_reach_the_set() {
+    if !can_run("ten_thousand_bans_all_reach_the_set", &["nft"]) {
+        return;
+    }
+    let rules = RULES.replace("n >= 2", "n >= 1");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("rules.pyr");
+    std::fs::write(&path, rules).expect("rules");
+    let journal = tmp.path().join("journal");
+    std::fs::create_dir(&journal).expect("mkdir");
+    make_journal(
+        &many_attackers(pyruse::vm::wall_clock_us(), 10_000),
+        &journal.join("ssh.journal"),
+    );
+    let script = format!(
+        "set -e\n\
+         nft add table inet pyruse\n\
+         nft add set inet pyruse ban4 '{{ type ipv4_addr; flags timeout; }}'\n\
+         nft add set inet pyruse ban6 '{{ type ipv6_addr; flags timeout; }}'\n\
+         {} --rules {} --directory {} --state-dir {} --exit-at-end\n\
+         echo '=== SET'; nft -j list set inet pyruse ban4\n\
+         echo '=== END'\n",
+        env!("CARGO_BIN_EXE_pyrused"),
+        path.display(),
+        journal.display(),
+        tmp.path().join("state").display()
+    );
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .env("TZ", "UTC")
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "script failed:\n{stderr}");
+    let set: serde_json::Value =
+        serde_json::from_str(section(&stdout, "SET").trim()).expect("nft -j prints JSON");
+    let elements = set["nftables"]
+        .as_array()
+        .and_then(|a| a.iter().find_map(|o| o["set"]["elem"].as_array()))
+        .map_or(0, Vec::len);
+    assert_eq!(elements, 10_000, "every address is in the set:\n{stderr}");
+    let banned = stderr.matches("(given up)").count() + stderr.matches("will retry").count();
+    assert_eq!(banned, 0, "no ban failed:\n{stderr}");
+}

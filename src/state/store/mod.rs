@@ -59,6 +59,7 @@ mod schema;
 pub use batch::Batch;
 pub use encoding::{decode_value, encode_value};
 pub use error::StoreError;
+pub use outbox::Settled;
 pub use records::{BanKind, BanRecord, OutboxItem, ReportRecord};
 pub use salvage::{salvage, Salvage};
 pub use schema::SCHEMA_VERSION;

@@ -5,6 +5,20 @@ use super::records::OutboxItem;
 use super::Store;
 use rusqlite::params;
 
+/// What became of an outbox item, for [`Store::outbox_settle`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Carried out, or given up: delete it.
+    Done(i64),
+    /// Failed in a way that may pass: count the attempt, keep the error,
+    /// try again at `next_at_us`.
+    Retry {
+        id: i64,
+        next_at_us: i64,
+        error: String,
+    },
+}
+
 impl Store {
     /// Up to `limit` outbox items of the given kinds due at `now_us`,
     /// earliest first.
@@ -66,28 +80,33 @@ impl Store {
         )
     }
 
-    /// The item was carried out: delete it.
-    pub fn outbox_done(&mut self, id: i64) -> Result<(), StoreError> {
-        self.sql("cannot delete an outbox item")
-            .run("DELETE FROM outbox WHERE id = ?1", [id])
-            .map(drop)
-    }
-
-    /// The item failed: count the attempt, keep the error, try again at
-    /// `next_at_us`.
-    pub fn outbox_retry(
-        &mut self,
-        id: i64,
-        next_at_us: i64,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        self.sql("cannot reschedule an outbox item")
-            .run(
-                "UPDATE outbox SET attempts = attempts + 1, next_at_us = ?2, last_error = ?3
-                 WHERE id = ?1",
-                params![id, next_at_us, error],
-            )
-            .map(drop)
+    /// Record what became of several items in one transaction (one `fsync`
+    /// for a whole round of bans instead of one per ban).
+    pub fn outbox_settle(&mut self, outcomes: &[Settled]) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        self.transaction("cannot update the outbox", |sql| {
+            for o in outcomes {
+                match o {
+                    Settled::Done(id) => {
+                        sql.run_cached("DELETE FROM outbox WHERE id = ?1", [id])?;
+                    }
+                    Settled::Retry {
+                        id,
+                        next_at_us,
+                        error,
+                    } => {
+                        sql.run_cached(
+                            "UPDATE outbox SET attempts = attempts + 1, next_at_us = ?2,
+                             last_error = ?3 WHERE id = ?1",
+                            params![id, next_at_us, error],
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Number of items in the outbox, due or not.

@@ -474,10 +474,17 @@ fn outbox_delivers_in_order_with_retries() {
     assert_eq!((due[0].attempts, due[0].last_error.as_deref()), (0, None));
     assert_eq!(st.outbox_due(100, ALL_KINDS, 2).unwrap().len(), 2);
 
-    st.outbox_done(due[0].id).unwrap();
-    st.outbox_retry(due[1].id, 400, "smtp: connection refused")
-        .unwrap();
-    st.outbox_retry(due[1].id, 450, "smtp: timeout").unwrap();
+    let retry = |next_at_us, error: &str| Settled::Retry {
+        id: due[1].id,
+        next_at_us,
+        error: error.into(),
+    };
+    st.outbox_settle(&[
+        Settled::Done(due[0].id),
+        retry(400, "smtp: connection refused"),
+    ])
+    .unwrap();
+    st.outbox_settle(&[retry(450, "smtp: timeout")]).unwrap();
     drop(st);
     let st = Store::open(d.path()).unwrap();
     let due = st.outbox_due(100, ALL_KINDS, 10).unwrap();
