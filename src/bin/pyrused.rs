@@ -48,8 +48,9 @@ struct Cli {
     /// Carry out no outside effect; print the effect trace on standard output.
     #[arg(long)]
     dry_run: bool,
-    /// Commit the state at least every this many entries.
-    #[arg(long, default_value_t = 1000)]
+    /// Commit the state at least every this many entries (while catching
+    /// up; once caught up with the journal, every entry commits at once).
+    #[arg(long, default_value_t = 100_000)]
     commit_every: usize,
     /// Commit the state at least every this many milliseconds.
     #[arg(long, default_value_t = 1000)]
