@@ -230,6 +230,16 @@ enum GroupOutcome {
     GlobalFlags,
 }
 
+/// What the opening of a group with contents says about it: `(`, `(?:`,
+/// `(?>`, `(?P<name>` or `(?flags:`.
+struct GroupHead {
+    capture: bool,
+    atomic: bool,
+    name: Option<(String, usize)>,
+    add: u16,
+    del: u16,
+}
+
 impl<'a> Parser<'a> {
     fn escape(&mut self, this: &'a str, start: usize) -> PResult<Node> {
         let c = escaped_char(this);
@@ -566,6 +576,7 @@ impl<'a> Parser<'a> {
         )
     }
 
+    /// The `(` branch of `_parse`: a group, or one of the `(?…)` extensions.
     fn parse_group(
         &mut self,
         start: usize,
@@ -573,11 +584,13 @@ impl<'a> Parser<'a> {
         nested: usize,
         at_start: bool,
     ) -> PResult<GroupOutcome> {
-        let mut capture = true;
-        let mut atomic = false;
-        let mut name: Option<(String, usize)> = None;
-        let mut add = 0;
-        let mut del = 0;
+        let mut head = GroupHead {
+            capture: true,
+            atomic: false,
+            name: None,
+            add: 0,
+            del: 0,
+        };
         if self.src.matches("?")? {
             let Some((cstart, ch)) = self.src.get()? else {
                 return Err(self.unexpected_end(start));
@@ -587,146 +600,61 @@ impl<'a> Parser<'a> {
                     if self.src.matches("<")? {
                         let (n, ns) = self.src.getuntil('>', "group name")?;
                         self.checkgroupname(&n, ns)?;
-                        name = Some((n, ns));
+                        head.name = Some((n, ns));
                     } else if self.src.matches("=")? {
-                        let (n, ns) = self.src.getuntil(')', "group name")?;
-                        self.checkgroupname(&n, ns)?;
-                        let nspan = (ns, ns + n.len());
-                        let Some(gid) = self.group_index(&n) else {
-                            return Err(perr(
-                                nspan.0,
-                                nspan.1,
-                                format!("unknown group name '{n}'"),
-                                "(?P=name) must name a group defined before it",
-                            ));
-                        };
-                        if !self.checkgroup(gid) {
-                            return Err(perr(
-                                nspan.0,
-                                nspan.1,
-                                "cannot refer to an open group",
-                                "a back-reference must come after the closing parenthesis of its group",
-                            ));
-                        }
-                        let span = (start, self.src.tell());
-                        self.checklookbehindgroup(gid, span)?;
-                        return Ok(GroupOutcome::Node(Node::Backref { group: gid, span }));
+                        return self.parse_named_backref(start).map(GroupOutcome::Node);
                     } else {
-                        let Some((s, t)) = self.src.get()? else {
-                            return Err(self.unexpected_end(start));
-                        };
-                        return Err(perr(
-                            cstart - 1,
-                            s + t.len(),
-                            format!("unknown extension ?P{t}"),
-                            "write (?P<name>...) for a named group or (?P=name) for a back-reference",
-                        ));
+                        return Err(self.unknown_p_extension(start, cstart));
                     }
                 }
-                ":" => capture = false,
-                "#" => loop {
-                    if self.src.peek().is_none() {
-                        return Err(perr(
-                            start,
-                            start + 1,
-                            "missing ), unterminated comment",
-                            "end the comment with ')'",
-                        ));
-                    }
-                    if matches!(self.src.get()?, Some((_, ")"))) {
-                        return Ok(GroupOutcome::Nothing);
-                    }
-                },
+                ":" => head.capture = false,
+                "#" => return self.skip_comment(start),
                 "=" | "!" | "<" => {
-                    let mut negate = ch == "!";
-                    let mut saved = None;
-                    if ch == "<" {
-                        let Some((s2, c2)) = self.src.get()? else {
-                            return Err(self.unexpected_end(start));
-                        };
-                        if c2 != "=" && c2 != "!" {
-                            let help = if is_identifier(c2) {
-                                "Python 3.11 does not accept (?<name>...): write (?P<name>...) for a named group"
-                            } else {
-                                "write (?<=...) or (?<!...) for a look-behind"
-                            };
-                            return Err(perr(cstart - 1, s2 + c2.len(), format!("unknown extension ?<{c2}"), help));
-                        }
-                        negate = c2 == "!";
-                        saved = Some(self.lookbehind_groups);
-                        if self.lookbehind_groups.is_none() {
-                            self.lookbehind_groups = Some(self.groups());
-                        }
-                    }
-                    let body = self.parse_sub(verbose, nested + 1)?;
-                    if saved == Some(None) {
-                        self.lookbehind_groups = None;
-                    }
-                    if !self.src.matches(")")? {
-                        return Err(self.unterminated_group(start));
-                    }
-                    return Ok(GroupOutcome::Node(Node::Look {
-                        behind: saved.is_some(),
-                        negate,
-                        body: Box::new(body),
-                        span: (start, self.src.tell()),
-                    }));
+                    return self
+                        .parse_lookaround(ch, start, cstart, verbose, nested)
+                        .map(GroupOutcome::Node)
                 }
-                "(" => return self.parse_conditional(start, verbose, nested).map(GroupOutcome::Node),
+                "(" => {
+                    return self
+                        .parse_conditional(start, verbose, nested)
+                        .map(GroupOutcome::Node)
+                }
                 ">" => {
-                    capture = false;
-                    atomic = true;
+                    head.capture = false;
+                    head.atomic = true;
                 }
                 t if flag_of(t).is_some() || t == "-" => match self.parse_flags(t, cstart)? {
-                    None => {
-                        let span = (start, self.src.tell());
-                        if !at_start {
-                            return Err(perr(
-                                span.0,
-                                span.1,
-                                "global flags not at the start of the expression",
-                                "move these flags to the very start of the pattern, or scope them as (?flags:...)",
-                            ));
-                        }
-                        if self.flags & F_T != 0 && self.template_span.is_none() {
-                            self.template_span = Some(span);
-                        }
-                        if self.src.s[span.0..span.1].contains(['a', 'u']) {
-                            self.type_flag_span = span;
-                        }
-                        return Ok(GroupOutcome::GlobalFlags);
-                    }
-                    Some((a, d)) => {
-                        add = a;
-                        del = d;
-                        capture = false;
+                    None => return self.global_flags(start, at_start),
+                    Some((add, del)) => {
+                        head.add = add;
+                        head.del = del;
+                        head.capture = false;
                     }
                 },
-                t => {
-                    return Err(perr(
-                        cstart - 1,
-                        cstart + t.len(),
-                        format!("unknown extension ?{t}"),
-                        "Python groups are (...), (?:...), (?P<name>...), (?P=name), (?#...), (?=...), (?!...), (?<=...), (?<!...), (?(group)yes|no), (?>...) and (?flags:...)",
-                    ))
-                }
+                t => return Err(unknown_extension(t, cstart)),
             }
         }
+        self.parse_group_contents(start, head, verbose, nested)
+            .map(GroupOutcome::Node)
+    }
+
+    /// The contents of a group up to its `)`, once its opening is read.
+    fn parse_group_contents(
+        &mut self,
+        start: usize,
+        head: GroupHead,
+        verbose: bool,
+        nested: usize,
+    ) -> PResult<Node> {
+        let GroupHead {
+            capture,
+            atomic,
+            name,
+            add,
+            del,
+        } = head;
         let group = if capture {
-            let gid = self.groups();
-            self.closed.push(false);
-            if let Some((n, ns)) = &name {
-                if let Some(old) = self.group_index(n) {
-                    return Err(perr(
-                        *ns,
-                        ns + n.len(),
-                        format!("redefinition of group name '{n}' as group {gid}; was group {old}"),
-                        "give each named group its own name",
-                    ));
-                }
-                self.names.push((n.clone(), gid));
-            }
-            Some(gid)
+            Some(self.opengroup(name)?)
         } else {
             None
         };
@@ -740,7 +668,7 @@ impl<'a> Parser<'a> {
         }
         let span = (start, self.src.tell());
         let body = Box::new(body);
-        Ok(GroupOutcome::Node(if atomic {
+        Ok(if atomic {
             Node::Atomic { body, span }
         } else {
             Node::Group {
@@ -750,7 +678,153 @@ impl<'a> Parser<'a> {
                 body,
                 span,
             }
-        }))
+        })
+    }
+
+    /// `State.opengroup`: the number of a new capturing group.
+    fn opengroup(&mut self, name: Option<(String, usize)>) -> PResult<usize> {
+        let gid = self.groups();
+        self.closed.push(false);
+        if let Some((n, ns)) = name {
+            if let Some(old) = self.group_index(&n) {
+                return Err(perr(
+                    ns,
+                    ns + n.len(),
+                    format!("redefinition of group name '{n}' as group {gid}; was group {old}"),
+                    "give each named group its own name",
+                ));
+            }
+            self.names.push((n, gid));
+        }
+        Ok(gid)
+    }
+
+    /// `(?P=name)`, once `(?P=` is read.
+    fn parse_named_backref(&mut self, start: usize) -> PResult<Node> {
+        let (n, ns) = self.src.getuntil(')', "group name")?;
+        self.checkgroupname(&n, ns)?;
+        let nspan = (ns, ns + n.len());
+        let Some(gid) = self.group_index(&n) else {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                format!("unknown group name '{n}'"),
+                "(?P=name) must name a group defined before it",
+            ));
+        };
+        if !self.checkgroup(gid) {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                "cannot refer to an open group",
+                "a back-reference must come after the closing parenthesis of its group",
+            ));
+        }
+        let span = (start, self.src.tell());
+        self.checklookbehindgroup(gid, span)?;
+        Ok(Node::Backref { group: gid, span })
+    }
+
+    /// The error for `(?P` followed by neither `<` nor `=`.
+    fn unknown_p_extension(&mut self, start: usize, cstart: usize) -> PatternError {
+        match self.src.get() {
+            Err(e) => e,
+            Ok(None) => self.unexpected_end(start),
+            Ok(Some((s, t))) => perr(
+                cstart - 1,
+                s + t.len(),
+                format!("unknown extension ?P{t}"),
+                "write (?P<name>...) for a named group or (?P=name) for a back-reference",
+            ),
+        }
+    }
+
+    /// A comment `(?#…)`, skipped up to its `)`.
+    fn skip_comment(&mut self, start: usize) -> PResult<GroupOutcome> {
+        loop {
+            if self.src.peek().is_none() {
+                return Err(perr(
+                    start,
+                    start + 1,
+                    "missing ), unterminated comment",
+                    "end the comment with ')'",
+                ));
+            }
+            if matches!(self.src.get()?, Some((_, ")"))) {
+                return Ok(GroupOutcome::Nothing);
+            }
+        }
+    }
+
+    /// The look-ahead and look-behind assertions `(?=`, `(?!`, `(?<=`, `(?<!`;
+    /// `ch` is the character after `?`.
+    fn parse_lookaround(
+        &mut self,
+        ch: &str,
+        start: usize,
+        cstart: usize,
+        verbose: bool,
+        nested: usize,
+    ) -> PResult<Node> {
+        let mut negate = ch == "!";
+        let mut saved = None;
+        if ch == "<" {
+            let Some((s2, c2)) = self.src.get()? else {
+                return Err(self.unexpected_end(start));
+            };
+            if c2 != "=" && c2 != "!" {
+                let help = if is_identifier(c2) {
+                    "Python 3.11 does not accept (?<name>...): write (?P<name>...) for a named group"
+                } else {
+                    "write (?<=...) or (?<!...) for a look-behind"
+                };
+                return Err(perr(
+                    cstart - 1,
+                    s2 + c2.len(),
+                    format!("unknown extension ?<{c2}"),
+                    help,
+                ));
+            }
+            negate = c2 == "!";
+            saved = Some(self.lookbehind_groups);
+            if self.lookbehind_groups.is_none() {
+                self.lookbehind_groups = Some(self.groups());
+            }
+        }
+        let body = self.parse_sub(verbose, nested + 1)?;
+        if saved == Some(None) {
+            self.lookbehind_groups = None;
+        }
+        if !self.src.matches(")")? {
+            return Err(self.unterminated_group(start));
+        }
+        Ok(Node::Look {
+            behind: saved.is_some(),
+            negate,
+            body: Box::new(body),
+            span: (start, self.src.tell()),
+        })
+    }
+
+    /// Global flags `(?flags)`, already applied by `parse_flags`: checks
+    /// their place and records the spans reported later.
+    fn global_flags(&mut self, start: usize, at_start: bool) -> PResult<GroupOutcome> {
+        let span = (start, self.src.tell());
+        if !at_start {
+            return Err(perr(
+                span.0,
+                span.1,
+                "global flags not at the start of the expression",
+                "move these flags to the very start of the pattern, or scope them as (?flags:...)",
+            ));
+        }
+        if self.flags & F_T != 0 && self.template_span.is_none() {
+            self.template_span = Some(span);
+        }
+        if self.src.s[span.0..span.1].contains(['a', 'u']) {
+            self.type_flag_span = span;
+        }
+        Ok(GroupOutcome::GlobalFlags)
     }
 
     fn group_index(&self, name: &str) -> Option<usize> {
@@ -970,6 +1044,16 @@ fn bad_escape(this: &str, start: usize, end: usize) -> PatternError {
         end,
         format!("bad escape {this}"),
         "Python rejects unknown escapes of ASCII letters and digits; remove the backslash, or write \\\\ for a literal backslash",
+    )
+}
+
+/// `(?` followed by `t`, which starts no known group kind.
+fn unknown_extension(t: &str, cstart: usize) -> PatternError {
+    perr(
+        cstart - 1,
+        cstart + t.len(),
+        format!("unknown extension ?{t}"),
+        "Python groups are (...), (?:...), (?P<name>...), (?P=name), (?#...), (?=...), (?!...), (?<=...), (?<!...), (?(group)yes|no), (?>...) and (?flags:...)",
     )
 }
 
