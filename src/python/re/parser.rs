@@ -915,111 +915,30 @@ impl<'a> Parser<'a> {
 
     /// Python's `_parse_flags`; `None` for global flags (already applied).
     fn parse_flags(&mut self, first: &'a str, first_start: usize) -> PResult<Option<(u16, u16)>> {
-        let mut ch = first;
-        let mut ch_start = first_start;
-        let mut add = 0u16;
-        let mut del = 0u16;
-        let at_ch = |s: usize, t: &str, msg: &str, help: &str| perr(s, s + t.len(), msg, help);
-        let flags_help =
-            "flags are a, i, L, m, s, u, x: write (?flags), (?flags:...) or (?flags-flags:...)";
-        if ch != "-" {
-            loop {
-                let flag = flag_of(ch).unwrap_or(0);
-                if flag == F_L {
-                    return Err(at_ch(
-                        ch_start,
-                        ch,
-                        "bad inline flags: cannot use 'L' flag with a str pattern",
-                        "remove the L flag: str patterns are always matched with Unicode rules",
-                    ));
-                }
-                add |= flag;
-                if flag & TYPE_FLAGS != 0 && add & TYPE_FLAGS != flag {
-                    return Err(at_ch(
-                        ch_start,
-                        ch,
-                        "bad inline flags: flags 'a', 'u' and 'L' are incompatible",
-                        "use only one of a and u",
-                    ));
-                }
-                let Some((s, t)) = self.src.get()? else {
-                    let e = self.src.tell();
-                    return Err(perr(e, e, "missing -, : or )", flags_help));
-                };
-                ch = t;
-                ch_start = s;
-                if ch == ")" || ch == "-" || ch == ":" {
-                    break;
-                }
-                if flag_of(ch).is_none() {
-                    let msg = if is_alpha_token(ch) {
-                        "unknown flag"
-                    } else {
-                        "missing -, : or )"
-                    };
-                    return Err(at_ch(ch_start, ch, msg, flags_help));
-                }
-            }
-        }
+        let (add, (ch_start, ch)) = if first == "-" {
+            (0, (first_start, first))
+        } else {
+            self.parse_add_flags(first, first_start)?
+        };
         if ch == ")" {
             self.flags |= add;
             return Ok(None);
         }
         if add & GLOBAL_FLAGS != 0 {
-            return Err(at_ch(
+            return Err(flag_error(
                 ch_start,
                 ch,
                 "bad inline flags: cannot turn on global flag",
                 "the t flag cannot be scoped",
             ));
         }
-        if ch == "-" {
-            let Some((s, t)) = self.src.get()? else {
-                let e = self.src.tell();
-                return Err(perr(e, e, "missing flag", flags_help));
-            };
-            ch = t;
-            ch_start = s;
-            if flag_of(ch).is_none() {
-                let msg = if is_alpha_token(ch) {
-                    "unknown flag"
-                } else {
-                    "missing flag"
-                };
-                return Err(at_ch(ch_start, ch, msg, flags_help));
-            }
-            loop {
-                let flag = flag_of(ch).unwrap_or(0);
-                if flag & TYPE_FLAGS != 0 {
-                    return Err(at_ch(
-                        ch_start,
-                        ch,
-                        "bad inline flags: cannot turn off flags 'a', 'u' and 'L'",
-                        "turn on the other type flag instead, e.g. (?u:...) inside (?a)",
-                    ));
-                }
-                del |= flag;
-                let Some((s, t)) = self.src.get()? else {
-                    let e = self.src.tell();
-                    return Err(perr(e, e, "missing :", flags_help));
-                };
-                ch = t;
-                ch_start = s;
-                if ch == ":" {
-                    break;
-                }
-                if flag_of(ch).is_none() {
-                    let msg = if is_alpha_token(ch) {
-                        "unknown flag"
-                    } else {
-                        "missing :"
-                    };
-                    return Err(at_ch(ch_start, ch, msg, flags_help));
-                }
-            }
-        }
+        let (del, (ch_start, ch)) = if ch == "-" {
+            self.parse_del_flags()?
+        } else {
+            (0, (ch_start, ch))
+        };
         if del & GLOBAL_FLAGS != 0 {
-            return Err(at_ch(
+            return Err(flag_error(
                 ch_start,
                 ch,
                 "bad inline flags: cannot turn off global flag",
@@ -1027,7 +946,7 @@ impl<'a> Parser<'a> {
             ));
         }
         if add & del != 0 {
-            return Err(at_ch(
+            return Err(flag_error(
                 ch_start,
                 ch,
                 "bad inline flags: flag turned on and off",
@@ -1036,6 +955,104 @@ impl<'a> Parser<'a> {
         }
         Ok(Some((add, del)))
     }
+
+    /// The flags turned on, from `first` up to the `)`, `-` or `:` that
+    /// ends them (returned with them).
+    fn parse_add_flags(
+        &mut self,
+        first: &'a str,
+        first_start: usize,
+    ) -> PResult<(u16, (usize, &'a str))> {
+        let (mut ch_start, mut ch) = (first_start, first);
+        let mut add = 0u16;
+        loop {
+            let flag = flag_of(ch).unwrap_or(0);
+            if flag == F_L {
+                return Err(flag_error(
+                    ch_start,
+                    ch,
+                    "bad inline flags: cannot use 'L' flag with a str pattern",
+                    "remove the L flag: str patterns are always matched with Unicode rules",
+                ));
+            }
+            add |= flag;
+            if flag & TYPE_FLAGS != 0 && add & TYPE_FLAGS != flag {
+                return Err(flag_error(
+                    ch_start,
+                    ch,
+                    "bad inline flags: flags 'a', 'u' and 'L' are incompatible",
+                    "use only one of a and u",
+                ));
+            }
+            (ch_start, ch) = self.next_flag_token("missing -, : or )")?;
+            if ch == ")" || ch == "-" || ch == ":" {
+                return Ok((add, (ch_start, ch)));
+            }
+            if flag_of(ch).is_none() {
+                return Err(not_a_flag(ch_start, ch, "missing -, : or )"));
+            }
+        }
+    }
+
+    /// The flags turned off, after `-`, up to the `:` that ends them
+    /// (returned with them).
+    fn parse_del_flags(&mut self) -> PResult<(u16, (usize, &'a str))> {
+        let (mut ch_start, mut ch) = self.next_flag_token("missing flag")?;
+        if flag_of(ch).is_none() {
+            return Err(not_a_flag(ch_start, ch, "missing flag"));
+        }
+        let mut del = 0u16;
+        loop {
+            let flag = flag_of(ch).unwrap_or(0);
+            if flag & TYPE_FLAGS != 0 {
+                return Err(flag_error(
+                    ch_start,
+                    ch,
+                    "bad inline flags: cannot turn off flags 'a', 'u' and 'L'",
+                    "turn on the other type flag instead, e.g. (?u:...) inside (?a)",
+                ));
+            }
+            del |= flag;
+            (ch_start, ch) = self.next_flag_token("missing :")?;
+            if ch == ":" {
+                return Ok((del, (ch_start, ch)));
+            }
+            if flag_of(ch).is_none() {
+                return Err(not_a_flag(ch_start, ch, "missing :"));
+            }
+        }
+    }
+
+    /// The next token of a flag group; `missing` is the error at the end of
+    /// the pattern.
+    fn next_flag_token(&mut self, missing: &str) -> PResult<(usize, &'a str)> {
+        match self.src.get()? {
+            Some(token) => Ok(token),
+            None => {
+                let e = self.src.tell();
+                Err(perr(e, e, missing, FLAGS_HELP))
+            }
+        }
+    }
+}
+
+const FLAGS_HELP: &str =
+    "flags are a, i, L, m, s, u, x: write (?flags), (?flags:...) or (?flags-flags:...)";
+
+/// An error about the flag token `t` at `start`.
+fn flag_error(start: usize, t: &str, message: &str, help: &str) -> PatternError {
+    perr(start, start + t.len(), message, help)
+}
+
+/// A token that is not a flag where one may be: "unknown flag" for a
+/// letter, else `missing`.
+fn not_a_flag(start: usize, t: &str, missing: &str) -> PatternError {
+    let message = if is_alpha_token(t) {
+        "unknown flag"
+    } else {
+        missing
+    };
+    flag_error(start, t, message, FLAGS_HELP)
 }
 
 fn bad_escape(this: &str, start: usize, end: usize) -> PatternError {
