@@ -278,57 +278,65 @@ impl<'a> Parser<'a> {
                 let v = u32::from_str_radix(&format!("0{digits}"), 8).unwrap_or(0);
                 Ok(lit(v, self))
             }
-            '1'..='9' => {
-                let mut digits = String::from(c);
-                if let Some(d) = self.src.peek_char_if(|d| d.is_ascii_digit()) {
-                    self.src.advance()?;
-                    digits.push(d);
-                    if is_oct(c) && is_oct(d) {
-                        if let Some(e) = self.src.peek_char_if(is_oct) {
-                            self.src.advance()?;
-                            digits.push(e);
-                            let v = u32::from_str_radix(&digits, 8).unwrap_or(u32::MAX);
-                            if v > 0o377 {
-                                return Err(perr(
-                                    start,
-                                    self.src.tell(),
-                                    format!("octal escape value \\{digits} outside of range 0-0o377"),
-                                    "octal escapes go up to \\377; use \\uXXXX for larger code points",
-                                ));
-                            }
-                            return Ok(lit(v, self));
-                        }
-                    }
-                }
-                let group: usize = digits.parse().unwrap_or(usize::MAX);
-                let span = (start, self.src.tell());
-                if group < self.groups() {
-                    if !self.checkgroup(group) {
-                        return Err(perr(
-                            span.0,
-                            span.1,
-                            "cannot refer to an open group",
-                            "a back-reference must come after the closing parenthesis of its group",
-                        ));
-                    }
-                    self.checklookbehindgroup(group, span)?;
-                    return Ok(Node::Backref { group, span });
-                }
-                Err(perr(
-                    start + 1,
-                    span.1,
-                    format!("invalid group reference {group}"),
-                    format!(
-                        "only {} group(s) are defined before this point; write \\0{} or [{}] for an octal escape",
-                        self.groups() - 1,
-                        &digits,
-                        &digits
-                    ),
-                ))
-            }
+            '1'..='9' => self.escape_number(c, start),
             c if c.is_ascii_alphabetic() => Err(bad_escape(this, start, self.src.tell())),
             c => Ok(lit(c as u32, self)),
         }
+    }
+
+    /// An escape `\` followed by the digit `c` (1 to 9): an octal escape
+    /// when three octal digits follow the `\`, else a group reference (the
+    /// `c in DIGITS` case of `_escape`).
+    fn escape_number(&mut self, c: char, start: usize) -> PResult<Node> {
+        let mut digits = String::from(c);
+        if let Some(d) = self.src.peek_char_if(|d| d.is_ascii_digit()) {
+            self.src.advance()?;
+            digits.push(d);
+            if is_oct(c) && is_oct(d) {
+                if let Some(e) = self.src.peek_char_if(is_oct) {
+                    self.src.advance()?;
+                    digits.push(e);
+                    let v = u32::from_str_radix(&digits, 8).unwrap_or(u32::MAX);
+                    if v > 0o377 {
+                        return Err(perr(
+                            start,
+                            self.src.tell(),
+                            format!("octal escape value \\{digits} outside of range 0-0o377"),
+                            "octal escapes go up to \\377; use \\uXXXX for larger code points",
+                        ));
+                    }
+                    return Ok(Node::Lit {
+                        c: v,
+                        span: (start, self.src.tell()),
+                    });
+                }
+            }
+        }
+        let group: usize = digits.parse().unwrap_or(usize::MAX);
+        let span = (start, self.src.tell());
+        if group < self.groups() {
+            if !self.checkgroup(group) {
+                return Err(perr(
+                    span.0,
+                    span.1,
+                    "cannot refer to an open group",
+                    "a back-reference must come after the closing parenthesis of its group",
+                ));
+            }
+            self.checklookbehindgroup(group, span)?;
+            return Ok(Node::Backref { group, span });
+        }
+        Err(perr(
+            start + 1,
+            span.1,
+            format!("invalid group reference {group}"),
+            format!(
+                "only {} group(s) are defined before this point; write \\0{} or [{}] for an octal escape",
+                self.groups() - 1,
+                &digits,
+                &digits
+            ),
+        ))
     }
 
     /// `\x..`, `\u....`, `\U........` and `\N{...}` (rejected).
@@ -467,60 +475,24 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// A repeat of the last item of `seq`: the `REPEAT_CHARS` branch of
+    /// `_parse`.
     fn parse_repeat(&mut self, c: char, start: usize, seq: &mut Vec<Node>) -> PResult<()> {
         let here = self.src.tell();
         let (min, max) = match c {
             '?' => (0, 1),
             '*' => (0, MAXREPEAT),
             '+' => (1, MAXREPEAT),
-            _ => {
-                let literal = Node::Lit {
-                    c: '{' as u32,
-                    span: (start, here),
-                };
-                if self.src.peek() == Some("}") {
-                    seq.push(literal);
+            _ => match self.parse_brace_counts(start, here)? {
+                Some(counts) => counts,
+                None => {
+                    seq.push(Node::Lit {
+                        c: '{' as u32,
+                        span: (start, here),
+                    });
                     return Ok(());
                 }
-                let lo = self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?;
-                let hi = if self.src.matches(",")? {
-                    self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?
-                } else {
-                    lo.clone()
-                };
-                if !self.src.matches("}")? {
-                    seq.push(literal);
-                    self.src.seek(here)?;
-                    return Ok(());
-                }
-                let count = |digits: &str, p: &Self| -> PResult<u64> {
-                    match digits.parse::<u64>() {
-                        Ok(v) if v < MAXREPEAT => Ok(v),
-                        _ => Err(perr(
-                            start,
-                            p.src.tell(),
-                            "the repetition number is too large",
-                            format!("repeat counts must be below {MAXREPEAT}"),
-                        )),
-                    }
-                };
-                let min = if lo.is_empty() { 0 } else { count(&lo, self)? };
-                let max = if hi.is_empty() {
-                    MAXREPEAT
-                } else {
-                    let max = count(&hi, self)?;
-                    if max < min {
-                        return Err(perr(
-                            here,
-                            self.src.tell(),
-                            "min repeat greater than max repeat",
-                            "write {min,max} with min <= max",
-                        ));
-                    }
-                    max
-                };
-                (min, max)
-            }
+            },
         };
         let item = match seq.pop() {
             None | Some(Node::At { .. }) => return Err(perr(
@@ -556,6 +528,52 @@ impl<'a> Parser<'a> {
             qspan: (start, end),
         });
         Ok(())
+    }
+
+    /// The counts of `{min,max}` once `{` is read at `start` (`here` is
+    /// just after it), or `None` when the `{` is a literal (the source is
+    /// then back at `here`).
+    fn parse_brace_counts(&mut self, start: usize, here: usize) -> PResult<Option<(u64, u64)>> {
+        if self.src.peek() == Some("}") {
+            return Ok(None);
+        }
+        let lo = self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?;
+        let hi = if self.src.matches(",")? {
+            self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?
+        } else {
+            lo.clone()
+        };
+        if !self.src.matches("}")? {
+            self.src.seek(here)?;
+            return Ok(None);
+        }
+        let count = |digits: &str, p: &Self| -> PResult<u64> {
+            match digits.parse::<u64>() {
+                Ok(v) if v < MAXREPEAT => Ok(v),
+                _ => Err(perr(
+                    start,
+                    p.src.tell(),
+                    "the repetition number is too large",
+                    format!("repeat counts must be below {MAXREPEAT}"),
+                )),
+            }
+        };
+        let min = if lo.is_empty() { 0 } else { count(&lo, self)? };
+        let max = if hi.is_empty() {
+            MAXREPEAT
+        } else {
+            let max = count(&hi, self)?;
+            if max < min {
+                return Err(perr(
+                    here,
+                    self.src.tell(),
+                    "min repeat greater than max repeat",
+                    "write {min,max} with min <= max",
+                ));
+            }
+            max
+        };
+        Ok(Some((min, max)))
     }
 
     fn unterminated_group(&self, start: usize) -> PatternError {
@@ -831,52 +849,11 @@ impl<'a> Parser<'a> {
         self.names.iter().find(|(n, _)| n == name).map(|&(_, i)| i)
     }
 
+    /// A conditional `(?(group)yes|no)`, once `(?(` is read.
     fn parse_conditional(&mut self, start: usize, verbose: bool, nested: usize) -> PResult<Node> {
         let (cond, ns) = self.src.getuntil(')', "group name")?;
         let nspan = (ns, ns + cond.len());
-        let group = if is_identifier(&cond) {
-            match self.group_index(&cond) {
-                Some(g) => g,
-                None => {
-                    return Err(perr(
-                        nspan.0,
-                        nspan.1,
-                        format!("unknown group name '{cond}'"),
-                        "a conditional by name must name a group defined before it",
-                    ))
-                }
-            }
-        } else {
-            if !cond.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(perr(
-                    nspan.0,
-                    nspan.1,
-                    format!("bad character in group name '{cond}'"),
-                    "write the group number with ASCII digits only, or a group name",
-                ));
-            }
-            let g: u64 = cond.parse().unwrap_or(u64::MAX);
-            if g == 0 {
-                return Err(perr(
-                    nspan.0,
-                    nspan.1,
-                    "bad group number",
-                    "groups are numbered from 1",
-                ));
-            }
-            if g >= MAXGROUPS {
-                return Err(perr(
-                    nspan.0,
-                    nspan.1,
-                    format!("invalid group reference {cond}"),
-                    "the pattern does not have that many groups",
-                ));
-            }
-            if !self.groupref_pos.iter().any(|&(x, _)| x == g) {
-                self.groupref_pos.push((g, nspan));
-            }
-            g as usize
-        };
+        let group = self.conditional_group(&cond, nspan)?;
         self.checklookbehindgroup(group, nspan)?;
         if group < self.groups() && !self.closed[group] {
             return Err(perr(
@@ -911,6 +888,51 @@ impl<'a> Parser<'a> {
             no,
             span: (start, self.src.tell()),
         })
+    }
+
+    /// The group a conditional tests, by name or number (`condname` in
+    /// `_parse`).
+    fn conditional_group(&mut self, cond: &str, nspan: Span) -> PResult<usize> {
+        if is_identifier(cond) {
+            return match self.group_index(cond) {
+                Some(g) => Ok(g),
+                None => Err(perr(
+                    nspan.0,
+                    nspan.1,
+                    format!("unknown group name '{cond}'"),
+                    "a conditional by name must name a group defined before it",
+                )),
+            };
+        }
+        if !cond.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                format!("bad character in group name '{cond}'"),
+                "write the group number with ASCII digits only, or a group name",
+            ));
+        }
+        let g: u64 = cond.parse().unwrap_or(u64::MAX);
+        if g == 0 {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                "bad group number",
+                "groups are numbered from 1",
+            ));
+        }
+        if g >= MAXGROUPS {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                format!("invalid group reference {cond}"),
+                "the pattern does not have that many groups",
+            ));
+        }
+        if !self.groupref_pos.iter().any(|&(x, _)| x == g) {
+            self.groupref_pos.push((g, nspan));
+        }
+        Ok(g as usize)
     }
 
     /// Python's `_parse_flags`; `None` for global flags (already applied).
