@@ -124,8 +124,8 @@ fn has_capture(node: &Node) -> bool {
 }
 
 /// The node never consumes anything (Python's maximum width is 0); its
-/// repeats are written without a quantifier, see `Emitter::node` in
-/// `emit.rs`.
+/// repeats are written without a quantifier, see
+/// `Emitter::zero_width_repeat` in `emit.rs`.
 pub(super) fn zero_width(node: &Node) -> bool {
     match node {
         Node::Lit { .. } | Node::Class { .. } | Node::Any { .. } | Node::Backref { .. } => false,
