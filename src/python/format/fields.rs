@@ -103,43 +103,8 @@ impl<'t> Parser<'t> {
     /// `parse_field`: the structure of the field opened at `open`.
     fn scan_field(&self, open: usize, end: usize) -> Result<RawField, TemplateError> {
         let text = self.text;
-        let b = text.as_bytes();
-        let name_start = open + 1;
-        let mut p = name_start;
-        let mut term = None;
-        while p < end {
-            let c = b[p];
-            p += 1;
-            match c {
-                b'{' => {
-                    return Err(terr(
-                        p - 1,
-                        p,
-                        "unexpected '{' in field name",
-                        "a field name cannot hold '{'; write '{{' outside fields for a literal '{'",
-                    ))
-                }
-                b'[' => {
-                    while p < end && b[p] != b']' {
-                        p += 1;
-                    }
-                }
-                b'}' | b':' | b'!' => {
-                    term = Some(c);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let Some(term) = term else {
-            return Err(terr(
-                open,
-                end,
-                "expected '}' before end of string",
-                HELP_OPEN,
-            ));
-        };
-        let name = (name_start, p - 1);
+        let (name, term) = self.scan_name(open, end)?;
+        let mut p = name.1 + 1;
         if term == b'}' {
             return Ok(RawField {
                 name,
@@ -180,7 +145,61 @@ impl<'t> Parser<'t> {
                 }
             }
         }
-        let spec_start = p;
+        let (spec, next) = self.scan_spec(open, end, p)?;
+        Ok(RawField {
+            name,
+            conv,
+            spec: Some(spec),
+            next,
+        })
+    }
+
+    /// The name of the field opened at `open`, and the character that ends
+    /// it: `}`, `:` or `!`.
+    fn scan_name(&self, open: usize, end: usize) -> Result<((usize, usize), u8), TemplateError> {
+        let b = self.text.as_bytes();
+        let name_start = open + 1;
+        let mut p = name_start;
+        while p < end {
+            let c = b[p];
+            p += 1;
+            match c {
+                b'{' => {
+                    return Err(terr(
+                        p - 1,
+                        p,
+                        "unexpected '{' in field name",
+                        "a field name cannot hold '{'; write '{{' outside fields for a literal '{'",
+                    ))
+                }
+                b'[' => {
+                    while p < end && b[p] != b']' {
+                        p += 1;
+                    }
+                }
+                b'}' | b':' | b'!' => return Ok(((name_start, p - 1), c)),
+                _ => {}
+            }
+        }
+        Err(terr(
+            open,
+            end,
+            "expected '}' before end of string",
+            HELP_OPEN,
+        ))
+    }
+
+    /// The format spec starting at `spec_start`, up to the `}` that closes
+    /// the field opened at `open`, with nested fields counted: its range,
+    /// whether it holds fields, and the index just past the `}`.
+    fn scan_spec(
+        &self,
+        open: usize,
+        end: usize,
+        spec_start: usize,
+    ) -> Result<((usize, usize, bool), usize), TemplateError> {
+        let b = self.text.as_bytes();
+        let mut p = spec_start;
         let mut count = 1;
         let mut expand = false;
         while p < end {
@@ -192,12 +211,7 @@ impl<'t> Parser<'t> {
             } else if c == b'}' {
                 count -= 1;
                 if count == 0 {
-                    return Ok(RawField {
-                        name,
-                        conv,
-                        spec: Some((spec_start, p - 1, expand)),
-                        next: p,
-                    });
+                    return Ok(((spec_start, p - 1, expand), p));
                 }
             }
         }

@@ -433,55 +433,9 @@ pub(super) fn float_short(
         return;
     }
     let a = x.abs();
-    // Digits (shortest, or correctly rounded) and decimal point position,
-    // as `_Py_dg_dtoa` gives them: no trailing zeros.
-    let mut raw = Buf::new();
-    let mut dig = Buf::new();
-    let mut decpt: i64;
     let precision = precision as i64;
-    if code == 'f' {
-        let _ = write!(raw, "{:.*}", precision as usize, a);
-        let s = raw.as_str();
-        let (int_part, frac) = s.split_once('.').unwrap_or((s, ""));
-        decpt = int_part.len() as i64;
-        let mut leading = true;
-        for part in [int_part, frac] {
-            for ch in part.chars() {
-                if leading && ch == '0' {
-                    decpt -= 1;
-                    continue;
-                }
-                leading = false;
-                dig.push_char(ch);
-            }
-        }
-    } else {
-        let _ = match code {
-            'r' => {
-                // Shortest round-trip digits. When two candidates of that
-                // length are equally close, dtoa takes the even one and Rust
-                // may not: prefer the correctly rounded string of the same
-                // length whenever it round-trips.
-                let _ = write!(raw, "{a:e}");
-                let mantissa = raw.as_str().split('e').next().unwrap_or("");
-                let len = mantissa.bytes().filter(u8::is_ascii_digit).count();
-                let mut rounded = Buf::new();
-                let _ = write!(rounded, "{:.*e}", len.saturating_sub(1), a);
-                if rounded.as_str().parse::<f64>().ok() == Some(a) {
-                    raw = rounded;
-                }
-                Ok(())
-            }
-            'e' => write!(raw, "{:.*e}", precision as usize, a),
-            _ => write!(raw, "{:.*e}", (precision.max(1) - 1) as usize, a),
-        };
-        let s = raw.as_str();
-        let (mantissa, exp) = s.split_once('e').unwrap_or((s, "0"));
-        for ch in mantissa.chars().filter(|c| *c != '.') {
-            dig.push_char(ch);
-        }
-        decpt = exp.parse::<i64>().unwrap_or(0) + 1;
-    }
+    let mut dig = Buf::new();
+    let mut decpt = dtoa(a, code, precision, &mut dig);
     let all = dig.as_str();
     let mut digits = all.trim_end_matches('0');
     if digits.is_empty() {
@@ -496,69 +450,15 @@ pub(super) fn float_short(
     if no_neg0 && negative && (digits_len == 0 || digits == "0") {
         negative = false;
     }
-    let mut vdigits_end = digits_len;
-    let mut use_exp = false;
-    match code {
-        'e' => {
-            use_exp = true;
-            vdigits_end = precision + 1;
-        }
-        'f' => vdigits_end = decpt + precision,
-        'g' => {
-            let p = precision.max(1);
-            if decpt <= -4 || decpt > (if add_dot0 { p - 1 } else { p }) {
-                use_exp = true;
-            }
-            if alt {
-                vdigits_end = p;
-            }
-        }
-        _ => {
-            if decpt <= -4 || decpt > 16 {
-                use_exp = true;
-            }
-        }
-    }
-    let mut exp = 0;
-    if use_exp {
-        exp = decpt - 1;
-        decpt = 1;
-    }
-    let vdigits_start = if decpt <= 0 { decpt - 1 } else { 0 };
-    if !use_exp && add_dot0 {
-        vdigits_end = vdigits_end.max(decpt + 1);
-    } else {
-        vdigits_end = vdigits_end.max(decpt);
-    }
+    let layout = Layout::new(code, precision, add_dot0, alt, digits_len, decpt);
     if negative {
         out.push_str("-");
     }
-    if decpt <= 0 {
-        out.push_zeros(decpt - vdigits_start);
-        out.push_str(".");
-        out.push_zeros(-decpt);
-    } else {
-        out.push_zeros(-vdigits_start);
-    }
-    if 0 < decpt && decpt <= digits_len {
-        let (head, tail) = digits.split_at(decpt as usize);
-        out.push_str(head);
-        out.push_str(".");
-        out.push_str(tail);
-    } else {
-        out.push_str(digits);
-    }
-    if digits_len < decpt {
-        out.push_zeros(decpt - digits_len);
-        out.push_str(".");
-        out.push_zeros(vdigits_end - decpt);
-    } else {
-        out.push_zeros(vdigits_end - digits_len);
-    }
+    layout.write_digits(digits, out);
     if !alt {
         out.pop_dot();
     }
-    if use_exp {
+    if let Some(exp) = layout.exp {
         let _ = write!(
             out,
             "{}{}{:02}",
@@ -566,6 +466,153 @@ pub(super) fn float_short(
             if exp < 0 { '-' } else { '+' },
             exp.unsigned_abs()
         );
+    }
+}
+
+/// The digits of `a` (finite, not negative) for `code` and the position of
+/// the decimal point, as `_Py_dg_dtoa` gives them (shortest round-trip
+/// digits for `r`, else correctly rounded ones), except that trailing
+/// zeros may remain.
+fn dtoa(a: f64, code: char, precision: i64, dig: &mut Buf) -> i64 {
+    let mut raw = Buf::new();
+    if code == 'f' {
+        let _ = write!(raw, "{:.*}", precision as usize, a);
+        let s = raw.as_str();
+        let (int_part, frac) = s.split_once('.').unwrap_or((s, ""));
+        let mut decpt = int_part.len() as i64;
+        let mut leading = true;
+        for part in [int_part, frac] {
+            for ch in part.chars() {
+                if leading && ch == '0' {
+                    decpt -= 1;
+                    continue;
+                }
+                leading = false;
+                dig.push_char(ch);
+            }
+        }
+        return decpt;
+    }
+    let _ = match code {
+        'r' => {
+            // Shortest round-trip digits. When two candidates of that
+            // length are equally close, dtoa takes the even one and Rust
+            // may not: prefer the correctly rounded string of the same
+            // length whenever it round-trips.
+            let _ = write!(raw, "{a:e}");
+            let mantissa = raw.as_str().split('e').next().unwrap_or("");
+            let len = mantissa.bytes().filter(u8::is_ascii_digit).count();
+            let mut rounded = Buf::new();
+            let _ = write!(rounded, "{:.*e}", len.saturating_sub(1), a);
+            if rounded.as_str().parse::<f64>().ok() == Some(a) {
+                raw = rounded;
+            }
+            Ok(())
+        }
+        'e' => write!(raw, "{:.*e}", precision as usize, a),
+        _ => write!(raw, "{:.*e}", (precision.max(1) - 1) as usize, a),
+    };
+    let s = raw.as_str();
+    let (mantissa, exp) = s.split_once('e').unwrap_or((s, "0"));
+    for ch in mantissa.chars().filter(|c| *c != '.') {
+        dig.push_char(ch);
+    }
+    exp.parse::<i64>().unwrap_or(0) + 1
+}
+
+/// Where `format_float_short` puts the digits: the output is
+/// `[sign]<zeros><digits><zeros>[exponent]`, positions counted in digits
+/// from the first digit, with one decimal point.
+struct Layout {
+    /// The decimal point goes before digit `decpt`.
+    decpt: i64,
+    /// The zero-padded digits span `vdigits_start..vdigits_end`.
+    vdigits_start: i64,
+    vdigits_end: i64,
+    /// The exponent, in the exponent form.
+    exp: Option<i64>,
+}
+
+impl Layout {
+    /// The `switch (format_code)` of `format_float_short` and the padding it
+    /// implies.
+    fn new(
+        code: char,
+        precision: i64,
+        add_dot0: bool,
+        alt: bool,
+        digits_len: i64,
+        decpt: i64,
+    ) -> Layout {
+        let mut decpt = decpt;
+        let mut vdigits_end = digits_len;
+        let mut use_exp = false;
+        match code {
+            'e' => {
+                use_exp = true;
+                vdigits_end = precision + 1;
+            }
+            'f' => vdigits_end = decpt + precision,
+            'g' => {
+                let p = precision.max(1);
+                if decpt <= -4 || decpt > (if add_dot0 { p - 1 } else { p }) {
+                    use_exp = true;
+                }
+                if alt {
+                    vdigits_end = p;
+                }
+            }
+            _ => {
+                if decpt <= -4 || decpt > 16 {
+                    use_exp = true;
+                }
+            }
+        }
+        let mut exp = None;
+        if use_exp {
+            exp = Some(decpt - 1);
+            decpt = 1;
+        }
+        let vdigits_start = if decpt <= 0 { decpt - 1 } else { 0 };
+        if !use_exp && add_dot0 {
+            vdigits_end = vdigits_end.max(decpt + 1);
+        } else {
+            vdigits_end = vdigits_end.max(decpt);
+        }
+        Layout {
+            decpt,
+            vdigits_start,
+            vdigits_end,
+            exp,
+        }
+    }
+
+    /// The digits with their zeros and decimal point.
+    fn write_digits(&self, digits: &str, out: &mut Buf) {
+        let decpt = self.decpt;
+        let digits_len = digits.len() as i64;
+        if decpt <= 0 {
+            out.push_zeros(decpt - self.vdigits_start);
+            out.push_str(".");
+            out.push_zeros(-decpt);
+        } else {
+            out.push_zeros(-self.vdigits_start);
+        }
+        if 0 < decpt && decpt <= digits_len {
+            let (head, tail) = digits.split_at(decpt as usize);
+            out.push_str(head);
+            out.push_str(".");
+            out.push_str(tail);
+        } else {
+            out.push_str(digits);
+        }
+        if digits_len < decpt {
+            out.push_zeros(decpt - digits_len);
+            out.push_str(".");
+            out.push_zeros(self.vdigits_end - decpt);
+        } else {
+            out.push_zeros(self.vdigits_end - digits_len);
+        }
     }
 }
 

@@ -191,63 +191,7 @@ pub(super) fn resolve(
             _ => return Err(format!("Cannot specify '{g}' with '{}'.", code_text(ty))),
         }
     }
-    let unknown = || {
-        format!(
-            "Unknown format code '{}' for object of type '{tname}'",
-            code_text(ty)
-        )
-    };
-    match kind {
-        Kind::Str => {
-            if ty != 's' {
-                return Err(unknown());
-            }
-            if let Some(s) = r.sign {
-                return Err(if s == ' ' {
-                    "Space not allowed in string format specifier".into()
-                } else {
-                    "Sign not allowed in string format specifier".into()
-                });
-            }
-            if r.z {
-                return Err(
-                    "Negative zero coercion (z) not allowed in string format specifier".into(),
-                );
-            }
-            if r.alt {
-                return Err("Alternate form (#) not allowed in string format specifier".into());
-            }
-            if align == '=' {
-                return Err("'=' alignment not allowed in string format specifier".into());
-            }
-        }
-        Kind::Int => match ty {
-            'b' | 'c' | 'd' | 'o' | 'x' | 'X' | 'n' => {
-                if r.precision.is_some() {
-                    return Err("Precision not allowed in integer format specifier".into());
-                }
-                if r.z {
-                    return Err(
-                        "Negative zero coercion (z) not allowed in integer format specifier".into(),
-                    );
-                }
-                if ty == 'c' && r.sign.is_some() {
-                    return Err("Sign not allowed with integer format specifier 'c'".into());
-                }
-                if ty == 'c' && r.alt {
-                    return Err(
-                        "Alternate form (#) not allowed with integer format specifier 'c'".into(),
-                    );
-                }
-            }
-            'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' => {}
-            _ => return Err(unknown()),
-        },
-        Kind::Float => match ty {
-            '\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n' | '%' => {}
-            _ => return Err(unknown()),
-        },
-    }
+    check_kind(&r, kind, ty, align, tname)?;
     let width = r.width.unwrap_or(0);
     let precision = r.precision;
     if width > MAX_WIDTH || precision.unwrap_or(0) > MAX_WIDTH {
@@ -265,6 +209,73 @@ pub(super) fn resolve(
         precision: precision.map(|p| usize::try_from(p).unwrap_or(0)),
         ty,
     })
+}
+
+/// Whether the presentation type `ty` suits the kind of value, then the
+/// other checks of `format_string_internal` or `format_long_internal`.
+fn check_kind(r: &RawSpec, kind: Kind, ty: char, align: char, tname: &str) -> Result<(), String> {
+    let unknown = || {
+        format!(
+            "Unknown format code '{}' for object of type '{tname}'",
+            code_text(ty)
+        )
+    };
+    match kind {
+        Kind::Str => {
+            if ty != 's' {
+                return Err(unknown());
+            }
+            check_str(r, align)?;
+        }
+        Kind::Int => match ty {
+            'b' | 'c' | 'd' | 'o' | 'x' | 'X' | 'n' => check_int(r, ty)?,
+            'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' => {}
+            _ => return Err(unknown()),
+        },
+        Kind::Float => match ty {
+            '\0' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'n' | '%' => {}
+            _ => return Err(unknown()),
+        },
+    }
+    Ok(())
+}
+
+/// The checks of `format_string_internal`.
+fn check_str(r: &RawSpec, align: char) -> Result<(), String> {
+    if let Some(s) = r.sign {
+        return Err(if s == ' ' {
+            "Space not allowed in string format specifier".into()
+        } else {
+            "Sign not allowed in string format specifier".into()
+        });
+    }
+    if r.z {
+        return Err("Negative zero coercion (z) not allowed in string format specifier".into());
+    }
+    if r.alt {
+        return Err("Alternate form (#) not allowed in string format specifier".into());
+    }
+    if align == '=' {
+        return Err("'=' alignment not allowed in string format specifier".into());
+    }
+    Ok(())
+}
+
+/// The checks of `format_long_internal` for an integer presentation type.
+fn check_int(r: &RawSpec, ty: char) -> Result<(), String> {
+    if r.precision.is_some() {
+        return Err("Precision not allowed in integer format specifier".into());
+    }
+    if r.z {
+        return Err("Negative zero coercion (z) not allowed in integer format specifier".into());
+    }
+    if ty == 'c' && r.sign.is_some() {
+        return Err("Sign not allowed with integer format specifier 'c'".into());
+    }
+    if ty == 'c' && r.alt {
+        return Err("Alternate form (#) not allowed with integer format specifier 'c'".into());
+    }
+    Ok(())
 }
 
 pub(super) fn is_float_type(ty: char) -> bool {

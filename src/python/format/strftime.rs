@@ -270,139 +270,184 @@ impl Strf<'_> {
             }
             let pct = i;
             i += 1;
-            let mut pad = None;
-            let mut upcase = false;
-            let mut change_case = false;
-            while i < b.len() {
-                match b[i] {
-                    c @ (b'_' | b'-' | b'0') => pad = Some(c),
-                    b'^' => upcase = true,
-                    b'#' => change_case = true,
-                    _ => break,
-                }
-                i += 1;
-            }
-            let mut width = None;
-            if i < b.len() && b[i].is_ascii_digit() {
-                let mut w: u64 = 0;
-                const MAX: u64 = i32::MAX as u64;
-                while i < b.len() && b[i].is_ascii_digit() {
-                    let d = u64::from(b[i] - b'0');
-                    w = if w > MAX / 10 || (w == MAX / 10 && d > MAX % 10) {
-                        MAX
-                    } else {
-                        w * 10 + d
-                    };
-                    i += 1;
-                }
-                width = Some(w);
-            }
-            let mut modifier = None;
-            if i < b.len() && (b[i] == b'E' || b[i] == b'O') {
-                modifier = Some(b[i]);
-                i += 1;
-            }
-            let upper_if = |yes: bool| if yes { Case::Upper } else { Case::Keep };
+            let d = Directive::read(b, &mut i);
             let Some(ch) = fmt[i..].chars().next() else {
                 // `%` and flags at the end of the format are copied.
-                self.text(width, pad, &fmt[pct..], upper_if(upcase))?;
+                self.text(d.width, d.pad, &fmt[pct..], upper_if(d.upcase))?;
                 break;
             };
             i += ch.len_utf8();
             let bad: &str = if ch == '%' { "%" } else { &fmt[pct..i] };
-            let allowed = match modifier {
-                None => true,
-                Some(b'E') => "cnprstuxyzCPRTXYZ%".contains(ch),
-                Some(_) => "bdeghjklmnprstuwyzBCGHIMPRSTUVWZ%".contains(ch),
-            };
-            if !allowed {
+            if !d.allows(ch) {
                 // glibc applies `#` to %b and %h before it checks the
                 // modifier.
-                let upper = upcase || (change_case && matches!(ch, 'b' | 'h'));
-                self.text(width, pad, bad, upper_if(upper))?;
+                let upper = d.upcase || (d.change_case && matches!(ch, 'b' | 'h'));
+                self.text(d.width, d.pad, bad, upper_if(upper))?;
                 continue;
             }
-            let tm = self.tm;
-            let h12 = if tm.hour % 12 == 0 { 12 } else { tm.hour % 12 };
-            let spacepad = if pad == Some(b'0') || pad == Some(b'-') {
-                pad
-            } else {
-                Some(b'_')
-            };
-            let num = |d: u64| d.max(width.unwrap_or(0));
-            let wday = usize::try_from(tm.wday).unwrap_or(0) % 7;
-            let month = usize::try_from(tm.month - 1).unwrap_or(0) % 12;
-            let ampm = if tm.hour > 11 { "PM" } else { "AM" };
-            match ch {
-                '%' => {
-                    self.pad(width, pad, 1)?;
-                    self.s.put_char('%');
-                }
-                'a' => self.text(
-                    width,
-                    pad,
-                    &WEEKDAYS[wday][..3],
-                    upper_if(upcase || change_case),
-                )?,
-                'A' => self.text(width, pad, WEEKDAYS[wday], upper_if(upcase || change_case))?,
-                'b' | 'h' => self.text(
-                    width,
-                    pad,
-                    &MONTHS[month][..3],
-                    upper_if(upcase || change_case),
-                )?,
-                'B' => self.text(width, pad, MONTHS[month], upper_if(upcase || change_case))?,
-                'c' => self.sub("%a %b %e %H:%M:%S %Y", width, pad, upcase)?,
-                'D' | 'x' => self.sub("%m/%d/%y", width, pad, upcase)?,
-                'F' => self.sub("%Y-%m-%d", width, pad, upcase)?,
-                'r' => self.sub("%I:%M:%S %p", width, pad, upcase)?,
-                'R' => self.sub("%H:%M", width, pad, upcase)?,
-                'T' | 'X' => self.sub("%H:%M:%S", width, pad, upcase)?,
-                'C' => self.number(num(1), tm.year.div_euclid(100), pad, width)?,
-                'd' => self.number(num(2), tm.day, pad, width)?,
-                'e' => self.number(num(2), tm.day, spacepad, width)?,
-                'H' => self.number(num(2), tm.hour, pad, width)?,
-                'I' => self.number(num(2), h12, pad, width)?,
-                'k' => self.number(num(2), tm.hour, spacepad, width)?,
-                'l' => self.number(num(2), h12, spacepad, width)?,
-                'j' => self.number(num(3), tm.yday + 1, pad, width)?,
-                'M' => self.number(num(2), tm.minute, pad, width)?,
-                'm' => self.number(num(2), tm.month, pad, width)?,
-                'S' => self.number(num(2), tm.second, pad, width)?,
-                'u' => self.number(num(1), (tm.wday + 6) % 7 + 1, pad, width)?,
-                'U' => self.number(num(2), (tm.yday - tm.wday + 7) / 7, pad, width)?,
-                'V' => self.number(num(2), tm.iso_week, pad, width)?,
-                'g' => self.number(num(2), tm.iso_year.rem_euclid(100), pad, width)?,
-                'G' => self.number(num(1), tm.iso_year, pad, width)?,
-                'W' => self.number(num(2), (tm.yday - (tm.wday + 6) % 7 + 7) / 7, pad, width)?,
-                'w' => self.number(num(1), tm.wday, pad, width)?,
-                'Y' => self.number(num(1), tm.year, pad, width)?,
-                'y' => self.number(num(2), tm.year.rem_euclid(100), pad, width)?,
-                's' => self.number(1, tm.epoch, pad, width)?,
-                'n' => {
-                    self.pad(width, pad, 1)?;
-                    self.s.put_char('\n');
-                }
-                't' => {
-                    self.pad(width, pad, 1)?;
-                    self.s.put_char('\t');
-                }
-                'p' => {
-                    let case = if change_case {
-                        Case::Lower
-                    } else {
-                        upper_if(upcase)
-                    };
-                    self.text(width, pad, ampm, case)?;
-                }
-                'P' => self.text(width, pad, ampm, Case::Lower)?,
-                // tm_isdst < 0: glibc writes nothing, not even padding.
-                'z' => {}
-                // No zone name: the empty text, padded.
-                'Z' => self.text(width, pad, "", Case::Keep)?,
-                _ => self.text(width, pad, bad, upper_if(upcase))?,
-            }
+            self.conversion(ch, &d, bad)?;
         }
         Ok(())
+    }
+
+    /// The conversion `%ch`: names, composite formats and characters here,
+    /// numbers in `numeric`. `bad` is the directive as written.
+    fn conversion(&mut self, ch: char, d: &Directive, bad: &str) -> Result<(), Overflow> {
+        let (width, pad, upcase) = (d.width, d.pad, d.upcase);
+        let tm = self.tm;
+        let wday = usize::try_from(tm.wday).unwrap_or(0) % 7;
+        let month = usize::try_from(tm.month - 1).unwrap_or(0) % 12;
+        let ampm = if tm.hour > 11 { "PM" } else { "AM" };
+        let name_case = upper_if(upcase || d.change_case);
+        match ch {
+            '%' => {
+                self.pad(width, pad, 1)?;
+                self.s.put_char('%');
+            }
+            'a' => self.text(width, pad, &WEEKDAYS[wday][..3], name_case)?,
+            'A' => self.text(width, pad, WEEKDAYS[wday], name_case)?,
+            'b' | 'h' => self.text(width, pad, &MONTHS[month][..3], name_case)?,
+            'B' => self.text(width, pad, MONTHS[month], name_case)?,
+            'c' => self.sub("%a %b %e %H:%M:%S %Y", width, pad, upcase)?,
+            'D' | 'x' => self.sub("%m/%d/%y", width, pad, upcase)?,
+            'F' => self.sub("%Y-%m-%d", width, pad, upcase)?,
+            'r' => self.sub("%I:%M:%S %p", width, pad, upcase)?,
+            'R' => self.sub("%H:%M", width, pad, upcase)?,
+            'T' | 'X' => self.sub("%H:%M:%S", width, pad, upcase)?,
+            'n' => {
+                self.pad(width, pad, 1)?;
+                self.s.put_char('\n');
+            }
+            't' => {
+                self.pad(width, pad, 1)?;
+                self.s.put_char('\t');
+            }
+            'p' => {
+                let case = if d.change_case {
+                    Case::Lower
+                } else {
+                    upper_if(upcase)
+                };
+                self.text(width, pad, ampm, case)?;
+            }
+            'P' => self.text(width, pad, ampm, Case::Lower)?,
+            // tm_isdst < 0: glibc writes nothing, not even padding.
+            'z' => {}
+            // No zone name: the empty text, padded.
+            'Z' => self.text(width, pad, "", Case::Keep)?,
+            _ => self.numeric(ch, d, bad)?,
+        }
+        Ok(())
+    }
+
+    /// The numeric conversion `%ch`; an unknown one is copied as written
+    /// (`bad`).
+    fn numeric(&mut self, ch: char, d: &Directive, bad: &str) -> Result<(), Overflow> {
+        let (width, pad) = (d.width, d.pad);
+        let tm = self.tm;
+        let h12 = if tm.hour % 12 == 0 { 12 } else { tm.hour % 12 };
+        let spacepad = if pad == Some(b'0') || pad == Some(b'-') {
+            pad
+        } else {
+            Some(b'_')
+        };
+        let num = |d: u64| d.max(width.unwrap_or(0));
+        match ch {
+            'C' => self.number(num(1), tm.year.div_euclid(100), pad, width),
+            'd' => self.number(num(2), tm.day, pad, width),
+            'e' => self.number(num(2), tm.day, spacepad, width),
+            'H' => self.number(num(2), tm.hour, pad, width),
+            'I' => self.number(num(2), h12, pad, width),
+            'k' => self.number(num(2), tm.hour, spacepad, width),
+            'l' => self.number(num(2), h12, spacepad, width),
+            'j' => self.number(num(3), tm.yday + 1, pad, width),
+            'M' => self.number(num(2), tm.minute, pad, width),
+            'm' => self.number(num(2), tm.month, pad, width),
+            'S' => self.number(num(2), tm.second, pad, width),
+            'u' => self.number(num(1), (tm.wday + 6) % 7 + 1, pad, width),
+            'U' => self.number(num(2), (tm.yday - tm.wday + 7) / 7, pad, width),
+            'V' => self.number(num(2), tm.iso_week, pad, width),
+            'g' => self.number(num(2), tm.iso_year.rem_euclid(100), pad, width),
+            'G' => self.number(num(1), tm.iso_year, pad, width),
+            'W' => self.number(num(2), (tm.yday - (tm.wday + 6) % 7 + 7) / 7, pad, width),
+            'w' => self.number(num(1), tm.wday, pad, width),
+            'Y' => self.number(num(1), tm.year, pad, width),
+            'y' => self.number(num(2), tm.year.rem_euclid(100), pad, width),
+            's' => self.number(1, tm.epoch, pad, width),
+            _ => self.text(width, pad, bad, upper_if(d.upcase)),
+        }
+    }
+}
+
+fn upper_if(yes: bool) -> Case {
+    if yes {
+        Case::Upper
+    } else {
+        Case::Keep
+    }
+}
+
+/// What comes between `%` and the conversion character: flags, width and
+/// modifier.
+struct Directive {
+    /// The last of the flags `_`, `-` and `0`.
+    pad: Option<u8>,
+    /// The flag `^`.
+    upcase: bool,
+    /// The flag `#`.
+    change_case: bool,
+    width: Option<u64>,
+    /// `E` or `O`.
+    modifier: Option<u8>,
+}
+
+impl Directive {
+    /// Reads the directive at `b[*i..]`, leaving `*i` on the conversion
+    /// character.
+    fn read(b: &[u8], i: &mut usize) -> Directive {
+        let mut d = Directive {
+            pad: None,
+            upcase: false,
+            change_case: false,
+            width: None,
+            modifier: None,
+        };
+        while *i < b.len() {
+            match b[*i] {
+                c @ (b'_' | b'-' | b'0') => d.pad = Some(c),
+                b'^' => d.upcase = true,
+                b'#' => d.change_case = true,
+                _ => break,
+            }
+            *i += 1;
+        }
+        if *i < b.len() && b[*i].is_ascii_digit() {
+            let mut w: u64 = 0;
+            const MAX: u64 = i32::MAX as u64;
+            while *i < b.len() && b[*i].is_ascii_digit() {
+                let digit = u64::from(b[*i] - b'0');
+                w = if w > MAX / 10 || (w == MAX / 10 && digit > MAX % 10) {
+                    MAX
+                } else {
+                    w * 10 + digit
+                };
+                *i += 1;
+            }
+            d.width = Some(w);
+        }
+        if *i < b.len() && (b[*i] == b'E' || b[*i] == b'O') {
+            d.modifier = Some(b[*i]);
+            *i += 1;
+        }
+        d
+    }
+
+    /// The modifier, if any, is allowed on the conversion `ch`.
+    fn allows(&self, ch: char) -> bool {
+        match self.modifier {
+            None => true,
+            Some(b'E') => "cnprstuxyzCPRTXYZ%".contains(ch),
+            Some(_) => "bdeghjklmnprstuwyzBCGHIMPRSTUVWZ%".contains(ch),
+        }
     }
 }

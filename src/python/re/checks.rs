@@ -1,7 +1,7 @@
 //! Checks done by Python's compiler (look-behind widths, group references),
 //! and the features refused here.
 
-use super::parsed::{combine, Node, Rep};
+use super::parsed::{combine, Node, Rep, Span};
 use super::{perr, PResult, MAXREPEAT};
 
 fn cap_width(lo: u64, hi: u64) -> (u64, u64) {
@@ -53,31 +53,7 @@ pub(super) fn check(node: &Node, flags: u16, widths: &mut Vec<(u64, u64)>) -> PR
             body,
             qspan,
             ..
-        } => {
-            let (lo, hi) = check(body, flags, widths)?;
-            if *rep == Rep::Possessive && *max > 1 && has_capture(body) {
-                return Err(perr(
-                    qspan.0,
-                    qspan.1,
-                    "capturing group inside a possessive repeat",
-                    "Python 3.11 records wrong group positions here (a CPython bug): write an atomic group instead, e.g. (?>(?:(a)|b)*) for (?:(a)|b)*+",
-                ));
-            }
-            if *max > 1
-                && min != max
-                && lo == 0
-                && !zero_width(body)
-                && has_nullable_capture(body, widths)
-            {
-                return Err(perr(
-                    qspan.0,
-                    qspan.1,
-                    "repeat of a part that can match the empty string through a capturing group",
-                    "Python keeps the captures of a last empty iteration and Rust engines do not: make the capturing group non-empty (e.g. (a+)* instead of (a*)*), or move it out of the repeat",
-                ));
-            }
-            cap_width(lo.saturating_mul(*min), hi.saturating_mul(*max))
-        }
+        } => check_repeat(*min, *max, *rep, body, *qspan, flags, widths)?,
         Node::Backref { group, .. } => widths[*group],
         Node::Look {
             behind, body, span, ..
@@ -106,6 +82,37 @@ pub(super) fn check(node: &Node, flags: u16, widths: &mut Vec<(u64, u64)>) -> PR
     })
 }
 
+/// The width of a repeat, and the repeats refused here: those Python and
+/// the Rust engines would give different groups.
+fn check_repeat(
+    min: u64,
+    max: u64,
+    rep: Rep,
+    body: &Node,
+    qspan: Span,
+    flags: u16,
+    widths: &mut Vec<(u64, u64)>,
+) -> PResult<(u64, u64)> {
+    let (lo, hi) = check(body, flags, widths)?;
+    if rep == Rep::Possessive && max > 1 && has_capture(body) {
+        return Err(perr(
+            qspan.0,
+            qspan.1,
+            "capturing group inside a possessive repeat",
+            "Python 3.11 records wrong group positions here (a CPython bug): write an atomic group instead, e.g. (?>(?:(a)|b)*) for (?:(a)|b)*+",
+        ));
+    }
+    if max > 1 && min != max && lo == 0 && !zero_width(body) && has_nullable_capture(body, widths) {
+        return Err(perr(
+            qspan.0,
+            qspan.1,
+            "repeat of a part that can match the empty string through a capturing group",
+            "Python keeps the captures of a last empty iteration and Rust engines do not: make the capturing group non-empty (e.g. (a+)* instead of (a*)*), or move it out of the repeat",
+        ));
+    }
+    Ok(cap_width(lo.saturating_mul(min), hi.saturating_mul(max)))
+}
+
 fn has_capture(node: &Node) -> bool {
     match node {
         Node::Lit { .. }
@@ -124,8 +131,8 @@ fn has_capture(node: &Node) -> bool {
 }
 
 /// The node never consumes anything (Python's maximum width is 0); its
-/// repeats are written without a quantifier, see `Emitter::node` in
-/// `emit.rs`.
+/// repeats are written without a quantifier, see
+/// `Emitter::zero_width_repeat` in `emit.rs`.
 pub(super) fn zero_width(node: &Node) -> bool {
     match node {
         Node::Lit { .. } | Node::Class { .. } | Node::Any { .. } | Node::Backref { .. } => false,

@@ -246,7 +246,6 @@ impl Emitter {
     }
 
     fn node(&mut self, node: &Node, flags: u16, tail: bool) -> Result<(), NeedFancy> {
-        use fmt::Write as _;
         let start = self.out.len();
         match node {
             Node::Lit { c, .. } => self.lit(*c, flags),
@@ -261,35 +260,7 @@ impl Emitter {
                 del,
                 body,
                 ..
-            } => {
-                let child = combine(flags, *add, *del);
-                match index {
-                    Some(g) => {
-                        // fancy-regex hands "easy" parts to the regex crate,
-                        // which forgets captures of groups that did not take
-                        // part in its match; in a loop that erases the value
-                        // of an earlier iteration, which Python keeps. An
-                        // empty look-ahead makes the group "hard".
-                        self.out.push_str(if self.fancy && self.loops > 0 {
-                            "((?=)"
-                        } else {
-                            "("
-                        });
-                        self.slots[*g] = self.next_group;
-                        self.next_group += 1;
-                        self.node(body, child, false)?;
-                    }
-                    None => {
-                        self.out.push_str(match (rust_i(flags), rust_i(child)) {
-                            (a, b) if a == b => "(?:",
-                            (_, true) => "(?i:",
-                            _ => "(?-i:",
-                        });
-                        self.node(body, child, tail)?;
-                    }
-                }
-                self.out.push(')');
-            }
+            } => self.group(*index, body, flags, combine(flags, *add, *del), tail)?,
             Node::Atomic { body, .. } => {
                 self.need_fancy()?;
                 self.out.push_str("(?>");
@@ -318,103 +289,20 @@ impl Emitter {
                 rep,
                 body,
                 ..
-            } => {
-                // A repeat of nothing matches the empty string (fancy-regex
-                // refuses `(?:)*`).
-                if body.is_trivially_empty() {
-                } else if zero_width(body) {
-                    // Python stops repeating after an empty iteration, and
-                    // further forced iterations at the same place change
-                    // nothing: X{0,n} is an optional X and X{m,n} is X.
-                    // fancy-regex refuses quantified look-arounds.
-                    let (open, close) = match (min, max, rep) {
-                        (_, 0, _) => ("(?:", "){0}"),
-                        (0, _, Rep::Greedy) => ("(?:", "|)"),
-                        (0, _, Rep::Lazy) => ("(?:|", ")"),
-                        (0, _, Rep::Possessive) => {
-                            self.need_fancy()?;
-                            ("(?>", "|)")
-                        }
-                        _ => ("(?:", ")"),
-                    };
-                    self.out.push_str(open);
-                    self.node(body, flags, false)?;
-                    self.out.push_str(close);
-                } else {
-                    let possessive = *rep == Rep::Possessive;
-                    if possessive {
-                        self.need_fancy()?;
-                        self.out.push_str("(?>");
-                    }
-                    // Python's possessive repeat also never backtracks into
-                    // an iteration: X{m,n}+ is (?>(?>X){m,n}).
-                    let atom = is_atom(body) && !possessive;
-                    if !atom {
-                        self.out.push_str(if possessive { "(?>" } else { "(?:" });
-                    }
-                    let looping = usize::from(*max > 1);
-                    self.loops += looping;
-                    self.node(body, flags, tail && *max <= 1 && !possessive)?;
-                    self.loops -= looping;
-                    if !atom {
-                        self.out.push(')');
-                    }
-                    push_quantifier(&mut self.out, *min, *max);
-                    if *rep == Rep::Lazy {
-                        self.out.push('?');
-                    }
-                    if possessive {
-                        self.out.push(')');
-                    }
-                }
-            }
-            Node::Backref { group, .. } => {
-                // Only the fancy engine gets here, and it has no hidden groups:
-                // Python group n is Rust group n.
-                self.need_fancy()?;
-                if flags & F_I != 0 {
-                    self.casei_backref = true;
-                }
-                // Under ASCII, IGNORECASE is not given to Rust (see `lit`),
-                // but the back-reference needs it.
-                let open = if flags & F_I != 0 && !rust_i(flags) {
-                    "(?i:"
-                } else {
-                    "(?:"
-                };
-                let _ = write!(self.out, "{open}\\{group})");
-            }
+            } => self.repeat(*min, *max, *rep, body, flags, tail)?,
+            Node::Backref { group, .. } => self.backref(*group, flags)?,
             Node::Look {
                 behind,
                 negate,
                 body,
                 ..
-            } => {
-                self.need_fancy()?;
-                // Python's look-arounds are atomic: once one succeeds, its
-                // inner choices are final. fancy-regex would backtrack into
-                // a positive one, so make its body atomic.
-                self.out.push_str(match (behind, negate) {
-                    (false, false) => "(?=(?>",
-                    (false, true) => "(?!",
-                    (true, false) => "(?<=(?>",
-                    (true, true) => "(?<!",
-                });
-                self.node(body, flags, false)?;
-                self.out.push_str(if *negate { ")" } else { "))" });
-            }
+            } => self.look(*behind, *negate, body, flags)?,
             Node::Cond { group, yes, no, .. } => {
                 self.need_fancy()?;
                 // fancy-regex reads `(?(1)|)` as "group 1 must have
                 // matched" where Python always succeeds: emit nothing then.
                 if !node.is_trivially_empty() {
-                    let _ = write!(self.out, "(?({group})(?:");
-                    self.node(yes, flags, false)?;
-                    self.out.push_str(")|(?:");
-                    if let Some(no) = no {
-                        self.node(no, flags, false)?;
-                    }
-                    self.out.push_str("))");
+                    self.cond(*group, yes, no.as_deref(), flags)?;
                 }
             }
         }
@@ -422,6 +310,194 @@ impl Emitter {
             rust: (start, self.out.len()),
             python: node.span(),
         });
+        Ok(())
+    }
+
+    /// A group: capturing, or non-capturing with the flags `child` of its
+    /// contents.
+    fn group(
+        &mut self,
+        index: Option<usize>,
+        body: &Node,
+        flags: u16,
+        child: u16,
+        tail: bool,
+    ) -> Result<(), NeedFancy> {
+        match index {
+            Some(g) => {
+                // fancy-regex hands "easy" parts to the regex crate,
+                // which forgets captures of groups that did not take
+                // part in its match; in a loop that erases the value
+                // of an earlier iteration, which Python keeps. An
+                // empty look-ahead makes the group "hard".
+                self.out.push_str(if self.fancy && self.loops > 0 {
+                    "((?=)"
+                } else {
+                    "("
+                });
+                self.slots[g] = self.next_group;
+                self.next_group += 1;
+                self.node(body, child, false)?;
+            }
+            None => {
+                self.out.push_str(match (rust_i(flags), rust_i(child)) {
+                    (a, b) if a == b => "(?:",
+                    (_, true) => "(?i:",
+                    _ => "(?-i:",
+                });
+                self.node(body, child, tail)?;
+            }
+        }
+        self.out.push(')');
+        Ok(())
+    }
+
+    /// A repeat, written by the kind of part it repeats.
+    fn repeat(
+        &mut self,
+        min: u64,
+        max: u64,
+        rep: Rep,
+        body: &Node,
+        flags: u16,
+        tail: bool,
+    ) -> Result<(), NeedFancy> {
+        if body.is_trivially_empty() {
+            // A repeat of nothing matches the empty string (fancy-regex
+            // refuses `(?:)*`).
+            Ok(())
+        } else if zero_width(body) {
+            self.zero_width_repeat(min, max, rep, body, flags)
+        } else {
+            self.quantified(min, max, rep, body, flags, tail)
+        }
+    }
+
+    /// A repeat of a part that never consumes anything, written without a
+    /// quantifier.
+    fn zero_width_repeat(
+        &mut self,
+        min: u64,
+        max: u64,
+        rep: Rep,
+        body: &Node,
+        flags: u16,
+    ) -> Result<(), NeedFancy> {
+        // Python stops repeating after an empty iteration, and
+        // further forced iterations at the same place change
+        // nothing: X{0,n} is an optional X and X{m,n} is X.
+        // fancy-regex refuses quantified look-arounds.
+        let (open, close) = match (min, max, rep) {
+            (_, 0, _) => ("(?:", "){0}"),
+            (0, _, Rep::Greedy) => ("(?:", "|)"),
+            (0, _, Rep::Lazy) => ("(?:|", ")"),
+            (0, _, Rep::Possessive) => {
+                self.need_fancy()?;
+                ("(?>", "|)")
+            }
+            _ => ("(?:", ")"),
+        };
+        self.out.push_str(open);
+        self.node(body, flags, false)?;
+        self.out.push_str(close);
+        Ok(())
+    }
+
+    /// A repeat written with its quantifier.
+    fn quantified(
+        &mut self,
+        min: u64,
+        max: u64,
+        rep: Rep,
+        body: &Node,
+        flags: u16,
+        tail: bool,
+    ) -> Result<(), NeedFancy> {
+        let possessive = rep == Rep::Possessive;
+        if possessive {
+            self.need_fancy()?;
+            self.out.push_str("(?>");
+        }
+        // Python's possessive repeat also never backtracks into
+        // an iteration: X{m,n}+ is (?>(?>X){m,n}).
+        let atom = is_atom(body) && !possessive;
+        if !atom {
+            self.out.push_str(if possessive { "(?>" } else { "(?:" });
+        }
+        let looping = usize::from(max > 1);
+        self.loops += looping;
+        self.node(body, flags, tail && max <= 1 && !possessive)?;
+        self.loops -= looping;
+        if !atom {
+            self.out.push(')');
+        }
+        push_quantifier(&mut self.out, min, max);
+        if rep == Rep::Lazy {
+            self.out.push('?');
+        }
+        if possessive {
+            self.out.push(')');
+        }
+        Ok(())
+    }
+
+    fn backref(&mut self, group: usize, flags: u16) -> Result<(), NeedFancy> {
+        use fmt::Write as _;
+        // Only the fancy engine gets here, and it has no hidden groups:
+        // Python group n is Rust group n.
+        self.need_fancy()?;
+        if flags & F_I != 0 {
+            self.casei_backref = true;
+        }
+        // Under ASCII, IGNORECASE is not given to Rust (see `lit`),
+        // but the back-reference needs it.
+        let open = if flags & F_I != 0 && !rust_i(flags) {
+            "(?i:"
+        } else {
+            "(?:"
+        };
+        let _ = write!(self.out, "{open}\\{group})");
+        Ok(())
+    }
+
+    fn look(
+        &mut self,
+        behind: bool,
+        negate: bool,
+        body: &Node,
+        flags: u16,
+    ) -> Result<(), NeedFancy> {
+        self.need_fancy()?;
+        // Python's look-arounds are atomic: once one succeeds, its
+        // inner choices are final. fancy-regex would backtrack into
+        // a positive one, so make its body atomic.
+        self.out.push_str(match (behind, negate) {
+            (false, false) => "(?=(?>",
+            (false, true) => "(?!",
+            (true, false) => "(?<=(?>",
+            (true, true) => "(?<!",
+        });
+        self.node(body, flags, false)?;
+        self.out.push_str(if negate { ")" } else { "))" });
+        Ok(())
+    }
+
+    /// A conditional that is not trivially empty.
+    fn cond(
+        &mut self,
+        group: usize,
+        yes: &Node,
+        no: Option<&Node>,
+        flags: u16,
+    ) -> Result<(), NeedFancy> {
+        use fmt::Write as _;
+        let _ = write!(self.out, "(?({group})(?:");
+        self.node(yes, flags, false)?;
+        self.out.push_str(")|(?:");
+        if let Some(no) = no {
+            self.node(no, flags, false)?;
+        }
+        self.out.push_str("))");
         Ok(())
     }
 

@@ -230,6 +230,16 @@ enum GroupOutcome {
     GlobalFlags,
 }
 
+/// What the opening of a group with contents says about it: `(`, `(?:`,
+/// `(?>`, `(?P<name>` or `(?flags:`.
+struct GroupHead {
+    capture: bool,
+    atomic: bool,
+    name: Option<(String, usize)>,
+    add: u16,
+    del: u16,
+}
+
 impl<'a> Parser<'a> {
     fn escape(&mut self, this: &'a str, start: usize) -> PResult<Node> {
         let c = escaped_char(this);
@@ -268,57 +278,65 @@ impl<'a> Parser<'a> {
                 let v = u32::from_str_radix(&format!("0{digits}"), 8).unwrap_or(0);
                 Ok(lit(v, self))
             }
-            '1'..='9' => {
-                let mut digits = String::from(c);
-                if let Some(d) = self.src.peek_char_if(|d| d.is_ascii_digit()) {
-                    self.src.advance()?;
-                    digits.push(d);
-                    if is_oct(c) && is_oct(d) {
-                        if let Some(e) = self.src.peek_char_if(is_oct) {
-                            self.src.advance()?;
-                            digits.push(e);
-                            let v = u32::from_str_radix(&digits, 8).unwrap_or(u32::MAX);
-                            if v > 0o377 {
-                                return Err(perr(
-                                    start,
-                                    self.src.tell(),
-                                    format!("octal escape value \\{digits} outside of range 0-0o377"),
-                                    "octal escapes go up to \\377; use \\uXXXX for larger code points",
-                                ));
-                            }
-                            return Ok(lit(v, self));
-                        }
-                    }
-                }
-                let group: usize = digits.parse().unwrap_or(usize::MAX);
-                let span = (start, self.src.tell());
-                if group < self.groups() {
-                    if !self.checkgroup(group) {
-                        return Err(perr(
-                            span.0,
-                            span.1,
-                            "cannot refer to an open group",
-                            "a back-reference must come after the closing parenthesis of its group",
-                        ));
-                    }
-                    self.checklookbehindgroup(group, span)?;
-                    return Ok(Node::Backref { group, span });
-                }
-                Err(perr(
-                    start + 1,
-                    span.1,
-                    format!("invalid group reference {group}"),
-                    format!(
-                        "only {} group(s) are defined before this point; write \\0{} or [{}] for an octal escape",
-                        self.groups() - 1,
-                        &digits,
-                        &digits
-                    ),
-                ))
-            }
+            '1'..='9' => self.escape_number(c, start),
             c if c.is_ascii_alphabetic() => Err(bad_escape(this, start, self.src.tell())),
             c => Ok(lit(c as u32, self)),
         }
+    }
+
+    /// An escape `\` followed by the digit `c` (1 to 9): an octal escape
+    /// when three octal digits follow the `\`, else a group reference (the
+    /// `c in DIGITS` case of `_escape`).
+    fn escape_number(&mut self, c: char, start: usize) -> PResult<Node> {
+        let mut digits = String::from(c);
+        if let Some(d) = self.src.peek_char_if(|d| d.is_ascii_digit()) {
+            self.src.advance()?;
+            digits.push(d);
+            if is_oct(c) && is_oct(d) {
+                if let Some(e) = self.src.peek_char_if(is_oct) {
+                    self.src.advance()?;
+                    digits.push(e);
+                    let v = u32::from_str_radix(&digits, 8).unwrap_or(u32::MAX);
+                    if v > 0o377 {
+                        return Err(perr(
+                            start,
+                            self.src.tell(),
+                            format!("octal escape value \\{digits} outside of range 0-0o377"),
+                            "octal escapes go up to \\377; use \\uXXXX for larger code points",
+                        ));
+                    }
+                    return Ok(Node::Lit {
+                        c: v,
+                        span: (start, self.src.tell()),
+                    });
+                }
+            }
+        }
+        let group: usize = digits.parse().unwrap_or(usize::MAX);
+        let span = (start, self.src.tell());
+        if group < self.groups() {
+            if !self.checkgroup(group) {
+                return Err(perr(
+                    span.0,
+                    span.1,
+                    "cannot refer to an open group",
+                    "a back-reference must come after the closing parenthesis of its group",
+                ));
+            }
+            self.checklookbehindgroup(group, span)?;
+            return Ok(Node::Backref { group, span });
+        }
+        Err(perr(
+            start + 1,
+            span.1,
+            format!("invalid group reference {group}"),
+            format!(
+                "only {} group(s) are defined before this point; write \\0{} or [{}] for an octal escape",
+                self.groups() - 1,
+                &digits,
+                &digits
+            ),
+        ))
     }
 
     /// `\x..`, `\u....`, `\U........` and `\N{...}` (rejected).
@@ -457,60 +475,24 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// A repeat of the last item of `seq`: the `REPEAT_CHARS` branch of
+    /// `_parse`.
     fn parse_repeat(&mut self, c: char, start: usize, seq: &mut Vec<Node>) -> PResult<()> {
         let here = self.src.tell();
         let (min, max) = match c {
             '?' => (0, 1),
             '*' => (0, MAXREPEAT),
             '+' => (1, MAXREPEAT),
-            _ => {
-                let literal = Node::Lit {
-                    c: '{' as u32,
-                    span: (start, here),
-                };
-                if self.src.peek() == Some("}") {
-                    seq.push(literal);
+            _ => match self.parse_brace_counts(start, here)? {
+                Some(counts) => counts,
+                None => {
+                    seq.push(Node::Lit {
+                        c: '{' as u32,
+                        span: (start, here),
+                    });
                     return Ok(());
                 }
-                let lo = self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?;
-                let hi = if self.src.matches(",")? {
-                    self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?
-                } else {
-                    lo.clone()
-                };
-                if !self.src.matches("}")? {
-                    seq.push(literal);
-                    self.src.seek(here)?;
-                    return Ok(());
-                }
-                let count = |digits: &str, p: &Self| -> PResult<u64> {
-                    match digits.parse::<u64>() {
-                        Ok(v) if v < MAXREPEAT => Ok(v),
-                        _ => Err(perr(
-                            start,
-                            p.src.tell(),
-                            "the repetition number is too large",
-                            format!("repeat counts must be below {MAXREPEAT}"),
-                        )),
-                    }
-                };
-                let min = if lo.is_empty() { 0 } else { count(&lo, self)? };
-                let max = if hi.is_empty() {
-                    MAXREPEAT
-                } else {
-                    let max = count(&hi, self)?;
-                    if max < min {
-                        return Err(perr(
-                            here,
-                            self.src.tell(),
-                            "min repeat greater than max repeat",
-                            "write {min,max} with min <= max",
-                        ));
-                    }
-                    max
-                };
-                (min, max)
-            }
+            },
         };
         let item = match seq.pop() {
             None | Some(Node::At { .. }) => return Err(perr(
@@ -548,6 +530,52 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// The counts of `{min,max}` once `{` is read at `start` (`here` is
+    /// just after it), or `None` when the `{` is a literal (the source is
+    /// then back at `here`).
+    fn parse_brace_counts(&mut self, start: usize, here: usize) -> PResult<Option<(u64, u64)>> {
+        if self.src.peek() == Some("}") {
+            return Ok(None);
+        }
+        let lo = self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?;
+        let hi = if self.src.matches(",")? {
+            self.src.getwhile(usize::MAX, |d| d.is_ascii_digit())?
+        } else {
+            lo.clone()
+        };
+        if !self.src.matches("}")? {
+            self.src.seek(here)?;
+            return Ok(None);
+        }
+        let count = |digits: &str, p: &Self| -> PResult<u64> {
+            match digits.parse::<u64>() {
+                Ok(v) if v < MAXREPEAT => Ok(v),
+                _ => Err(perr(
+                    start,
+                    p.src.tell(),
+                    "the repetition number is too large",
+                    format!("repeat counts must be below {MAXREPEAT}"),
+                )),
+            }
+        };
+        let min = if lo.is_empty() { 0 } else { count(&lo, self)? };
+        let max = if hi.is_empty() {
+            MAXREPEAT
+        } else {
+            let max = count(&hi, self)?;
+            if max < min {
+                return Err(perr(
+                    here,
+                    self.src.tell(),
+                    "min repeat greater than max repeat",
+                    "write {min,max} with min <= max",
+                ));
+            }
+            max
+        };
+        Ok(Some((min, max)))
+    }
+
     fn unterminated_group(&self, start: usize) -> PatternError {
         perr(
             start,
@@ -566,6 +594,7 @@ impl<'a> Parser<'a> {
         )
     }
 
+    /// The `(` branch of `_parse`: a group, or one of the `(?…)` extensions.
     fn parse_group(
         &mut self,
         start: usize,
@@ -573,11 +602,13 @@ impl<'a> Parser<'a> {
         nested: usize,
         at_start: bool,
     ) -> PResult<GroupOutcome> {
-        let mut capture = true;
-        let mut atomic = false;
-        let mut name: Option<(String, usize)> = None;
-        let mut add = 0;
-        let mut del = 0;
+        let mut head = GroupHead {
+            capture: true,
+            atomic: false,
+            name: None,
+            add: 0,
+            del: 0,
+        };
         if self.src.matches("?")? {
             let Some((cstart, ch)) = self.src.get()? else {
                 return Err(self.unexpected_end(start));
@@ -587,146 +618,61 @@ impl<'a> Parser<'a> {
                     if self.src.matches("<")? {
                         let (n, ns) = self.src.getuntil('>', "group name")?;
                         self.checkgroupname(&n, ns)?;
-                        name = Some((n, ns));
+                        head.name = Some((n, ns));
                     } else if self.src.matches("=")? {
-                        let (n, ns) = self.src.getuntil(')', "group name")?;
-                        self.checkgroupname(&n, ns)?;
-                        let nspan = (ns, ns + n.len());
-                        let Some(gid) = self.group_index(&n) else {
-                            return Err(perr(
-                                nspan.0,
-                                nspan.1,
-                                format!("unknown group name '{n}'"),
-                                "(?P=name) must name a group defined before it",
-                            ));
-                        };
-                        if !self.checkgroup(gid) {
-                            return Err(perr(
-                                nspan.0,
-                                nspan.1,
-                                "cannot refer to an open group",
-                                "a back-reference must come after the closing parenthesis of its group",
-                            ));
-                        }
-                        let span = (start, self.src.tell());
-                        self.checklookbehindgroup(gid, span)?;
-                        return Ok(GroupOutcome::Node(Node::Backref { group: gid, span }));
+                        return self.parse_named_backref(start).map(GroupOutcome::Node);
                     } else {
-                        let Some((s, t)) = self.src.get()? else {
-                            return Err(self.unexpected_end(start));
-                        };
-                        return Err(perr(
-                            cstart - 1,
-                            s + t.len(),
-                            format!("unknown extension ?P{t}"),
-                            "write (?P<name>...) for a named group or (?P=name) for a back-reference",
-                        ));
+                        return Err(self.unknown_p_extension(start, cstart));
                     }
                 }
-                ":" => capture = false,
-                "#" => loop {
-                    if self.src.peek().is_none() {
-                        return Err(perr(
-                            start,
-                            start + 1,
-                            "missing ), unterminated comment",
-                            "end the comment with ')'",
-                        ));
-                    }
-                    if matches!(self.src.get()?, Some((_, ")"))) {
-                        return Ok(GroupOutcome::Nothing);
-                    }
-                },
+                ":" => head.capture = false,
+                "#" => return self.skip_comment(start),
                 "=" | "!" | "<" => {
-                    let mut negate = ch == "!";
-                    let mut saved = None;
-                    if ch == "<" {
-                        let Some((s2, c2)) = self.src.get()? else {
-                            return Err(self.unexpected_end(start));
-                        };
-                        if c2 != "=" && c2 != "!" {
-                            let help = if is_identifier(c2) {
-                                "Python 3.11 does not accept (?<name>...): write (?P<name>...) for a named group"
-                            } else {
-                                "write (?<=...) or (?<!...) for a look-behind"
-                            };
-                            return Err(perr(cstart - 1, s2 + c2.len(), format!("unknown extension ?<{c2}"), help));
-                        }
-                        negate = c2 == "!";
-                        saved = Some(self.lookbehind_groups);
-                        if self.lookbehind_groups.is_none() {
-                            self.lookbehind_groups = Some(self.groups());
-                        }
-                    }
-                    let body = self.parse_sub(verbose, nested + 1)?;
-                    if saved == Some(None) {
-                        self.lookbehind_groups = None;
-                    }
-                    if !self.src.matches(")")? {
-                        return Err(self.unterminated_group(start));
-                    }
-                    return Ok(GroupOutcome::Node(Node::Look {
-                        behind: saved.is_some(),
-                        negate,
-                        body: Box::new(body),
-                        span: (start, self.src.tell()),
-                    }));
+                    return self
+                        .parse_lookaround(ch, start, cstart, verbose, nested)
+                        .map(GroupOutcome::Node)
                 }
-                "(" => return self.parse_conditional(start, verbose, nested).map(GroupOutcome::Node),
+                "(" => {
+                    return self
+                        .parse_conditional(start, verbose, nested)
+                        .map(GroupOutcome::Node)
+                }
                 ">" => {
-                    capture = false;
-                    atomic = true;
+                    head.capture = false;
+                    head.atomic = true;
                 }
                 t if flag_of(t).is_some() || t == "-" => match self.parse_flags(t, cstart)? {
-                    None => {
-                        let span = (start, self.src.tell());
-                        if !at_start {
-                            return Err(perr(
-                                span.0,
-                                span.1,
-                                "global flags not at the start of the expression",
-                                "move these flags to the very start of the pattern, or scope them as (?flags:...)",
-                            ));
-                        }
-                        if self.flags & F_T != 0 && self.template_span.is_none() {
-                            self.template_span = Some(span);
-                        }
-                        if self.src.s[span.0..span.1].contains(['a', 'u']) {
-                            self.type_flag_span = span;
-                        }
-                        return Ok(GroupOutcome::GlobalFlags);
-                    }
-                    Some((a, d)) => {
-                        add = a;
-                        del = d;
-                        capture = false;
+                    None => return self.global_flags(start, at_start),
+                    Some((add, del)) => {
+                        head.add = add;
+                        head.del = del;
+                        head.capture = false;
                     }
                 },
-                t => {
-                    return Err(perr(
-                        cstart - 1,
-                        cstart + t.len(),
-                        format!("unknown extension ?{t}"),
-                        "Python groups are (...), (?:...), (?P<name>...), (?P=name), (?#...), (?=...), (?!...), (?<=...), (?<!...), (?(group)yes|no), (?>...) and (?flags:...)",
-                    ))
-                }
+                t => return Err(unknown_extension(t, cstart)),
             }
         }
+        self.parse_group_contents(start, head, verbose, nested)
+            .map(GroupOutcome::Node)
+    }
+
+    /// The contents of a group up to its `)`, once its opening is read.
+    fn parse_group_contents(
+        &mut self,
+        start: usize,
+        head: GroupHead,
+        verbose: bool,
+        nested: usize,
+    ) -> PResult<Node> {
+        let GroupHead {
+            capture,
+            atomic,
+            name,
+            add,
+            del,
+        } = head;
         let group = if capture {
-            let gid = self.groups();
-            self.closed.push(false);
-            if let Some((n, ns)) = &name {
-                if let Some(old) = self.group_index(n) {
-                    return Err(perr(
-                        *ns,
-                        ns + n.len(),
-                        format!("redefinition of group name '{n}' as group {gid}; was group {old}"),
-                        "give each named group its own name",
-                    ));
-                }
-                self.names.push((n.clone(), gid));
-            }
-            Some(gid)
+            Some(self.opengroup(name)?)
         } else {
             None
         };
@@ -740,7 +686,7 @@ impl<'a> Parser<'a> {
         }
         let span = (start, self.src.tell());
         let body = Box::new(body);
-        Ok(GroupOutcome::Node(if atomic {
+        Ok(if atomic {
             Node::Atomic { body, span }
         } else {
             Node::Group {
@@ -750,59 +696,164 @@ impl<'a> Parser<'a> {
                 body,
                 span,
             }
-        }))
+        })
+    }
+
+    /// `State.opengroup`: the number of a new capturing group.
+    fn opengroup(&mut self, name: Option<(String, usize)>) -> PResult<usize> {
+        let gid = self.groups();
+        self.closed.push(false);
+        if let Some((n, ns)) = name {
+            if let Some(old) = self.group_index(&n) {
+                return Err(perr(
+                    ns,
+                    ns + n.len(),
+                    format!("redefinition of group name '{n}' as group {gid}; was group {old}"),
+                    "give each named group its own name",
+                ));
+            }
+            self.names.push((n, gid));
+        }
+        Ok(gid)
+    }
+
+    /// `(?P=name)`, once `(?P=` is read.
+    fn parse_named_backref(&mut self, start: usize) -> PResult<Node> {
+        let (n, ns) = self.src.getuntil(')', "group name")?;
+        self.checkgroupname(&n, ns)?;
+        let nspan = (ns, ns + n.len());
+        let Some(gid) = self.group_index(&n) else {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                format!("unknown group name '{n}'"),
+                "(?P=name) must name a group defined before it",
+            ));
+        };
+        if !self.checkgroup(gid) {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                "cannot refer to an open group",
+                "a back-reference must come after the closing parenthesis of its group",
+            ));
+        }
+        let span = (start, self.src.tell());
+        self.checklookbehindgroup(gid, span)?;
+        Ok(Node::Backref { group: gid, span })
+    }
+
+    /// The error for `(?P` followed by neither `<` nor `=`.
+    fn unknown_p_extension(&mut self, start: usize, cstart: usize) -> PatternError {
+        match self.src.get() {
+            Err(e) => e,
+            Ok(None) => self.unexpected_end(start),
+            Ok(Some((s, t))) => perr(
+                cstart - 1,
+                s + t.len(),
+                format!("unknown extension ?P{t}"),
+                "write (?P<name>...) for a named group or (?P=name) for a back-reference",
+            ),
+        }
+    }
+
+    /// A comment `(?#…)`, skipped up to its `)`.
+    fn skip_comment(&mut self, start: usize) -> PResult<GroupOutcome> {
+        loop {
+            if self.src.peek().is_none() {
+                return Err(perr(
+                    start,
+                    start + 1,
+                    "missing ), unterminated comment",
+                    "end the comment with ')'",
+                ));
+            }
+            if matches!(self.src.get()?, Some((_, ")"))) {
+                return Ok(GroupOutcome::Nothing);
+            }
+        }
+    }
+
+    /// The look-ahead and look-behind assertions `(?=`, `(?!`, `(?<=`, `(?<!`;
+    /// `ch` is the character after `?`.
+    fn parse_lookaround(
+        &mut self,
+        ch: &str,
+        start: usize,
+        cstart: usize,
+        verbose: bool,
+        nested: usize,
+    ) -> PResult<Node> {
+        let mut negate = ch == "!";
+        let mut saved = None;
+        if ch == "<" {
+            let Some((s2, c2)) = self.src.get()? else {
+                return Err(self.unexpected_end(start));
+            };
+            if c2 != "=" && c2 != "!" {
+                let help = if is_identifier(c2) {
+                    "Python 3.11 does not accept (?<name>...): write (?P<name>...) for a named group"
+                } else {
+                    "write (?<=...) or (?<!...) for a look-behind"
+                };
+                return Err(perr(
+                    cstart - 1,
+                    s2 + c2.len(),
+                    format!("unknown extension ?<{c2}"),
+                    help,
+                ));
+            }
+            negate = c2 == "!";
+            saved = Some(self.lookbehind_groups);
+            if self.lookbehind_groups.is_none() {
+                self.lookbehind_groups = Some(self.groups());
+            }
+        }
+        let body = self.parse_sub(verbose, nested + 1)?;
+        if saved == Some(None) {
+            self.lookbehind_groups = None;
+        }
+        if !self.src.matches(")")? {
+            return Err(self.unterminated_group(start));
+        }
+        Ok(Node::Look {
+            behind: saved.is_some(),
+            negate,
+            body: Box::new(body),
+            span: (start, self.src.tell()),
+        })
+    }
+
+    /// Global flags `(?flags)`, already applied by `parse_flags`: checks
+    /// their place and records the spans reported later.
+    fn global_flags(&mut self, start: usize, at_start: bool) -> PResult<GroupOutcome> {
+        let span = (start, self.src.tell());
+        if !at_start {
+            return Err(perr(
+                span.0,
+                span.1,
+                "global flags not at the start of the expression",
+                "move these flags to the very start of the pattern, or scope them as (?flags:...)",
+            ));
+        }
+        if self.flags & F_T != 0 && self.template_span.is_none() {
+            self.template_span = Some(span);
+        }
+        if self.src.s[span.0..span.1].contains(['a', 'u']) {
+            self.type_flag_span = span;
+        }
+        Ok(GroupOutcome::GlobalFlags)
     }
 
     fn group_index(&self, name: &str) -> Option<usize> {
         self.names.iter().find(|(n, _)| n == name).map(|&(_, i)| i)
     }
 
+    /// A conditional `(?(group)yes|no)`, once `(?(` is read.
     fn parse_conditional(&mut self, start: usize, verbose: bool, nested: usize) -> PResult<Node> {
         let (cond, ns) = self.src.getuntil(')', "group name")?;
         let nspan = (ns, ns + cond.len());
-        let group = if is_identifier(&cond) {
-            match self.group_index(&cond) {
-                Some(g) => g,
-                None => {
-                    return Err(perr(
-                        nspan.0,
-                        nspan.1,
-                        format!("unknown group name '{cond}'"),
-                        "a conditional by name must name a group defined before it",
-                    ))
-                }
-            }
-        } else {
-            if !cond.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(perr(
-                    nspan.0,
-                    nspan.1,
-                    format!("bad character in group name '{cond}'"),
-                    "write the group number with ASCII digits only, or a group name",
-                ));
-            }
-            let g: u64 = cond.parse().unwrap_or(u64::MAX);
-            if g == 0 {
-                return Err(perr(
-                    nspan.0,
-                    nspan.1,
-                    "bad group number",
-                    "groups are numbered from 1",
-                ));
-            }
-            if g >= MAXGROUPS {
-                return Err(perr(
-                    nspan.0,
-                    nspan.1,
-                    format!("invalid group reference {cond}"),
-                    "the pattern does not have that many groups",
-                ));
-            }
-            if !self.groupref_pos.iter().any(|&(x, _)| x == g) {
-                self.groupref_pos.push((g, nspan));
-            }
-            g as usize
-        };
+        let group = self.conditional_group(&cond, nspan)?;
         self.checklookbehindgroup(group, nspan)?;
         if group < self.groups() && !self.closed[group] {
             return Err(perr(
@@ -839,113 +890,77 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// The group a conditional tests, by name or number (`condname` in
+    /// `_parse`).
+    fn conditional_group(&mut self, cond: &str, nspan: Span) -> PResult<usize> {
+        if is_identifier(cond) {
+            return match self.group_index(cond) {
+                Some(g) => Ok(g),
+                None => Err(perr(
+                    nspan.0,
+                    nspan.1,
+                    format!("unknown group name '{cond}'"),
+                    "a conditional by name must name a group defined before it",
+                )),
+            };
+        }
+        if !cond.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                format!("bad character in group name '{cond}'"),
+                "write the group number with ASCII digits only, or a group name",
+            ));
+        }
+        let g: u64 = cond.parse().unwrap_or(u64::MAX);
+        if g == 0 {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                "bad group number",
+                "groups are numbered from 1",
+            ));
+        }
+        if g >= MAXGROUPS {
+            return Err(perr(
+                nspan.0,
+                nspan.1,
+                format!("invalid group reference {cond}"),
+                "the pattern does not have that many groups",
+            ));
+        }
+        if !self.groupref_pos.iter().any(|&(x, _)| x == g) {
+            self.groupref_pos.push((g, nspan));
+        }
+        Ok(g as usize)
+    }
+
     /// Python's `_parse_flags`; `None` for global flags (already applied).
     fn parse_flags(&mut self, first: &'a str, first_start: usize) -> PResult<Option<(u16, u16)>> {
-        let mut ch = first;
-        let mut ch_start = first_start;
-        let mut add = 0u16;
-        let mut del = 0u16;
-        let at_ch = |s: usize, t: &str, msg: &str, help: &str| perr(s, s + t.len(), msg, help);
-        let flags_help =
-            "flags are a, i, L, m, s, u, x: write (?flags), (?flags:...) or (?flags-flags:...)";
-        if ch != "-" {
-            loop {
-                let flag = flag_of(ch).unwrap_or(0);
-                if flag == F_L {
-                    return Err(at_ch(
-                        ch_start,
-                        ch,
-                        "bad inline flags: cannot use 'L' flag with a str pattern",
-                        "remove the L flag: str patterns are always matched with Unicode rules",
-                    ));
-                }
-                add |= flag;
-                if flag & TYPE_FLAGS != 0 && add & TYPE_FLAGS != flag {
-                    return Err(at_ch(
-                        ch_start,
-                        ch,
-                        "bad inline flags: flags 'a', 'u' and 'L' are incompatible",
-                        "use only one of a and u",
-                    ));
-                }
-                let Some((s, t)) = self.src.get()? else {
-                    let e = self.src.tell();
-                    return Err(perr(e, e, "missing -, : or )", flags_help));
-                };
-                ch = t;
-                ch_start = s;
-                if ch == ")" || ch == "-" || ch == ":" {
-                    break;
-                }
-                if flag_of(ch).is_none() {
-                    let msg = if is_alpha_token(ch) {
-                        "unknown flag"
-                    } else {
-                        "missing -, : or )"
-                    };
-                    return Err(at_ch(ch_start, ch, msg, flags_help));
-                }
-            }
-        }
+        let (add, (ch_start, ch)) = if first == "-" {
+            (0, (first_start, first))
+        } else {
+            self.parse_add_flags(first, first_start)?
+        };
         if ch == ")" {
             self.flags |= add;
             return Ok(None);
         }
         if add & GLOBAL_FLAGS != 0 {
-            return Err(at_ch(
+            return Err(flag_error(
                 ch_start,
                 ch,
                 "bad inline flags: cannot turn on global flag",
                 "the t flag cannot be scoped",
             ));
         }
-        if ch == "-" {
-            let Some((s, t)) = self.src.get()? else {
-                let e = self.src.tell();
-                return Err(perr(e, e, "missing flag", flags_help));
-            };
-            ch = t;
-            ch_start = s;
-            if flag_of(ch).is_none() {
-                let msg = if is_alpha_token(ch) {
-                    "unknown flag"
-                } else {
-                    "missing flag"
-                };
-                return Err(at_ch(ch_start, ch, msg, flags_help));
-            }
-            loop {
-                let flag = flag_of(ch).unwrap_or(0);
-                if flag & TYPE_FLAGS != 0 {
-                    return Err(at_ch(
-                        ch_start,
-                        ch,
-                        "bad inline flags: cannot turn off flags 'a', 'u' and 'L'",
-                        "turn on the other type flag instead, e.g. (?u:...) inside (?a)",
-                    ));
-                }
-                del |= flag;
-                let Some((s, t)) = self.src.get()? else {
-                    let e = self.src.tell();
-                    return Err(perr(e, e, "missing :", flags_help));
-                };
-                ch = t;
-                ch_start = s;
-                if ch == ":" {
-                    break;
-                }
-                if flag_of(ch).is_none() {
-                    let msg = if is_alpha_token(ch) {
-                        "unknown flag"
-                    } else {
-                        "missing :"
-                    };
-                    return Err(at_ch(ch_start, ch, msg, flags_help));
-                }
-            }
-        }
+        let (del, (ch_start, ch)) = if ch == "-" {
+            self.parse_del_flags()?
+        } else {
+            (0, (ch_start, ch))
+        };
         if del & GLOBAL_FLAGS != 0 {
-            return Err(at_ch(
+            return Err(flag_error(
                 ch_start,
                 ch,
                 "bad inline flags: cannot turn off global flag",
@@ -953,7 +968,7 @@ impl<'a> Parser<'a> {
             ));
         }
         if add & del != 0 {
-            return Err(at_ch(
+            return Err(flag_error(
                 ch_start,
                 ch,
                 "bad inline flags: flag turned on and off",
@@ -962,6 +977,104 @@ impl<'a> Parser<'a> {
         }
         Ok(Some((add, del)))
     }
+
+    /// The flags turned on, from `first` up to the `)`, `-` or `:` that
+    /// ends them (returned with them).
+    fn parse_add_flags(
+        &mut self,
+        first: &'a str,
+        first_start: usize,
+    ) -> PResult<(u16, (usize, &'a str))> {
+        let (mut ch_start, mut ch) = (first_start, first);
+        let mut add = 0u16;
+        loop {
+            let flag = flag_of(ch).unwrap_or(0);
+            if flag == F_L {
+                return Err(flag_error(
+                    ch_start,
+                    ch,
+                    "bad inline flags: cannot use 'L' flag with a str pattern",
+                    "remove the L flag: str patterns are always matched with Unicode rules",
+                ));
+            }
+            add |= flag;
+            if flag & TYPE_FLAGS != 0 && add & TYPE_FLAGS != flag {
+                return Err(flag_error(
+                    ch_start,
+                    ch,
+                    "bad inline flags: flags 'a', 'u' and 'L' are incompatible",
+                    "use only one of a and u",
+                ));
+            }
+            (ch_start, ch) = self.next_flag_token("missing -, : or )")?;
+            if ch == ")" || ch == "-" || ch == ":" {
+                return Ok((add, (ch_start, ch)));
+            }
+            if flag_of(ch).is_none() {
+                return Err(not_a_flag(ch_start, ch, "missing -, : or )"));
+            }
+        }
+    }
+
+    /// The flags turned off, after `-`, up to the `:` that ends them
+    /// (returned with them).
+    fn parse_del_flags(&mut self) -> PResult<(u16, (usize, &'a str))> {
+        let (mut ch_start, mut ch) = self.next_flag_token("missing flag")?;
+        if flag_of(ch).is_none() {
+            return Err(not_a_flag(ch_start, ch, "missing flag"));
+        }
+        let mut del = 0u16;
+        loop {
+            let flag = flag_of(ch).unwrap_or(0);
+            if flag & TYPE_FLAGS != 0 {
+                return Err(flag_error(
+                    ch_start,
+                    ch,
+                    "bad inline flags: cannot turn off flags 'a', 'u' and 'L'",
+                    "turn on the other type flag instead, e.g. (?u:...) inside (?a)",
+                ));
+            }
+            del |= flag;
+            (ch_start, ch) = self.next_flag_token("missing :")?;
+            if ch == ":" {
+                return Ok((del, (ch_start, ch)));
+            }
+            if flag_of(ch).is_none() {
+                return Err(not_a_flag(ch_start, ch, "missing :"));
+            }
+        }
+    }
+
+    /// The next token of a flag group; `missing` is the error at the end of
+    /// the pattern.
+    fn next_flag_token(&mut self, missing: &str) -> PResult<(usize, &'a str)> {
+        match self.src.get()? {
+            Some(token) => Ok(token),
+            None => {
+                let e = self.src.tell();
+                Err(perr(e, e, missing, FLAGS_HELP))
+            }
+        }
+    }
+}
+
+const FLAGS_HELP: &str =
+    "flags are a, i, L, m, s, u, x: write (?flags), (?flags:...) or (?flags-flags:...)";
+
+/// An error about the flag token `t` at `start`.
+fn flag_error(start: usize, t: &str, message: &str, help: &str) -> PatternError {
+    perr(start, start + t.len(), message, help)
+}
+
+/// A token that is not a flag where one may be: "unknown flag" for a
+/// letter, else `missing`.
+fn not_a_flag(start: usize, t: &str, missing: &str) -> PatternError {
+    let message = if is_alpha_token(t) {
+        "unknown flag"
+    } else {
+        missing
+    };
+    flag_error(start, t, message, FLAGS_HELP)
 }
 
 fn bad_escape(this: &str, start: usize, end: usize) -> PatternError {
@@ -970,6 +1083,16 @@ fn bad_escape(this: &str, start: usize, end: usize) -> PatternError {
         end,
         format!("bad escape {this}"),
         "Python rejects unknown escapes of ASCII letters and digits; remove the backslash, or write \\\\ for a literal backslash",
+    )
+}
+
+/// `(?` followed by `t`, which starts no known group kind.
+fn unknown_extension(t: &str, cstart: usize) -> PatternError {
+    perr(
+        cstart - 1,
+        cstart + t.len(),
+        format!("unknown extension ?{t}"),
+        "Python groups are (...), (?:...), (?P<name>...), (?P=name), (?#...), (?=...), (?!...), (?<=...), (?<!...), (?(group)yes|no), (?>...) and (?flags:...)",
     )
 }
 
