@@ -43,7 +43,13 @@ impl<'a, W: Write> ErrorLog<'a, W> {
     pub fn summary(&self) -> Vec<(String, String, u64)> {
         self.order
             .iter()
-            .map(|k| (self.program.locate(k.0), k.1.clone(), self.seen[k]))
+            .map(|k| {
+                (
+                    self.program.locate(k.0).to_owned(),
+                    k.1.clone(),
+                    self.seen[k],
+                )
+            })
             .collect()
     }
 }

@@ -133,6 +133,7 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
         dnat_masks: tables.dnat_masks,
         sources: rules.sources,
         config,
+        locations: Default::default(),
     })
 }
 

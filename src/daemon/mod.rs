@@ -449,7 +449,7 @@ impl EffectSink for EntryEffects<'_> {
 }
 
 impl EntryEffects<'_> {
-    fn ban(&mut self, kind: BanKind, set: String, ip: &Value, seconds: Option<i64>, rule: String) {
+    fn ban(&mut self, kind: BanKind, set: String, ip: &Value, seconds: Option<i64>, rule: &str) {
         let ip_text = match ip {
             Value::Str(s) => s.clone(),
             other => crate::python::format::render_plain(other),
@@ -459,7 +459,7 @@ impl EntryEffects<'_> {
         let end_us = seconds.map(|s| self.now_us.saturating_add(s.saturating_mul(1_000_000)));
         self.batch.outbox(
             kind.as_str(),
-            crate::host::ban_payload(&set, &ip_text, end_us, &rule),
+            crate::host::ban_payload(&set, &ip_text, end_us, rule),
             DUE_NOW,
         );
         // The ban step already refuses what is not an address; the check
@@ -470,7 +470,7 @@ impl EntryEffects<'_> {
                 set,
                 ip: ip_text,
                 end_us,
-                rule,
+                rule: rule.to_owned(),
             });
         }
         self.queued += 1;

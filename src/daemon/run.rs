@@ -212,7 +212,7 @@ fn save_last(
     if progress.pending == 0 {
         return true;
     }
-    let cursor = progress.last_cursor.as_deref().unwrap_or("");
+    let cursor = progress.last_cursor.as_str();
     match store.commit_position(key, cursor, reader.seen().as_deref(), &progress.batch) {
         Ok(()) => true,
         Err(e) => {
@@ -232,7 +232,9 @@ struct Progress {
     pending: usize,
     /// Outside effects queued since the last commit.
     queued: usize,
-    last_cursor: Option<String>,
+    /// The cursor of the last entry that had one ("" before the first),
+    /// in a buffer reused from entry to entry.
+    last_cursor: String,
     last_commit: Instant,
     last_ping: Instant,
     last_status: Instant,
@@ -254,7 +256,7 @@ impl Progress {
             index: 0,
             pending: 0,
             queued: 0,
-            last_cursor: None,
+            last_cursor: String::new(),
             last_commit: now,
             last_ping: now,
             last_status: now,
@@ -363,7 +365,16 @@ impl Loop<'_, '_> {
     /// Run the current entry through the rules and keep what changed;
     /// false when the effect trace cannot be written.
     fn run_entry(&mut self, machine: &mut Machine, json_entry: &mut JsonEntry) -> bool {
-        let cursor: Option<String>;
+        // The entry's cursor, copied into the reused buffer.
+        let keep = |c: Option<&str>, last: &mut String| match c {
+            Some(c) => {
+                last.clear();
+                last.push_str(c);
+                true
+            }
+            None => false,
+        };
+        let has_cursor: bool;
         let src: &mut dyn EntrySource = match (self.reader.take_json_line(), &mut *self.reader) {
             (Some((n, line)), _) => {
                 let parsed = std::str::from_utf8(&line)
@@ -378,11 +389,11 @@ impl Loop<'_, '_> {
                     self.p.index += 1;
                     return true;
                 }
-                cursor = json_entry.cursor().map(str::to_owned);
+                has_cursor = keep(json_entry.cursor(), &mut self.p.last_cursor);
                 json_entry
             }
             (None, Reader::Journal(j)) => {
-                cursor = j.cursor().map(str::to_owned);
+                has_cursor = keep(j.cursor(), &mut self.p.last_cursor);
                 j
             }
             (None, Reader::Json { .. }) => return true,
@@ -392,16 +403,17 @@ impl Loop<'_, '_> {
             .unwrap_or_else(crate::vm::wall_clock_us)
             .max(self.p.last_now);
         self.p.last_now = now;
+        let p = &mut *self.p;
         let mut sink = EntryEffects {
             program: self.program,
-            batch: &mut self.p.batch,
+            batch: &mut p.batch,
             trace: if self.opts.dry_run {
                 Some(&mut *self.out as &mut dyn Write)
             } else {
                 None
             },
-            entry: self.p.index,
-            cursor: cursor.as_deref(),
+            entry: p.index,
+            cursor: has_cursor.then_some(p.last_cursor.as_str()),
             now_us: now,
             dry_run: self.opts.dry_run,
             counters: Vec::new(),
@@ -419,12 +431,13 @@ impl Loop<'_, '_> {
             self.log.log(Level::Err, &msg);
             return false;
         }
-        self.p.queued += sink.queued;
-        let (touched, captures) = (std::mem::take(&mut sink.counters), sink.captures);
+        let (touched, captures, queued) = (
+            std::mem::take(&mut sink.counters),
+            sink.captures,
+            sink.queued,
+        );
+        self.p.queued += queued;
         self.keep_state_changes(machine, touched, captures, now);
-        if cursor.is_some() {
-            self.p.last_cursor = cursor;
-        }
         self.p.index += 1;
         self.p.processed += 1;
         self.p.pending += 1;
@@ -483,7 +496,7 @@ impl Loop<'_, '_> {
         }
         warn_full_tables(&machine.state, &mut p.evicted, self.log);
         let seen = self.reader.seen();
-        let cursor = p.last_cursor.as_deref().unwrap_or("");
+        let cursor = p.last_cursor.as_str();
         match self
             .store
             .commit_position(self.key, cursor, seen.as_deref(), &p.batch)

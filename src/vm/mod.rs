@@ -72,14 +72,30 @@ pub struct Program {
     pub dnat_masks: Vec<u8>,
     pub sources: SourceMap,
     pub config: Config,
+    /// `file:line:col` of each instruction's step, worked out once, on
+    /// first use (the trace and the outbox name the rule of each effect).
+    pub locations: std::sync::OnceLock<Vec<Box<str>>>,
 }
 
 impl Program {
     /// `file:line:col` of an instruction's step.
-    pub fn locate(&self, pc: Pc) -> String {
-        self.spans
-            .get(pc.0 as usize)
-            .map_or_else(|| "?".to_owned(), |s| self.sources.locate(*s))
+    pub fn locate(&self, pc: Pc) -> &str {
+        let all = self.locations.get_or_init(|| {
+            // Instructions of one step share its span: locate each span once.
+            let mut last: Option<(Span, Box<str>)> = None;
+            self.spans
+                .iter()
+                .map(|s| match &last {
+                    Some((span, text)) if span == s => text.clone(),
+                    _ => {
+                        let text: Box<str> = self.sources.locate(*s).into();
+                        last = Some((*s, text.clone()));
+                        text
+                    }
+                })
+                .collect()
+        });
+        all.get(pc.0 as usize).map_or("?", |s| s)
     }
 
     pub fn field(&self, name: &str) -> Option<FieldId> {

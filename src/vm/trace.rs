@@ -40,14 +40,14 @@ impl<'a, W: Write> TraceWriter<'a, W> {
 }
 
 /// One trace line for an effect.
-pub fn line(effect: &Effect, entry: u64, cursor: Option<&str>, rule: Option<String>) -> String {
+pub fn line(effect: &Effect, entry: u64, cursor: Option<&str>, rule: Option<&str>) -> String {
     let mut m = effect.to_json();
     m.insert("entry".into(), serde_json::Value::from(entry));
     if let Some(c) = cursor {
         m.insert("cursor".into(), serde_json::Value::String(c.to_owned()));
     }
     if let Some(r) = rule {
-        m.insert("rule".into(), serde_json::Value::String(r));
+        m.insert("rule".into(), serde_json::Value::String(r.to_owned()));
     }
     serde_json::Value::Object(m).to_string()
 }
