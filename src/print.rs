@@ -8,14 +8,16 @@
 //!   steps written in `.pyr` keep their form and literal kinds;
 //! - a chain of a JSON file that only one jump reaches, written below the
 //!   chain of that jump and not first, is printed as an inline block at the
-//!   jump (with its label as a comment); anonymous chains always are;
+//!   jump (with its label as a comment); inline blocks always are;
 //! - steps of a JSON file written after a step with an explicit `then` are
 //!   never run: they are printed as comments;
 //! - anything unknown (builtin, argument, odd value) is printed as written,
 //!   in call form, for the checker to report.
 
 use crate::source::{Span, Syntax};
-use crate::syntax::ast::{Chain, Compat, Expr, ExprKind, Form, RuleSet, Step, StepKind, Target};
+use crate::syntax::ast::{
+    Chain, Compat, Expr, ExprKind, Form, Label, RuleSet, Step, StepKind, Target,
+};
 use crate::syntax::pyr::{is_identifier, is_network_literal, is_setting_key};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -309,17 +311,17 @@ impl StepText {
 struct Printer<'a> {
     rules: &'a RuleSet,
     /// Chain index by label (`None` for a label written twice).
-    by_label: HashMap<&'a str, Option<usize>>,
+    by_label: HashMap<&'a Label, Option<usize>>,
     /// Chains printed as an inline block, by index.
     inlined: Vec<bool>,
 }
 
 impl<'a> Printer<'a> {
     fn new(rules: &'a RuleSet) -> Printer<'a> {
-        let mut by_label: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut by_label: HashMap<&Label, Option<usize>> = HashMap::new();
         for (i, c) in rules.chains.iter().enumerate() {
             by_label
-                .entry(c.label.as_str())
+                .entry(&c.label)
                 .and_modify(|v| *v = None)
                 .or_insert(Some(i));
         }
@@ -329,31 +331,32 @@ impl<'a> Printer<'a> {
             inlined: vec![false; rules.chains.len()],
         };
         // Jumps of printed (not commented out) steps, per target label.
-        let mut refs: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut refs: HashMap<&Label, Vec<usize>> = HashMap::new();
         for (ci, chain) in rules.chains.iter().enumerate() {
             for (si, step) in chain.steps.iter().enumerate() {
                 if p.commented(chain, si) {
                     continue;
                 }
                 for t in [&step.then, &step.else_].into_iter().flatten() {
-                    refs.entry(t.label.as_str()).or_default().push(ci);
+                    refs.entry(&t.label).or_default().push(ci);
                 }
             }
         }
         let mut depth = vec![0usize; rules.chains.len()];
         for (li, chain) in rules.chains.iter().enumerate() {
-            let Some(Some(_)) = p.by_label.get(chain.label.as_str()) else {
+            let Some(Some(_)) = p.by_label.get(&chain.label) else {
                 continue;
             };
-            let Some(from) = refs.get(chain.label.as_str()) else {
+            let Some(from) = refs.get(&chain.label) else {
                 continue;
             };
-            let inlinable = chain.anonymous || p.in_json_file(chain.span);
+            let block = chain.label.is_block();
+            let inlinable = block || p.in_json_file(chain.span);
             if inlinable && from.len() == 1 && from[0] < li && li != 0 {
                 // Deep staircases of blocks read worse than named chains:
                 // a migrated chain is inlined at most MAX_INLINE_DEPTH deep.
                 let d = depth[from[0]] + 1;
-                if chain.anonymous || d <= MAX_INLINE_DEPTH {
+                if block || d <= MAX_INLINE_DEPTH {
                     p.inlined[li] = true;
                     depth[li] = d;
                 }
@@ -409,7 +412,7 @@ impl<'a> Printer<'a> {
             if !out.is_empty() {
                 out.push('\n');
             }
-            let _ = write!(out, "chain {} ", quote(&chain.label));
+            let _ = write!(out, "chain {} ", quote(&chain.label.to_string()));
             self.block(&mut out, ci, "", false);
             out.push('\n');
         }
@@ -444,7 +447,7 @@ impl<'a> Printer<'a> {
         out.push_str("{\n");
         let inner = format!("{indent}{INDENT}");
         if with_label {
-            let _ = writeln!(out, "{inner}# {}", chain.label.escape_debug());
+            let _ = writeln!(out, "{inner}# {}", chain.label.to_string().escape_debug());
         }
         let mut marked = false;
         for (si, step) in chain.steps.iter().enumerate() {
@@ -499,7 +502,9 @@ impl<'a> Printer<'a> {
             .iter()
             .map(|(k, t, b)| match b {
                 Some(_) => format!(" {k} {{").chars().count(),
-                None => format!(" {k} goto {}", quote(&t.label)).chars().count(),
+                None => format!(" {k} goto {}", quote(&t.label.to_string()))
+                    .chars()
+                    .count(),
             })
             .sum();
         let continued = text.continued || start + last + inline > WIDTH;
@@ -516,10 +521,10 @@ impl<'a> Printer<'a> {
                     let _ = write!(out, "{k} ");
                     let chain = &self.rules.chains[ci];
                     let at = if continued { inner.as_str() } else { indent };
-                    self.block(out, ci, at, !chain.anonymous);
+                    self.block(out, ci, at, !chain.label.is_block());
                 }
                 None => {
-                    let _ = write!(out, "{k} goto {}", quote(&t.label));
+                    let _ = write!(out, "{k} goto {}", quote(&t.label.to_string()));
                 }
             }
         }
@@ -528,7 +533,7 @@ impl<'a> Printer<'a> {
 
     /// The chain to print as a block for a jump, if it is inlined.
     fn inline_target(&self, t: &Target) -> Option<usize> {
-        match self.by_label.get(t.label.as_str()) {
+        match self.by_label.get(&t.label) {
             Some(Some(ci)) if self.inlined[*ci] => Some(*ci),
             _ => None,
         }
@@ -690,24 +695,34 @@ pub(crate) mod tests {
 
     // ---- AST shape, without spans ------------------------------------------
 
-    /// The AST as text, without spans; anonymous labels are numbered in
-    /// order of appearance.
+    /// The AST as text, without spans; blocks are numbered in order of
+    /// appearance.
     pub(crate) fn shape(rules: &RuleSet) -> String {
-        let mut names: HashMap<&str, String> = HashMap::new();
+        let mut names: HashMap<&Label, String> = HashMap::new();
         for c in &rules.chains {
-            if c.anonymous {
+            if c.label.is_block() {
                 let n = names.len();
-                names.insert(c.label.as_str(), format!("<block {n}>"));
+                names.insert(&c.label, format!("<block {n}>"));
             }
         }
-        let label = |l: &str| names.get(l).cloned().unwrap_or_else(|| format!("{l:?}"));
+        let label = |l: &Label| {
+            names
+                .get(l)
+                .cloned()
+                .unwrap_or_else(|| format!("{:?}", l.to_string()))
+        };
         let mut out = String::new();
         let _ = writeln!(out, "compat {:?}", rules.file_compat);
         for s in &rules.settings {
             let _ = writeln!(out, "set {} = {}", s.key, expr_shape(&s.value));
         }
         for c in &rules.chains {
-            let _ = writeln!(out, "chain {} anonymous={}", label(&c.label), c.anonymous);
+            let _ = writeln!(
+                out,
+                "chain {} block={}",
+                label(&c.label),
+                c.label.is_block()
+            );
             for s in &c.steps {
                 let args: Vec<String> = s
                     .args
@@ -754,18 +769,18 @@ pub(crate) mod tests {
     /// (a field name and a string alike, `\/` and `/` alike, a duration and
     /// its seconds alike).
     pub(crate) fn meaning(rules: &RuleSet) -> String {
-        let mut built: HashSet<&str> = HashSet::new();
+        let mut built: HashSet<&Label> = HashSet::new();
         let mut out = String::new();
         for c in &rules.chains {
-            if c.anonymous || built.contains(c.label.as_str()) {
+            if c.label.is_block() || built.contains(&c.label) {
                 continue;
             }
             built.insert(&c.label);
-            let mut path = vec![c.label.as_str()];
+            let mut path = vec![&c.label];
             let _ = writeln!(
                 out,
                 "top {:?}: {}",
-                c.label,
+                c.label.to_string(),
                 expand(rules, c, &mut path, &mut built)
             );
         }
@@ -782,8 +797,8 @@ pub(crate) mod tests {
     fn expand<'r>(
         rules: &'r RuleSet,
         chain: &'r Chain,
-        path: &mut Vec<&'r str>,
-        built: &mut HashSet<&'r str>,
+        path: &mut Vec<&'r Label>,
+        built: &mut HashSet<&'r Label>,
     ) -> String {
         let mut parts = Vec::new();
         for s in &chain.steps {
@@ -796,13 +811,13 @@ pub(crate) mod tests {
             let mut text = format!("{}({})", s.name, args.join(","));
             for (k, t) in [("then", &s.then), ("else", &s.else_)] {
                 let Some(t) = t else { continue };
-                if path.contains(&t.label.as_str()) {
+                if path.contains(&&t.label) {
                     let _ = write!(text, " {k} loop");
                     continue;
                 }
                 let target = rules.chains.iter().find(|c| c.label == t.label);
                 let Some(target) = target else {
-                    let _ = write!(text, " {k} missing {:?}", t.label);
+                    let _ = write!(text, " {k} missing {:?}", t.label.to_string());
                     continue;
                 };
                 built.insert(&target.label);
@@ -1022,7 +1037,7 @@ pub(crate) mod tests {
                                 };
                                 let target = |k: &str| match get(k) {
                                     Some(J::Str(l)) => Some(Target {
-                                        label: l.clone(),
+                                        label: Label::Named(l.clone()),
                                         span,
                                     }),
                                     _ => None,
@@ -1040,10 +1055,9 @@ pub(crate) mod tests {
                             })
                             .collect();
                         rules.chains.push(Chain {
-                            label: label.clone(),
+                            label: Label::Named(label.clone()),
                             label_span: span,
                             steps,
-                            anonymous: false,
                             span,
                             service: None,
                             when: None,
@@ -1510,7 +1524,7 @@ chain "Loop" {
                     }
                     let target = |rng: &mut Rng| {
                         rng.next().is_multiple_of(3).then(|| Target {
-                            label: rng.pick(&labels).to_string(),
+                            label: Label::Named(rng.pick(&labels).to_string()),
                             span,
                         })
                     };
@@ -1532,10 +1546,9 @@ chain "Loop" {
                     });
                 }
                 rules.chains.push(Chain {
-                    label: label.to_string(),
+                    label: Label::Named(label.to_string()),
                     label_span: span,
                     steps,
-                    anonymous: false,
                     span,
                     service: None,
                     when: None,

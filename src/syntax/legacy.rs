@@ -8,7 +8,7 @@
 //! the checker gives them meaning from the builtin signatures.
 
 use super::ast::{
-    Arg, Chain, Compat, Expr, ExprKind, Form, RuleSet, Setting, Step, StepKind, Target,
+    Arg, Chain, Compat, Expr, ExprKind, Form, Label, RuleSet, Setting, Step, StepKind, Target,
 };
 use super::json::{self, Json, JsonKind};
 use crate::diag::{Code, Diagnostic};
@@ -139,10 +139,9 @@ impl Loader<'_> {
                 }
             };
             let chain = Chain {
-                label: m.key.clone(),
+                label: Label::Named(m.key.clone()),
                 label_span,
                 steps,
-                anonymous: false,
                 span: label_span.to(self.span(m.value.range)),
                 service: None,
                 when: None,
@@ -236,7 +235,7 @@ impl Loader<'_> {
             let t = s.get(key)?;
             match &t.kind {
                 JsonKind::Str(label) => Some(Target {
-                    label: label.clone(),
+                    label: Label::Named(label.clone()),
                     span: self.span(t.range),
                 }),
                 JsonKind::Null => None,

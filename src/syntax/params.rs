@@ -602,7 +602,7 @@ chain "postfix" {
     fn every_service_runs_with_its_defaults_when_none_is_enabled() {
         let (rules, diags) = load("");
         assert!(diags.is_empty(), "{diags:?}");
-        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.to_string()).collect();
         assert_eq!(labels, ["sshd", "postfix"], "the ddos chain is not loaded");
         assert!(matches!(arg(&rules, "sshd", "service"), ExprKind::Str(s) if s == "sshd"));
         assert!(matches!(
@@ -621,7 +621,7 @@ chain "postfix" {
             "set sshd.enabled = true\nset sshd.banTime = 1d\nset banTime = 2h\nset sshd.mode = \"ddos\"\nset ignore = [10.0.0.0/8]\n",
         );
         assert!(diags.is_empty(), "{diags:?}");
-        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.to_string()).collect();
         assert_eq!(labels, ["sshd", "sshd (ddos)"], "postfix is not enabled");
         assert_eq!(rules.disabled_services, ["postfix"]);
         assert!(matches!(
