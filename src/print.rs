@@ -579,108 +579,151 @@ impl<'a> Printer<'a> {
     /// The operator form, when the arguments are exactly the expected ones
     /// with the right kinds of values.
     fn operator_text(&self, step: &Step, indent: &str, conv: bool) -> Option<StepText> {
-        let get = |name: &str| {
-            let mut found = step.args.iter().filter(|a| a.name == name);
-            let first = found.next();
-            if found.next().is_some() {
-                None
-            } else {
-                first.map(|a| &a.value)
-            }
+        let mut op = OperatorStep {
+            step,
+            indent,
+            conv,
+            field: String::new(),
         };
-        let only = |names: &[&str]| step.args.iter().all(|a| names.contains(&a.name.as_str()));
-        let field = get("field").filter(|f| is_field(f, conv))?;
-        let field_text = value(field, Ty::Field, conv);
-        let list = |items: &[Expr], ty: Ty, head: String| -> StepText {
-            let texts: Vec<String> = items.iter().map(|i| value(i, ty, conv)).collect();
-            let one = format!("{head}[{}]", texts.join(", "));
-            if indent.chars().count() + one.chars().count() <= WIDTH || texts.is_empty() {
-                return StepText::new(vec![one]);
-            }
-            let mut lines = vec![format!("{head}[")];
-            for t in texts {
-                lines.push(format!("{indent}{INDENT}{t},"));
-            }
-            lines.push(format!("{indent}]"));
-            StepText::new(lines)
-        };
+        let field = op.get("field").filter(|f| is_field(f, conv))?;
+        op.field = value(field, Ty::Field, conv);
         match step.name.as_str() {
-            "equals" | "lowerOrEquals" | "greaterOrEquals" => {
-                if !only(&["field", "value"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let v = get("value")?;
-                let op = crate::builtins::lookup(&step.name)?.operator?;
-                Some(StepText::new(vec![format!(
-                    "{field_text} {op} {}",
-                    value(v, Ty::Any, conv)
-                )]))
-            }
-            "in" => {
-                if !only(&["field", "values"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let items = list_items(get("values")?)?;
-                let nets = !items.is_empty()
-                    && items.iter().all(|i| matches!(i.kind, ExprKind::Network(_)));
-                if nets {
-                    return None;
-                }
-                Some(list(items, Ty::Any, format!("{field_text} in ")))
-            }
-            "inNetworks" => {
-                if !only(&["field", "nets"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let items = list_items(get("nets")?)?;
-                if items.is_empty() || !items.iter().all(|i| is_network(i, conv)) {
-                    return None;
-                }
-                Some(list(items, Ty::Nets, format!("{field_text} in ")))
-            }
-            "pcre" => {
-                if !only(&["field", "re", "save"]) {
-                    return None;
-                }
-                let re = get("re").filter(|r| is_regex(r, conv))?;
-                let mut text = format!("{field_text} =~ {}", value(re, Ty::Regex, conv));
-                let n = 2 + usize::from(step.args.iter().any(|a| a.name == "save"));
-                if step.args.len() != n {
-                    return None;
-                }
-                if n == 3 {
-                    let save = list_items(get("save")?)?;
-                    if !save.iter().all(|f| is_field(f, conv)) {
-                        return None;
-                    }
-                    let names: Vec<String> =
-                        save.iter().map(|f| value(f, Ty::Field, conv)).collect();
-                    let save = format!("save [{}]", names.join(", "));
-                    if indent.chars().count() + text.chars().count() + 1 + save.chars().count()
-                        > WIDTH
-                    {
-                        return Some(StepText {
-                            lines: vec![text, format!("{indent}{INDENT}{save}")],
-                            continued: true,
-                        });
-                    }
-                    text.push(' ');
-                    text.push_str(&save);
-                }
-                Some(StepText::new(vec![text]))
-            }
-            "pcreAny" => {
-                if !only(&["field", "re"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let items = list_items(get("re")?)?;
-                if !items.iter().all(|r| is_regex(r, conv)) {
-                    return None;
-                }
-                Some(list(items, Ty::Regex, format!("{field_text} =~ any ")))
-            }
+            "equals" | "lowerOrEquals" | "greaterOrEquals" => op.comparison(),
+            "in" => op.in_values(),
+            "inNetworks" => op.in_networks(),
+            "pcre" => op.pcre(),
+            "pcreAny" => op.pcre_any(),
             _ => None,
         }
+    }
+}
+
+/// A step being printed in operator form: `FIELD OP …`.
+struct OperatorStep<'s> {
+    step: &'s Step,
+    indent: &'s str,
+    conv: bool,
+    /// The field, as printed.
+    field: String,
+}
+
+impl<'s> OperatorStep<'s> {
+    /// The value of argument `name`, when it is written exactly once.
+    fn get(&self, name: &str) -> Option<&'s Expr> {
+        let mut found = self.step.args.iter().filter(|a| a.name == name);
+        let first = found.next();
+        if found.next().is_some() {
+            None
+        } else {
+            first.map(|a| &a.value)
+        }
+    }
+
+    /// Whether every argument is one of `names`.
+    fn only(&self, names: &[&str]) -> bool {
+        self.step
+            .args
+            .iter()
+            .all(|a| names.contains(&a.name.as_str()))
+    }
+
+    /// `head[items]`, one item per line when too long.
+    fn list(&self, items: &[Expr], ty: Ty, head: String) -> StepText {
+        let (indent, conv) = (self.indent, self.conv);
+        let texts: Vec<String> = items.iter().map(|i| value(i, ty, conv)).collect();
+        let one = format!("{head}[{}]", texts.join(", "));
+        if indent.chars().count() + one.chars().count() <= WIDTH || texts.is_empty() {
+            return StepText::new(vec![one]);
+        }
+        let mut lines = vec![format!("{head}[")];
+        for t in texts {
+            lines.push(format!("{indent}{INDENT}{t},"));
+        }
+        lines.push(format!("{indent}]"));
+        StepText::new(lines)
+    }
+
+    /// `FIELD == v`, `FIELD <= v`, `FIELD >= v`.
+    fn comparison(&self) -> Option<StepText> {
+        if !self.only(&["field", "value"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let v = self.get("value")?;
+        let op = crate::builtins::lookup(&self.step.name)?.operator?;
+        Some(StepText::new(vec![format!(
+            "{} {op} {}",
+            self.field,
+            value(v, Ty::Any, self.conv)
+        )]))
+    }
+
+    /// `FIELD in [a, b]` (not all networks: that is `inNetworks`).
+    fn in_values(&self) -> Option<StepText> {
+        if !self.only(&["field", "values"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let items = list_items(self.get("values")?)?;
+        let nets =
+            !items.is_empty() && items.iter().all(|i| matches!(i.kind, ExprKind::Network(_)));
+        if nets {
+            return None;
+        }
+        Some(self.list(items, Ty::Any, format!("{} in ", self.field)))
+    }
+
+    /// `FIELD in [10.0.0.0/8, ::1]`.
+    fn in_networks(&self) -> Option<StepText> {
+        if !self.only(&["field", "nets"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let items = list_items(self.get("nets")?)?;
+        if items.is_empty() || !items.iter().all(|i| is_network(i, self.conv)) {
+            return None;
+        }
+        Some(self.list(items, Ty::Nets, format!("{} in ", self.field)))
+    }
+
+    /// `FIELD =~ /re/`, with `save [a, b]` on the next line when too long.
+    fn pcre(&self) -> Option<StepText> {
+        let (indent, conv) = (self.indent, self.conv);
+        if !self.only(&["field", "re", "save"]) {
+            return None;
+        }
+        let re = self.get("re").filter(|r| is_regex(r, conv))?;
+        let mut text = format!("{} =~ {}", self.field, value(re, Ty::Regex, conv));
+        let n = 2 + usize::from(self.step.args.iter().any(|a| a.name == "save"));
+        if self.step.args.len() != n {
+            return None;
+        }
+        if n == 3 {
+            let save = list_items(self.get("save")?)?;
+            if !save.iter().all(|f| is_field(f, conv)) {
+                return None;
+            }
+            let names: Vec<String> = save.iter().map(|f| value(f, Ty::Field, conv)).collect();
+            let save = format!("save [{}]", names.join(", "));
+            if indent.chars().count() + text.chars().count() + 1 + save.chars().count() > WIDTH {
+                return Some(StepText {
+                    lines: vec![text, format!("{indent}{INDENT}{save}")],
+                    continued: true,
+                });
+            }
+            text.push(' ');
+            text.push_str(&save);
+        }
+        Some(StepText::new(vec![text]))
+    }
+
+    /// `FIELD =~ any [/a/, /b/]`.
+    fn pcre_any(&self) -> Option<StepText> {
+        if !self.only(&["field", "re"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let items = list_items(self.get("re")?)?;
+        if !items.iter().all(|r| is_regex(r, self.conv)) {
+            return None;
+        }
+        Some(self.list(items, Ty::Regex, format!("{} =~ any ", self.field)))
     }
 }
 
