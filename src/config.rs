@@ -5,7 +5,8 @@
 //! names, dotted (`set email.to = [...]`). Defaults are Pyruse's.
 
 use crate::diag::{did_you_mean, Code, Diagnostic};
-use crate::syntax::ast::{ExprKind, RuleSet};
+use crate::source::Span;
+use crate::syntax::ast::{ExprKind, RuleSet, Setting};
 use crate::value::fields::Encoding;
 
 /// SMTP delivery, an option of `.pyr` rule sets (Pyruse only had sendmail).
@@ -59,17 +60,19 @@ impl Config {
     /// Read the settings of a rule set, reporting bad values.
     pub fn from_rules(rules: &RuleSet, diags: &mut Vec<Diagnostic>) -> Config {
         let mut c = Config::default();
-        let mut smtp_host = None;
-        let mut smtp = Smtp {
-            host: String::new(),
-            port: None,
-            security: "starttls".into(),
-            user: None,
-            password: None,
+        let mut smtp = SmtpSettings {
+            host: None,
+            rest: Smtp {
+                host: String::new(),
+                port: None,
+                security: "starttls".into(),
+                user: None,
+                password: None,
+            },
         };
         for s in &rules.settings {
-            let v = &s.value;
-            let mut bad = |want: &str| {
+            if let Err(want) = c.read(&mut smtp, s, diags) {
+                let v = &s.value;
                 diags.push(
                     Diagnostic::error(
                         Code::ArgumentType,
@@ -78,112 +81,139 @@ impl Config {
                     )
                     .with_help(format!("write {want} here")),
                 );
-            };
-            let string = |e: &ExprKind| match e {
-                ExprKind::Str(x) => Some(x.clone()),
-                _ => None,
-            };
-            let strings = |e: &ExprKind| match e {
-                ExprKind::List(items) => items.iter().map(|i| string(&i.kind)).collect(),
-                _ => None,
-            };
-            match s.key.as_str() {
-                "email.from" => match string(&v.kind) {
-                    Some(x) => c.email_from = x,
-                    None => bad("a string"),
-                },
-                "email.to" => match strings(&v.kind) {
-                    Some(x) => c.email_to = x,
-                    None => bad("a list of strings"),
-                },
-                "email.subject" => match string(&v.kind) {
-                    Some(x) => c.email_subject = x,
-                    None => bad("a string"),
-                },
-                "email.sendmail" => match strings(&v.kind) {
-                    Some(x) if !x.is_empty() => c.sendmail = x,
-                    _ => bad("a non-empty list of strings (the command and its arguments)"),
-                },
-                "email.smtp.host" => match string(&v.kind) {
-                    Some(x) => smtp_host = Some(x),
-                    None => bad("a string"),
-                },
-                "email.smtp.port" => match v.kind {
-                    ExprKind::Int(p) if (1..=65535).contains(&p) => smtp.port = Some(p as u16),
-                    _ => bad("a port number"),
-                },
-                "email.smtp.security" => match string(&v.kind).as_deref() {
-                    Some(x @ ("none" | "starttls" | "tls")) => smtp.security = x.into(),
-                    _ => bad("\"none\", \"starttls\" or \"tls\""),
-                },
-                "email.smtp.user" => match string(&v.kind) {
-                    Some(x) => smtp.user = Some(x),
-                    None => bad("a string"),
-                },
-                "email.smtp.password" => match string(&v.kind) {
-                    Some(x) => smtp.password = Some(x),
-                    None => bad("a string"),
-                },
-                "storage" => match string(&v.kind) {
-                    Some(x) => c.storage = x,
-                    None => bad("a string"),
-                },
-                "8bit-message-encoding" => match string(&v.kind) {
-                    Some(x) => match Encoding::from_python_name(&x) {
-                        Some(e) => c.message_encoding = e,
-                        None => diags.push(
-                            Diagnostic::error(
-                                Code::InvalidValue,
-                                v.span,
-                                format!("unsupported encoding `{x}`"),
-                            )
-                            .with_help("use iso-8859-1 (latin-1), iso-8859-15, cp1252 or ascii"),
-                        ),
-                    },
-                    None => bad("a string"),
-                },
-                "debug" => match v.kind {
-                    ExprKind::Bool(b) => c.debug = b,
-                    _ => bad("true or false"),
-                },
-                "nftBan.nft" => match strings(&v.kind) {
-                    Some(x) if !x.is_empty() => c.nft = x,
-                    _ => bad("a non-empty list of strings (the command and its arguments)"),
-                },
-                "ipsetBan.ipset" => match strings(&v.kind) {
-                    Some(x) if !x.is_empty() => c.ipset = x,
-                    _ => bad("a non-empty list of strings (the command and its arguments)"),
-                },
-                "dailyReport.time" => match string(&v.kind).as_deref().and_then(parse_hhmm) {
-                    Some(t) => c.report_time = t,
-                    None => bad("a time of day like \"00:00\""),
-                },
-                other => {
-                    let top = other.split('.').next().unwrap_or(other);
-                    let hint = did_you_mean(other, KEYS.iter().copied())
-                        .or_else(|| {
-                            did_you_mean(top, ["email", "nftBan", "ipsetBan", "dailyReport"])
-                                .and_then(|t| KEYS.iter().copied().find(|k| k.starts_with(t)))
-                                .map(|k| k.split('.').next().unwrap_or(k))
-                        })
-                        .map_or(String::new(), |k| format!("did you mean `{k}`? "));
-                    diags.push(
-                        Diagnostic::warning(
-                            Code::UnknownSetting,
-                            s.key_span,
-                            format!("unknown setting `{other}` is ignored"),
-                        )
-                        .with_help(format!("{hint}known settings: {}", KEYS.join(", "))),
-                    );
-                }
             }
         }
-        if let Some(host) = smtp_host {
-            smtp.host = host;
-            c.smtp = Some(smtp);
+        if let Some(host) = smtp.host {
+            smtp.rest.host = host;
+            c.smtp = Some(smtp.rest);
         }
         c
     }
+
+    /// Reads setting `s`. `Err(want)`: its value is not the `want` its key
+    /// expects. An unsupported encoding or an unknown key is reported here.
+    fn read(
+        &mut self,
+        smtp: &mut SmtpSettings,
+        s: &Setting,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Result<(), &'static str> {
+        let v = &s.value;
+        match s.key.as_str() {
+            key @ ("email.from" | "email.to" | "email.subject" | "email.sendmail") => {
+                self.read_email(key, &v.kind)?;
+            }
+            key if key.starts_with("email.smtp.") && KEYS.contains(&key) => {
+                smtp.read(key, &v.kind)?;
+            }
+            "storage" => self.storage = string(&v.kind).ok_or("a string")?,
+            "8bit-message-encoding" => {
+                let x = string(&v.kind).ok_or("a string")?;
+                match Encoding::from_python_name(&x) {
+                    Some(e) => self.message_encoding = e,
+                    None => diags.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            v.span,
+                            format!("unsupported encoding `{x}`"),
+                        )
+                        .with_help("use iso-8859-1 (latin-1), iso-8859-15, cp1252 or ascii"),
+                    ),
+                }
+            }
+            "debug" => match v.kind {
+                ExprKind::Bool(b) => self.debug = b,
+                _ => return Err("true or false"),
+            },
+            "nftBan.nft" => self.nft = command(&v.kind)?,
+            "ipsetBan.ipset" => self.ipset = command(&v.kind)?,
+            "dailyReport.time" => {
+                self.report_time = string(&v.kind)
+                    .as_deref()
+                    .and_then(parse_hhmm)
+                    .ok_or("a time of day like \"00:00\"")?;
+            }
+            other => diags.push(unknown_setting(other, s.key_span)),
+        }
+        Ok(())
+    }
+
+    /// `email.from`, `email.to`, `email.subject`, `email.sendmail`.
+    fn read_email(&mut self, key: &str, v: &ExprKind) -> Result<(), &'static str> {
+        match key {
+            "email.from" => self.email_from = string(v).ok_or("a string")?,
+            "email.to" => self.email_to = strings(v).ok_or("a list of strings")?,
+            "email.subject" => self.email_subject = string(v).ok_or("a string")?,
+            _ => self.sendmail = command(v)?,
+        }
+        Ok(())
+    }
+}
+
+/// The `email.smtp.*` settings read so far: mail goes by SMTP when a host
+/// is set.
+struct SmtpSettings {
+    host: Option<String>,
+    rest: Smtp,
+}
+
+impl SmtpSettings {
+    fn read(&mut self, key: &str, v: &ExprKind) -> Result<(), &'static str> {
+        match key {
+            "email.smtp.host" => self.host = Some(string(v).ok_or("a string")?),
+            "email.smtp.port" => match *v {
+                ExprKind::Int(p) if (1..=65535).contains(&p) => self.rest.port = Some(p as u16),
+                _ => return Err("a port number"),
+            },
+            "email.smtp.security" => match string(v).as_deref() {
+                Some(x @ ("none" | "starttls" | "tls")) => self.rest.security = x.into(),
+                _ => return Err("\"none\", \"starttls\" or \"tls\""),
+            },
+            "email.smtp.user" => self.rest.user = Some(string(v).ok_or("a string")?),
+            _ => self.rest.password = Some(string(v).ok_or("a string")?),
+        }
+        Ok(())
+    }
+}
+
+fn string(e: &ExprKind) -> Option<String> {
+    match e {
+        ExprKind::Str(x) => Some(x.clone()),
+        _ => None,
+    }
+}
+
+fn strings(e: &ExprKind) -> Option<Vec<String>> {
+    match e {
+        ExprKind::List(items) => items.iter().map(|i| string(&i.kind)).collect(),
+        _ => None,
+    }
+}
+
+/// A command and its arguments: a non-empty list of strings.
+fn command(e: &ExprKind) -> Result<Vec<String>, &'static str> {
+    match strings(e) {
+        Some(x) if !x.is_empty() => Ok(x),
+        _ => Err("a non-empty list of strings (the command and its arguments)"),
+    }
+}
+
+/// A key no setting has: a warning, with the closest setting.
+fn unknown_setting(key: &str, span: Span) -> Diagnostic {
+    let top = key.split('.').next().unwrap_or(key);
+    let hint = did_you_mean(key, KEYS.iter().copied())
+        .or_else(|| {
+            did_you_mean(top, ["email", "nftBan", "ipsetBan", "dailyReport"])
+                .and_then(|t| KEYS.iter().copied().find(|k| k.starts_with(t)))
+                .map(|k| k.split('.').next().unwrap_or(k))
+        })
+        .map_or(String::new(), |k| format!("did you mean `{k}`? "));
+    Diagnostic::warning(
+        Code::UnknownSetting,
+        span,
+        format!("unknown setting `{key}` is ignored"),
+    )
+    .with_help(format!("{hint}known settings: {}", KEYS.join(", ")))
 }
 
 fn parse_hhmm(s: &str) -> Option<(u8, u8)> {

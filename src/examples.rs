@@ -131,7 +131,36 @@ fn run_one(program: &Program, e: &Example, tz: &jiff::tz::TimeZone) -> Result<()
                 .map_err(|_| format!("`{text}` is not an address"))?,
         ),
     };
-    let entries = entries(e)?;
+    let (effects, errors) = run_entries(program, entries(e)?, tz)?;
+    let counted: Vec<&Value> = effects
+        .0
+        .iter()
+        .filter_map(|(_, f)| match f {
+            Effect::CounterRaise { key, .. } => Some(key),
+            _ => None,
+        })
+        .collect();
+    let banned = effects
+        .0
+        .iter()
+        .any(|(_, f)| matches!(f, Effect::NftBan { .. } | Effect::IpsetBan { .. }));
+    let passed = match want {
+        Some(a) => counted.iter().any(|v| same_address(v, a)),
+        None => counted.is_empty() && !banned,
+    };
+    if passed {
+        return Ok(());
+    }
+    Err(mismatch(program, e, &effects, errors))
+}
+
+/// Runs the entries of an example in order, with a fresh state: the
+/// effects and the run-time errors of the last one.
+fn run_entries(
+    program: &Program,
+    entries: Vec<serde_json::Map<String, serde_json::Value>>,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(Collect, Vec<String>), String> {
     let mut machine = Machine::new(program, tz.clone(), Box::new(SystemUsers));
     let mut entry = JsonEntry::new(program);
     let mut effects = Collect::default();
@@ -152,25 +181,11 @@ fn run_one(program: &Program, e: &Example, tz: &jiff::tz::TimeZone) -> Result<()
         errors.last.clear();
         machine.run(&mut entry, &mut effects, &mut errors);
     }
-    let counted: Vec<&Value> = effects
-        .0
-        .iter()
-        .filter_map(|(_, f)| match f {
-            Effect::CounterRaise { key, .. } => Some(key),
-            _ => None,
-        })
-        .collect();
-    let banned = effects
-        .0
-        .iter()
-        .any(|(_, f)| matches!(f, Effect::NftBan { .. } | Effect::IpsetBan { .. }));
-    let passed = match want {
-        Some(a) => counted.iter().any(|v| same_address(v, a)),
-        None => counted.is_empty() && !banned,
-    };
-    if passed {
-        return Ok(());
-    }
+    Ok((effects, errors.last))
+}
+
+/// What a failed example expected, and what the rules did instead.
+fn mismatch(program: &Program, e: &Example, effects: &Collect, errors: Vec<String>) -> String {
     let mut got: Vec<String> = effects
         .0
         .iter()
@@ -187,14 +202,14 @@ fn run_one(program: &Program, e: &Example, tz: &jiff::tz::TimeZone) -> Result<()
             format!("{what} ({})", program.locate(*pc))
         })
         .collect();
-    got.extend(errors.last);
+    got.extend(errors);
     let expected = match &e.outcome {
         Some((a, _)) => format!("{a} counted"),
         None => "nothing counted".into(),
     };
-    Err(if got.is_empty() {
+    if got.is_empty() {
         format!("expected {expected}; no rule acted on it")
     } else {
         format!("expected {expected}; got: {}", got.join(", "))
-    })
+    }
 }

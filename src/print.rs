@@ -8,14 +8,16 @@
 //!   steps written in `.pyr` keep their form and literal kinds;
 //! - a chain of a JSON file that only one jump reaches, written below the
 //!   chain of that jump and not first, is printed as an inline block at the
-//!   jump (with its label as a comment); anonymous chains always are;
+//!   jump (with its label as a comment); inline blocks always are;
 //! - steps of a JSON file written after a step with an explicit `then` are
 //!   never run: they are printed as comments;
 //! - anything unknown (builtin, argument, odd value) is printed as written,
 //!   in call form, for the checker to report.
 
 use crate::source::{Span, Syntax};
-use crate::syntax::ast::{Chain, Compat, Expr, ExprKind, Form, RuleSet, Step, StepKind, Target};
+use crate::syntax::ast::{
+    Chain, Compat, Expr, ExprKind, Form, Label, RuleSet, Step, StepKind, Target,
+};
 use crate::syntax::pyr::{is_identifier, is_network_literal, is_setting_key};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -309,17 +311,17 @@ impl StepText {
 struct Printer<'a> {
     rules: &'a RuleSet,
     /// Chain index by label (`None` for a label written twice).
-    by_label: HashMap<&'a str, Option<usize>>,
+    by_label: HashMap<&'a Label, Option<usize>>,
     /// Chains printed as an inline block, by index.
     inlined: Vec<bool>,
 }
 
 impl<'a> Printer<'a> {
     fn new(rules: &'a RuleSet) -> Printer<'a> {
-        let mut by_label: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut by_label: HashMap<&Label, Option<usize>> = HashMap::new();
         for (i, c) in rules.chains.iter().enumerate() {
             by_label
-                .entry(c.label.as_str())
+                .entry(&c.label)
                 .and_modify(|v| *v = None)
                 .or_insert(Some(i));
         }
@@ -329,31 +331,32 @@ impl<'a> Printer<'a> {
             inlined: vec![false; rules.chains.len()],
         };
         // Jumps of printed (not commented out) steps, per target label.
-        let mut refs: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut refs: HashMap<&Label, Vec<usize>> = HashMap::new();
         for (ci, chain) in rules.chains.iter().enumerate() {
             for (si, step) in chain.steps.iter().enumerate() {
                 if p.commented(chain, si) {
                     continue;
                 }
                 for t in [&step.then, &step.else_].into_iter().flatten() {
-                    refs.entry(t.label.as_str()).or_default().push(ci);
+                    refs.entry(&t.label).or_default().push(ci);
                 }
             }
         }
         let mut depth = vec![0usize; rules.chains.len()];
         for (li, chain) in rules.chains.iter().enumerate() {
-            let Some(Some(_)) = p.by_label.get(chain.label.as_str()) else {
+            let Some(Some(_)) = p.by_label.get(&chain.label) else {
                 continue;
             };
-            let Some(from) = refs.get(chain.label.as_str()) else {
+            let Some(from) = refs.get(&chain.label) else {
                 continue;
             };
-            let inlinable = chain.anonymous || p.in_json_file(chain.span);
+            let block = chain.label.is_block();
+            let inlinable = block || p.in_json_file(chain.span);
             if inlinable && from.len() == 1 && from[0] < li && li != 0 {
                 // Deep staircases of blocks read worse than named chains:
                 // a migrated chain is inlined at most MAX_INLINE_DEPTH deep.
                 let d = depth[from[0]] + 1;
-                if chain.anonymous || d <= MAX_INLINE_DEPTH {
+                if block || d <= MAX_INLINE_DEPTH {
                     p.inlined[li] = true;
                     depth[li] = d;
                 }
@@ -409,7 +412,7 @@ impl<'a> Printer<'a> {
             if !out.is_empty() {
                 out.push('\n');
             }
-            let _ = write!(out, "chain {} ", quote(&chain.label));
+            let _ = write!(out, "chain {} ", quote(&chain.label.to_string()));
             self.block(&mut out, ci, "", false);
             out.push('\n');
         }
@@ -444,7 +447,7 @@ impl<'a> Printer<'a> {
         out.push_str("{\n");
         let inner = format!("{indent}{INDENT}");
         if with_label {
-            let _ = writeln!(out, "{inner}# {}", chain.label.escape_debug());
+            let _ = writeln!(out, "{inner}# {}", chain.label.to_string().escape_debug());
         }
         let mut marked = false;
         for (si, step) in chain.steps.iter().enumerate() {
@@ -499,7 +502,9 @@ impl<'a> Printer<'a> {
             .iter()
             .map(|(k, t, b)| match b {
                 Some(_) => format!(" {k} {{").chars().count(),
-                None => format!(" {k} goto {}", quote(&t.label)).chars().count(),
+                None => format!(" {k} goto {}", quote(&t.label.to_string()))
+                    .chars()
+                    .count(),
             })
             .sum();
         let continued = text.continued || start + last + inline > WIDTH;
@@ -516,10 +521,10 @@ impl<'a> Printer<'a> {
                     let _ = write!(out, "{k} ");
                     let chain = &self.rules.chains[ci];
                     let at = if continued { inner.as_str() } else { indent };
-                    self.block(out, ci, at, !chain.anonymous);
+                    self.block(out, ci, at, !chain.label.is_block());
                 }
                 None => {
-                    let _ = write!(out, "{k} goto {}", quote(&t.label));
+                    let _ = write!(out, "{k} goto {}", quote(&t.label.to_string()));
                 }
             }
         }
@@ -528,7 +533,7 @@ impl<'a> Printer<'a> {
 
     /// The chain to print as a block for a jump, if it is inlined.
     fn inline_target(&self, t: &Target) -> Option<usize> {
-        match self.by_label.get(t.label.as_str()) {
+        match self.by_label.get(&t.label) {
             Some(Some(ci)) if self.inlined[*ci] => Some(*ci),
             _ => None,
         }
@@ -574,108 +579,151 @@ impl<'a> Printer<'a> {
     /// The operator form, when the arguments are exactly the expected ones
     /// with the right kinds of values.
     fn operator_text(&self, step: &Step, indent: &str, conv: bool) -> Option<StepText> {
-        let get = |name: &str| {
-            let mut found = step.args.iter().filter(|a| a.name == name);
-            let first = found.next();
-            if found.next().is_some() {
-                None
-            } else {
-                first.map(|a| &a.value)
-            }
+        let mut op = OperatorStep {
+            step,
+            indent,
+            conv,
+            field: String::new(),
         };
-        let only = |names: &[&str]| step.args.iter().all(|a| names.contains(&a.name.as_str()));
-        let field = get("field").filter(|f| is_field(f, conv))?;
-        let field_text = value(field, Ty::Field, conv);
-        let list = |items: &[Expr], ty: Ty, head: String| -> StepText {
-            let texts: Vec<String> = items.iter().map(|i| value(i, ty, conv)).collect();
-            let one = format!("{head}[{}]", texts.join(", "));
-            if indent.chars().count() + one.chars().count() <= WIDTH || texts.is_empty() {
-                return StepText::new(vec![one]);
-            }
-            let mut lines = vec![format!("{head}[")];
-            for t in texts {
-                lines.push(format!("{indent}{INDENT}{t},"));
-            }
-            lines.push(format!("{indent}]"));
-            StepText::new(lines)
-        };
+        let field = op.get("field").filter(|f| is_field(f, conv))?;
+        op.field = value(field, Ty::Field, conv);
         match step.name.as_str() {
-            "equals" | "lowerOrEquals" | "greaterOrEquals" => {
-                if !only(&["field", "value"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let v = get("value")?;
-                let op = crate::builtins::lookup(&step.name)?.operator?;
-                Some(StepText::new(vec![format!(
-                    "{field_text} {op} {}",
-                    value(v, Ty::Any, conv)
-                )]))
-            }
-            "in" => {
-                if !only(&["field", "values"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let items = list_items(get("values")?)?;
-                let nets = !items.is_empty()
-                    && items.iter().all(|i| matches!(i.kind, ExprKind::Network(_)));
-                if nets {
-                    return None;
-                }
-                Some(list(items, Ty::Any, format!("{field_text} in ")))
-            }
-            "inNetworks" => {
-                if !only(&["field", "nets"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let items = list_items(get("nets")?)?;
-                if items.is_empty() || !items.iter().all(|i| is_network(i, conv)) {
-                    return None;
-                }
-                Some(list(items, Ty::Nets, format!("{field_text} in ")))
-            }
-            "pcre" => {
-                if !only(&["field", "re", "save"]) {
-                    return None;
-                }
-                let re = get("re").filter(|r| is_regex(r, conv))?;
-                let mut text = format!("{field_text} =~ {}", value(re, Ty::Regex, conv));
-                let n = 2 + usize::from(step.args.iter().any(|a| a.name == "save"));
-                if step.args.len() != n {
-                    return None;
-                }
-                if n == 3 {
-                    let save = list_items(get("save")?)?;
-                    if !save.iter().all(|f| is_field(f, conv)) {
-                        return None;
-                    }
-                    let names: Vec<String> =
-                        save.iter().map(|f| value(f, Ty::Field, conv)).collect();
-                    let save = format!("save [{}]", names.join(", "));
-                    if indent.chars().count() + text.chars().count() + 1 + save.chars().count()
-                        > WIDTH
-                    {
-                        return Some(StepText {
-                            lines: vec![text, format!("{indent}{INDENT}{save}")],
-                            continued: true,
-                        });
-                    }
-                    text.push(' ');
-                    text.push_str(&save);
-                }
-                Some(StepText::new(vec![text]))
-            }
-            "pcreAny" => {
-                if !only(&["field", "re"]) || step.args.len() != 2 {
-                    return None;
-                }
-                let items = list_items(get("re")?)?;
-                if !items.iter().all(|r| is_regex(r, conv)) {
-                    return None;
-                }
-                Some(list(items, Ty::Regex, format!("{field_text} =~ any ")))
-            }
+            "equals" | "lowerOrEquals" | "greaterOrEquals" => op.comparison(),
+            "in" => op.in_values(),
+            "inNetworks" => op.in_networks(),
+            "pcre" => op.pcre(),
+            "pcreAny" => op.pcre_any(),
             _ => None,
         }
+    }
+}
+
+/// A step being printed in operator form: `FIELD OP …`.
+struct OperatorStep<'s> {
+    step: &'s Step,
+    indent: &'s str,
+    conv: bool,
+    /// The field, as printed.
+    field: String,
+}
+
+impl<'s> OperatorStep<'s> {
+    /// The value of argument `name`, when it is written exactly once.
+    fn get(&self, name: &str) -> Option<&'s Expr> {
+        let mut found = self.step.args.iter().filter(|a| a.name == name);
+        let first = found.next();
+        if found.next().is_some() {
+            None
+        } else {
+            first.map(|a| &a.value)
+        }
+    }
+
+    /// Whether every argument is one of `names`.
+    fn only(&self, names: &[&str]) -> bool {
+        self.step
+            .args
+            .iter()
+            .all(|a| names.contains(&a.name.as_str()))
+    }
+
+    /// `head[items]`, one item per line when too long.
+    fn list(&self, items: &[Expr], ty: Ty, head: String) -> StepText {
+        let (indent, conv) = (self.indent, self.conv);
+        let texts: Vec<String> = items.iter().map(|i| value(i, ty, conv)).collect();
+        let one = format!("{head}[{}]", texts.join(", "));
+        if indent.chars().count() + one.chars().count() <= WIDTH || texts.is_empty() {
+            return StepText::new(vec![one]);
+        }
+        let mut lines = vec![format!("{head}[")];
+        for t in texts {
+            lines.push(format!("{indent}{INDENT}{t},"));
+        }
+        lines.push(format!("{indent}]"));
+        StepText::new(lines)
+    }
+
+    /// `FIELD == v`, `FIELD <= v`, `FIELD >= v`.
+    fn comparison(&self) -> Option<StepText> {
+        if !self.only(&["field", "value"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let v = self.get("value")?;
+        let op = crate::builtins::lookup(&self.step.name)?.operator?;
+        Some(StepText::new(vec![format!(
+            "{} {op} {}",
+            self.field,
+            value(v, Ty::Any, self.conv)
+        )]))
+    }
+
+    /// `FIELD in [a, b]` (not all networks: that is `inNetworks`).
+    fn in_values(&self) -> Option<StepText> {
+        if !self.only(&["field", "values"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let items = list_items(self.get("values")?)?;
+        let nets =
+            !items.is_empty() && items.iter().all(|i| matches!(i.kind, ExprKind::Network(_)));
+        if nets {
+            return None;
+        }
+        Some(self.list(items, Ty::Any, format!("{} in ", self.field)))
+    }
+
+    /// `FIELD in [10.0.0.0/8, ::1]`.
+    fn in_networks(&self) -> Option<StepText> {
+        if !self.only(&["field", "nets"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let items = list_items(self.get("nets")?)?;
+        if items.is_empty() || !items.iter().all(|i| is_network(i, self.conv)) {
+            return None;
+        }
+        Some(self.list(items, Ty::Nets, format!("{} in ", self.field)))
+    }
+
+    /// `FIELD =~ /re/`, with `save [a, b]` on the next line when too long.
+    fn pcre(&self) -> Option<StepText> {
+        let (indent, conv) = (self.indent, self.conv);
+        if !self.only(&["field", "re", "save"]) {
+            return None;
+        }
+        let re = self.get("re").filter(|r| is_regex(r, conv))?;
+        let mut text = format!("{} =~ {}", self.field, value(re, Ty::Regex, conv));
+        let n = 2 + usize::from(self.step.args.iter().any(|a| a.name == "save"));
+        if self.step.args.len() != n {
+            return None;
+        }
+        if n == 3 {
+            let save = list_items(self.get("save")?)?;
+            if !save.iter().all(|f| is_field(f, conv)) {
+                return None;
+            }
+            let names: Vec<String> = save.iter().map(|f| value(f, Ty::Field, conv)).collect();
+            let save = format!("save [{}]", names.join(", "));
+            if indent.chars().count() + text.chars().count() + 1 + save.chars().count() > WIDTH {
+                return Some(StepText {
+                    lines: vec![text, format!("{indent}{INDENT}{save}")],
+                    continued: true,
+                });
+            }
+            text.push(' ');
+            text.push_str(&save);
+        }
+        Some(StepText::new(vec![text]))
+    }
+
+    /// `FIELD =~ any [/a/, /b/]`.
+    fn pcre_any(&self) -> Option<StepText> {
+        if !self.only(&["field", "re"]) || self.step.args.len() != 2 {
+            return None;
+        }
+        let items = list_items(self.get("re")?)?;
+        if !items.iter().all(|r| is_regex(r, self.conv)) {
+            return None;
+        }
+        Some(self.list(items, Ty::Regex, format!("{} =~ any ", self.field)))
     }
 }
 
@@ -690,24 +738,34 @@ pub(crate) mod tests {
 
     // ---- AST shape, without spans ------------------------------------------
 
-    /// The AST as text, without spans; anonymous labels are numbered in
-    /// order of appearance.
+    /// The AST as text, without spans; blocks are numbered in order of
+    /// appearance.
     pub(crate) fn shape(rules: &RuleSet) -> String {
-        let mut names: HashMap<&str, String> = HashMap::new();
+        let mut names: HashMap<&Label, String> = HashMap::new();
         for c in &rules.chains {
-            if c.anonymous {
+            if c.label.is_block() {
                 let n = names.len();
-                names.insert(c.label.as_str(), format!("<block {n}>"));
+                names.insert(&c.label, format!("<block {n}>"));
             }
         }
-        let label = |l: &str| names.get(l).cloned().unwrap_or_else(|| format!("{l:?}"));
+        let label = |l: &Label| {
+            names
+                .get(l)
+                .cloned()
+                .unwrap_or_else(|| format!("{:?}", l.to_string()))
+        };
         let mut out = String::new();
         let _ = writeln!(out, "compat {:?}", rules.file_compat);
         for s in &rules.settings {
             let _ = writeln!(out, "set {} = {}", s.key, expr_shape(&s.value));
         }
         for c in &rules.chains {
-            let _ = writeln!(out, "chain {} anonymous={}", label(&c.label), c.anonymous);
+            let _ = writeln!(
+                out,
+                "chain {} block={}",
+                label(&c.label),
+                c.label.is_block()
+            );
             for s in &c.steps {
                 let args: Vec<String> = s
                     .args
@@ -754,18 +812,18 @@ pub(crate) mod tests {
     /// (a field name and a string alike, `\/` and `/` alike, a duration and
     /// its seconds alike).
     pub(crate) fn meaning(rules: &RuleSet) -> String {
-        let mut built: HashSet<&str> = HashSet::new();
+        let mut built: HashSet<&Label> = HashSet::new();
         let mut out = String::new();
         for c in &rules.chains {
-            if c.anonymous || built.contains(c.label.as_str()) {
+            if c.label.is_block() || built.contains(&c.label) {
                 continue;
             }
             built.insert(&c.label);
-            let mut path = vec![c.label.as_str()];
+            let mut path = vec![&c.label];
             let _ = writeln!(
                 out,
                 "top {:?}: {}",
-                c.label,
+                c.label.to_string(),
                 expand(rules, c, &mut path, &mut built)
             );
         }
@@ -782,8 +840,8 @@ pub(crate) mod tests {
     fn expand<'r>(
         rules: &'r RuleSet,
         chain: &'r Chain,
-        path: &mut Vec<&'r str>,
-        built: &mut HashSet<&'r str>,
+        path: &mut Vec<&'r Label>,
+        built: &mut HashSet<&'r Label>,
     ) -> String {
         let mut parts = Vec::new();
         for s in &chain.steps {
@@ -796,13 +854,13 @@ pub(crate) mod tests {
             let mut text = format!("{}({})", s.name, args.join(","));
             for (k, t) in [("then", &s.then), ("else", &s.else_)] {
                 let Some(t) = t else { continue };
-                if path.contains(&t.label.as_str()) {
+                if path.contains(&&t.label) {
                     let _ = write!(text, " {k} loop");
                     continue;
                 }
                 let target = rules.chains.iter().find(|c| c.label == t.label);
                 let Some(target) = target else {
-                    let _ = write!(text, " {k} missing {:?}", t.label);
+                    let _ = write!(text, " {k} missing {:?}", t.label.to_string());
                     continue;
                 };
                 built.insert(&target.label);
@@ -1022,7 +1080,7 @@ pub(crate) mod tests {
                                 };
                                 let target = |k: &str| match get(k) {
                                     Some(J::Str(l)) => Some(Target {
-                                        label: l.clone(),
+                                        label: Label::Named(l.clone()),
                                         span,
                                     }),
                                     _ => None,
@@ -1040,10 +1098,9 @@ pub(crate) mod tests {
                             })
                             .collect();
                         rules.chains.push(Chain {
-                            label: label.clone(),
+                            label: Label::Named(label.clone()),
                             label_span: span,
                             steps,
-                            anonymous: false,
                             span,
                             service: None,
                             when: None,
@@ -1510,7 +1567,7 @@ chain "Loop" {
                     }
                     let target = |rng: &mut Rng| {
                         rng.next().is_multiple_of(3).then(|| Target {
-                            label: rng.pick(&labels).to_string(),
+                            label: Label::Named(rng.pick(&labels).to_string()),
                             span,
                         })
                     };
@@ -1532,10 +1589,9 @@ chain "Loop" {
                     });
                 }
                 rules.chains.push(Chain {
-                    label: label.to_string(),
+                    label: Label::Named(label.to_string()),
                     label_span: span,
                     steps,
-                    anonymous: false,
                     span,
                     service: None,
                     when: None,

@@ -65,7 +65,7 @@ fn target_above(
             for (target, span) in [s.then, s.else_].into_iter().flatten() {
                 if target < ci
                     && graph.built_top_level[target]
-                    && !rules.chains[target].anonymous
+                    && !rules.chains[target].label.is_block()
                     && warned.insert(target)
                 {
                     diags.push(
@@ -218,7 +218,7 @@ fn unreachable_chains(rules: &RuleSet, graph: &Graph, diags: &mut Vec<Diagnostic
         }
     }
     for (ci, c) in rules.chains.iter().enumerate() {
-        if !chains_reached[ci] && !c.steps.is_empty() && !c.anonymous {
+        if !chains_reached[ci] && !c.steps.is_empty() && !c.label.is_block() {
             diags.push(
                 Diagnostic::warning(
                     Code::UnreachableChain,

@@ -16,7 +16,7 @@ use crate::builtins::{self, prep::Tables, Builtin, Kind, Prep, Step as Prepare};
 use crate::config::Config;
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::source::Span;
-use crate::syntax::ast::{RuleSet, Step, StepKind};
+use crate::syntax::ast::{Label, RuleSet, Step, StepKind};
 use std::collections::HashMap;
 use workflow::{ChainShape, Graph, StepShape};
 
@@ -84,7 +84,6 @@ pub fn check(rules: RuleSet) -> Checked {
         .enumerate()
         .map(|(ci, chain)| ChainShape {
             label: chain.label.clone(),
-            anonymous: chain.anonymous,
             steps: chain.steps[..effective_len(&chain.steps)]
                 .iter()
                 .enumerate()
@@ -137,7 +136,7 @@ pub fn check(rules: RuleSet) -> Checked {
 struct Checker<'r> {
     rules: &'r RuleSet,
     /// Chain labels to chain indexes (the first of duplicates).
-    index: HashMap<&'r str, usize>,
+    index: HashMap<&'r Label, usize>,
     diags: Vec<Diagnostic>,
     tables: Tables,
     prepared: HashMap<StepRef, Prepared>,
@@ -151,7 +150,7 @@ impl<'r> Checker<'r> {
     fn labels(&mut self) {
         let rules = self.rules;
         for (ci, c) in rules.chains.iter().enumerate() {
-            if let Some(&first) = self.index.get(c.label.as_str()) {
+            if let Some(&first) = self.index.get(&c.label) {
                 self.diags.push(
                     Diagnostic::error(
                         Code::DuplicateChain,
@@ -172,7 +171,7 @@ impl<'r> Checker<'r> {
     /// nothing at all is probably a mistake.
     fn warn_if_no_chain(&mut self) {
         let rules = self.rules;
-        if !(rules.chains.iter().all(|c| c.anonymous) && rules.settings.is_empty()) {
+        if !(rules.chains.iter().all(|c| c.label.is_block()) && rules.settings.is_empty()) {
             return;
         }
         let span = rules
@@ -314,10 +313,11 @@ impl<'r> Checker<'r> {
     /// The chain a jump names; an unknown one is an error.
     fn target(&mut self, t: &Option<crate::syntax::ast::Target>) -> Option<(usize, Span)> {
         let t = t.as_ref()?;
-        if let Some(&i) = self.index.get(t.label.as_str()) {
+        if let Some(&i) = self.index.get(&t.label) {
             return Some((i, t.span));
         }
-        let hint = did_you_mean(&t.label, self.index.keys().copied()).map_or_else(
+        let wrong = t.label.to_string();
+        let hint = did_you_mean(&wrong, self.index.keys().filter_map(|l| l.name())).map_or_else(
             || "jump to one of the chains of the rule set".to_owned(),
             |s| format!("did you mean \"{s}\"?"),
         );
@@ -394,5 +394,49 @@ mod tests {
             errors[0].message
         );
         assert!(checked.linked.is_none());
+    }
+
+    #[test]
+    fn a_chain_named_like_a_block_is_not_the_block() {
+        let odd = "\\u{1}block@t.pyr:1:25";
+        let text = format!(
+            "chain \"a\" {{ A == 1 else {{ noop() }} }}\n\
+             chain \"{odd}\" {{ log(message: \"odd\") }}\n\
+             chain \"b\" {{ B == 1 then goto \"{odd}\" }}\n"
+        );
+        let (rules, diags) = crate::syntax::load_str("t.pyr", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(rules.chains[1].label.is_block());
+        assert_eq!(
+            rules.chains[1].label.to_string(),
+            rules.chains[2].label.to_string()
+        );
+        let checked = super::check(rules);
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let program = crate::compile::compile(checked.linked.unwrap()).unwrap();
+        let text = crate::vm::disasm::disasm(&program);
+        assert!(text.contains("; chain {block t.pyr:1:25}"), "{text}");
+        assert!(
+            text.contains("; chain \"\\u{1}block@t.pyr:1:25\""),
+            "{text}"
+        );
+        // The jump of "b" goes to the named chain, whose step is a log.
+        let named = text
+            .lines()
+            .position(|l| l.contains("\"\\u{1}block"))
+            .unwrap();
+        let log = text.lines().nth(named + 1).unwrap();
+        let at = log.split_whitespace().next().unwrap();
+        assert!(log.contains("action log"), "{text}");
+        let jump = text
+            .lines()
+            .find(|l| l.contains("filter equals") && l.contains("B"))
+            .unwrap();
+        assert!(jump.contains(&format!("then {at} ")), "{text}");
     }
 }

@@ -16,6 +16,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
+use crate::syntax::ast::Label;
 
 /// Where a step goes next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +49,7 @@ pub struct StepShape {
 /// What the builder needs to know of a chain.
 #[derive(Clone, Debug)]
 pub struct ChainShape {
-    pub label: String,
-    pub anonymous: bool,
+    pub label: Label,
     /// Effective steps (dropped ones removed).
     pub steps: Vec<StepShape>,
 }
@@ -94,7 +94,7 @@ pub fn build(chains: &[ChainShape]) -> (Graph, Vec<Diagnostic>) {
     let mut entry = Succ::Stop;
     let mut have_entry = false;
     for ci in 0..chains.len() {
-        if chains[ci].anonymous || b.built[ci].is_some() {
+        if chains[ci].label.is_block() || b.built[ci].is_some() {
             continue;
         }
         built_top_level[ci] = true;

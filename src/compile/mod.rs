@@ -10,7 +10,7 @@
 //! [`build`] runs the whole front end: check, then compile.
 
 use crate::check::workflow::Succ;
-use crate::check::{Linked, StepRef};
+use crate::check::{Linked, Prepared, StepRef};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, Span, Syntax};
 use crate::syntax::ast::RuleSet;
@@ -57,23 +57,12 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
         mut prepared,
         tables,
     } = linked;
-    let pc_of = |n: usize| {
-        u32::try_from(n).map(Pc).map_err(|_| {
-            Diagnostic::error(
-                Code::Internal,
-                rules.chains.first().map_or(no_span(), |c| c.label_span),
-                "internal error: the rule graph has too many steps",
-            )
-        })
-    };
-    let stop = pc_of(graph.nodes.len())?;
+    let stop = Pc(index(graph.nodes.len(), &rules)?);
     let pc = |s: Succ| match s {
         Succ::Node(n) => Pc(n),
         Succ::Open | Succ::Stop => stop,
     };
-    let mut step_ids: HashMap<StepRef, StepId> = HashMap::new();
-    let mut steps: Vec<Box<dyn Step>> = Vec::new();
-    let mut step_names = Vec::new();
+    let mut table = StepTable::default();
     let mut code = Vec::with_capacity(graph.nodes.len() + 1);
     let mut spans = Vec::with_capacity(graph.nodes.len() + 1);
     let mut chain_of = Vec::with_capacity(graph.nodes.len() + 1);
@@ -83,24 +72,7 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
             step: node.step,
         };
         let at = step_location(&rules, key);
-        let id = match step_ids.get(&key) {
-            Some(&id) => id,
-            None => {
-                let Some(p) = prepared.remove(&key) else {
-                    return Err(Diagnostic::error(
-                        Code::Internal,
-                        at,
-                        "internal error: this step reached the compiler unprepared",
-                    )
-                    .with_help("this is a bug in pyruse: please report it with the rule file"));
-                };
-                let id = StepId(pc_of(steps.len())?.0);
-                steps.push(p.step);
-                step_names.push(p.name);
-                step_ids.insert(key, id);
-                id
-            }
-        };
+        let id = table.id(key, at, &mut prepared, &rules)?;
         code.push(if node.is_filter {
             Instr::Filter {
                 step: id,
@@ -114,7 +86,7 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
             }
         });
         spans.push(at);
-        chain_of.push(Some(ChainId(pc_of(node.chain)?.0)));
+        chain_of.push(Some(ChainId(index(node.chain, &rules)?)));
     }
     code.push(Instr::Stop);
     spans.push(rules.chains.last().map_or(no_span(), |c| c.span));
@@ -124,8 +96,8 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
         spans,
         chain_of,
         labels: rules.chains.iter().map(|c| c.label.clone()).collect(),
-        steps,
-        step_names,
+        steps: table.steps,
+        step_names: table.names,
         entry: pc(graph.entry),
         fields: tables.fields,
         field_ids: tables.field_ids,
@@ -135,6 +107,55 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
         config,
         locations: Default::default(),
     })
+}
+
+/// A count or an index as the `u32` of code addresses and ids.
+fn index(n: usize, rules: &RuleSet) -> Result<u32, Diagnostic> {
+    u32::try_from(n).map_err(|_| {
+        Diagnostic::error(
+            Code::Internal,
+            rules.chains.first().map_or(no_span(), |c| c.label_span),
+            "internal error: the rule graph has too many steps",
+        )
+    })
+}
+
+/// The prepared steps of the program, each once however many nodes of the
+/// graph run it.
+#[derive(Default)]
+struct StepTable {
+    ids: HashMap<StepRef, StepId>,
+    steps: Vec<Box<dyn Step>>,
+    names: Vec<&'static str>,
+}
+
+impl StepTable {
+    /// The id of the step at `key` (reported at `at`), taken from
+    /// `prepared` the first time.
+    fn id(
+        &mut self,
+        key: StepRef,
+        at: Span,
+        prepared: &mut HashMap<StepRef, Prepared>,
+        rules: &RuleSet,
+    ) -> Result<StepId, Diagnostic> {
+        if let Some(&id) = self.ids.get(&key) {
+            return Ok(id);
+        }
+        let Some(p) = prepared.remove(&key) else {
+            return Err(Diagnostic::error(
+                Code::Internal,
+                at,
+                "internal error: this step reached the compiler unprepared",
+            )
+            .with_help("this is a bug in pyruse: please report it with the rule file"));
+        };
+        let id = StepId(index(self.steps.len(), rules)?);
+        self.steps.push(p.step);
+        self.names.push(p.name);
+        self.ids.insert(key, id);
+        Ok(id)
+    }
 }
 
 fn no_span() -> Span {

@@ -349,45 +349,56 @@ fn text(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
         summary_parts(sections, other).join(", ")
     );
     for s in sections {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "== {} ({}): {}", s.title, s.key, section_subtitle(s));
-        let _ = writeln!(out);
-        if s.rows.is_empty() {
-            let _ = writeln!(out, "(nothing)");
-            continue;
+        section_as_text(&mut out, &head.clock, s);
+    }
+    others_as_text(&mut out, &head.clock, other);
+    out
+}
+
+/// A section as a table of counts and messages, with their times.
+fn section_as_text(out: &mut String, clock: &Clock, s: &Section) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "== {} ({}): {}", s.title, s.key, section_subtitle(s));
+    let _ = writeln!(out);
+    if s.rows.is_empty() {
+        let _ = writeln!(out, "(nothing)");
+        return;
+    }
+    let width = s
+        .rows
+        .iter()
+        .map(|r| r.count.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max("Count".len());
+    let blank = "";
+    let _ = writeln!(out, "| {:>width$} | Message", "Count");
+    let _ = writeln!(out, "|-{:->width$}-|--------", "");
+    for r in &s.rows {
+        let m = clean(r.message);
+        let _ = write!(out, "| {:>width$} | {}", r.count, m.text);
+        if let Some(total) = m.cut_from {
+            let _ = write!(out, " {}", truncation_note(total));
         }
-        let width = s
-            .rows
-            .iter()
-            .map(|r| r.count.to_string().len())
-            .max()
-            .unwrap_or(0)
-            .max("Count".len());
-        let blank = "";
-        let _ = writeln!(out, "| {:>width$} | Message", "Count");
-        let _ = writeln!(out, "|-{:->width$}-|--------", "");
-        for r in &s.rows {
-            let m = clean(r.message);
-            let _ = write!(out, "| {:>width$} | {}", r.count, m.text);
-            if let Some(total) = m.cut_from {
-                let _ = write!(out, " {}", truncation_note(total));
+        out.push('\n');
+        let mut line = |label: &str, t: i64| {
+            let _ = writeln!(out, "| {blank:>width$} |   {label}{}", clock.time(t));
+        };
+        match &r.times {
+            Times::Each(ts) => ts.iter().for_each(|t| line("", *t)),
+            Times::From(t) => line("From : ", *t),
+            Times::Until(t) => line("Until: ", *t),
+            Times::FromUntil(a, b) => {
+                line("From : ", *a);
+                line("Until: ", *b);
             }
-            out.push('\n');
-            let mut line = |label: &str, t: i64| {
-                let _ = writeln!(out, "| {blank:>width$} |   {label}{}", head.clock.time(t));
-            };
-            match &r.times {
-                Times::Each(ts) => ts.iter().for_each(|t| line("", *t)),
-                Times::From(t) => line("From : ", *t),
-                Times::Until(t) => line("Until: ", *t),
-                Times::FromUntil(a, b) => {
-                    line("From : ", *a);
-                    line("Until: ", *b);
-                }
-                Times::Hidden => {}
-            }
+            Times::Hidden => {}
         }
     }
+}
+
+/// The other events, one a line with its time.
+fn others_as_text(out: &mut String, clock: &Clock, other: &[&Record]) {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -403,13 +414,12 @@ fn text(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
     }
     for r in other {
         let m = clean(&r.message);
-        let _ = write!(out, "{}: {}", head.clock.time(r.time_us), m.text);
+        let _ = write!(out, "{}: {}", clock.time(r.time_us), m.text);
         if let Some(total) = m.cut_from {
             let _ = write!(out, " {}", truncation_note(total));
         }
         out.push('\n');
     }
-    out
 }
 
 // ---------------------------------------------------------------- html --
@@ -470,56 +480,76 @@ fn html(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
         esc(&summary_parts(sections, other).join(" · "))
     );
     for s in sections {
-        let class = s.key.to_ascii_lowercase();
-        let _ = writeln!(
-            out,
-            "<h2 class=\"{class}\" id=\"{class}\">{} ({}) <span class=\"sub\">— {}</span></h2>",
-            s.title,
-            s.key,
-            section_subtitle(s)
-        );
-        if s.rows.is_empty() {
-            let _ = writeln!(out, "<p class=\"nothing\">(nothing)</p>");
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "<table>\n<thead><tr><th class=\"count\" scope=\"col\">Count</th>\
-             <th scope=\"col\">Message</th><th class=\"when\" scope=\"col\">Times</th></tr></thead>\n<tbody>"
-        );
-        for r in &s.rows {
-            let _ = write!(
-                out,
-                "<tr>\n<td class=\"count\">{}</td>\n<td class=\"msg\">",
-                r.count
-            );
-            message_cell(&mut out, r.message);
-            out.push_str("</td>\n<td class=\"when\">");
-            let t = |t: i64| esc(&clock.time(t));
-            match &r.times {
-                Times::Each(ts) => {
-                    for (i, x) in ts.iter().enumerate() {
-                        if i > 0 {
-                            out.push_str("<br>\n");
-                        }
-                        out.push_str(&t(*x));
-                    }
-                }
-                Times::From(a) => {
-                    let _ = write!(out, "From: {}", t(*a));
-                }
-                Times::Until(b) => {
-                    let _ = write!(out, "Until: {}", t(*b));
-                }
-                Times::FromUntil(a, b) => {
-                    let _ = write!(out, "From: {}<br>\nUntil: {}", t(*a), t(*b));
-                }
-                Times::Hidden => out.push_str("<span class=\"hidden\">(not listed)</span>"),
-            }
-            out.push_str("</td>\n</tr>\n");
-        }
-        out.push_str("</tbody>\n</table>\n");
+        section_as_html(&mut out, clock, s);
     }
+    others_as_html(&mut out, clock, other);
+    let _ = write!(
+        out,
+        "<footer>Sent by Pyruse from {host}. Times are in {zone}.</footer>\n\
+         </main>\n</body>\n</html>\n"
+    );
+    out
+}
+
+/// A section as a table of counts, messages and times.
+fn section_as_html(out: &mut String, clock: &Clock, s: &Section) {
+    let class = s.key.to_ascii_lowercase();
+    let _ = writeln!(
+        out,
+        "<h2 class=\"{class}\" id=\"{class}\">{} ({}) <span class=\"sub\">— {}</span></h2>",
+        s.title,
+        s.key,
+        section_subtitle(s)
+    );
+    if s.rows.is_empty() {
+        let _ = writeln!(out, "<p class=\"nothing\">(nothing)</p>");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<table>\n<thead><tr><th class=\"count\" scope=\"col\">Count</th>\
+         <th scope=\"col\">Message</th><th class=\"when\" scope=\"col\">Times</th></tr></thead>\n<tbody>"
+    );
+    for r in &s.rows {
+        let _ = write!(
+            out,
+            "<tr>\n<td class=\"count\">{}</td>\n<td class=\"msg\">",
+            r.count
+        );
+        message_cell(out, r.message);
+        out.push_str("</td>\n<td class=\"when\">");
+        times_cell(out, clock, &r.times);
+        out.push_str("</td>\n</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+fn times_cell(out: &mut String, clock: &Clock, times: &Times) {
+    let t = |t: i64| esc(&clock.time(t));
+    match times {
+        Times::Each(ts) => {
+            for (i, x) in ts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("<br>\n");
+                }
+                out.push_str(&t(*x));
+            }
+        }
+        Times::From(a) => {
+            let _ = write!(out, "From: {}", t(*a));
+        }
+        Times::Until(b) => {
+            let _ = write!(out, "Until: {}", t(*b));
+        }
+        Times::FromUntil(a, b) => {
+            let _ = write!(out, "From: {}<br>\nUntil: {}", t(*a), t(*b));
+        }
+        Times::Hidden => out.push_str("<span class=\"hidden\">(not listed)</span>"),
+    }
+}
+
+/// The other events, as a table of times and messages.
+fn others_as_html(out: &mut String, clock: &Clock, other: &[&Record]) {
     let _ = writeln!(
         out,
         "<h2 class=\"other\" id=\"other\">Other events (OTHER) <span class=\"sub\">— {}</span></h2>",
@@ -530,29 +560,23 @@ fn html(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
     );
     if other.is_empty() {
         let _ = writeln!(out, "<p class=\"nothing\">(nothing)</p>");
-    } else {
-        let _ = writeln!(
-            out,
-            "<table>\n<thead><tr><th class=\"when\" scope=\"col\">Time</th>\
-             <th scope=\"col\">Message</th></tr></thead>\n<tbody>"
-        );
-        for r in other {
-            let _ = write!(
-                out,
-                "<tr>\n<td class=\"when\">{}</td>\n<td class=\"msg\">",
-                esc(&clock.time(r.time_us))
-            );
-            message_cell(&mut out, &r.message);
-            out.push_str("</td>\n</tr>\n");
-        }
-        out.push_str("</tbody>\n</table>\n");
+        return;
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<footer>Sent by Pyruse from {host}. Times are in {zone}.</footer>\n\
-         </main>\n</body>\n</html>\n"
+        "<table>\n<thead><tr><th class=\"when\" scope=\"col\">Time</th>\
+         <th scope=\"col\">Message</th></tr></thead>\n<tbody>"
     );
-    out
+    for r in other {
+        let _ = write!(
+            out,
+            "<tr>\n<td class=\"when\">{}</td>\n<td class=\"msg\">",
+            esc(&clock.time(r.time_us))
+        );
+        message_cell(out, &r.message);
+        out.push_str("</td>\n</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
 }
 
 fn message_cell(out: &mut String, message: &str) {

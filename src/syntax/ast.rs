@@ -6,7 +6,8 @@
 //! means, is decided later by the checker from the builtin signatures; the
 //! AST only keeps what was written, with spans.
 
-use crate::source::{SourceMap, Span};
+use crate::source::{FileId, SourceMap, Span};
+use std::fmt;
 
 /// Every key a `set` line (or a legacy JSON setting) may name; the
 /// settings are read by `crate::config`.
@@ -32,8 +33,8 @@ pub const SETTING_KEYS: &[&str] = &[
 #[derive(Clone, Debug, Default)]
 pub struct RuleSet {
     pub sources: SourceMap,
-    /// Chains in load order; anonymous chains (inline blocks) come after the
-    /// chain that contains them and are never run top-level.
+    /// Chains in load order; inline blocks come after the chain that
+    /// contains them and are never run top-level.
     pub chains: Vec<Chain>,
     /// Core settings (`email.to`, `storage`, …) in load order.
     pub settings: Vec<Setting>,
@@ -122,11 +123,10 @@ pub enum Compat {
 /// A labelled list of steps.
 #[derive(Clone, Debug)]
 pub struct Chain {
-    pub label: String,
+    /// Its name, or, for an inline block, where the block was written.
+    pub label: Label,
     pub label_span: Span,
     pub steps: Vec<Step>,
-    /// An inline block (`else { … }`): only reachable by its one jump.
-    pub anonymous: bool,
     pub span: Span,
     /// The library service the chain belongs to: it is loaded only when
     /// the service is enabled.
@@ -169,11 +169,86 @@ pub enum Form {
     Operator,
 }
 
-/// A jump: the label of a chain (anonymous chains have generated labels).
+/// A jump: the label of a chain.
 #[derive(Clone, Debug)]
 pub struct Target {
-    pub label: String,
+    pub label: Label,
     pub span: Span,
+}
+
+/// What a chain is called: a name the rules gave it, or the place of an
+/// inline block. A named label never equals a block's, whatever the name,
+/// so no name a user writes can reach (or clash with) a block.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Label {
+    /// `chain "NAME"`, `goto "NAME"`, or the key of a legacy JSON chain.
+    Named(String),
+    /// An inline block (`then { … }`, `else { … }`): only reachable by its
+    /// one jump.
+    Block(BlockAt),
+}
+
+/// Where an inline block was written: the position of its `{`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BlockAt {
+    /// The name of the file, as loaded.
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    /// The file, when a file of the same name was loaded before it (one
+    /// file included twice): it keeps the blocks of the two apart.
+    pub repeat: Option<FileId>,
+}
+
+impl Label {
+    /// Whether this is the label of an inline block.
+    pub fn is_block(&self) -> bool {
+        matches!(self, Label::Block(_))
+    }
+
+    /// The name of a named label; `None` for a block.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Label::Named(n) => Some(n),
+            Label::Block(_) => None,
+        }
+    }
+}
+
+/// `FILE:LINE:COL`, followed by `#ID` for a repeated file name.
+impl fmt::Display for BlockAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)?;
+        match self.repeat {
+            Some(id) => write!(f, "#{}", id.0),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The label as messages and printed rules name it: a name as written, a
+/// block as `\u{1}block@FILE:LINE:COL` (a text no `.pyr` file reads back
+/// as a block).
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Label::Named(n) => f.write_str(n),
+            Label::Block(at) => write!(f, "\u{1}block@{at}"),
+        }
+    }
+}
+
+/// Only a named label equals a string.
+impl PartialEq<str> for Label {
+    fn eq(&self, other: &str) -> bool {
+        self.name() == Some(other)
+    }
+}
+
+impl PartialEq<&str> for Label {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == Some(*other)
+    }
 }
 
 /// A named argument.

@@ -8,7 +8,7 @@
 //! the checker gives them meaning from the builtin signatures.
 
 use super::ast::{
-    Arg, Chain, Compat, Expr, ExprKind, Form, RuleSet, Setting, Step, StepKind, Target,
+    Arg, Chain, Compat, Expr, ExprKind, Form, Label, RuleSet, Setting, Step, StepKind, Target,
 };
 use super::json::{self, Json, JsonKind};
 use crate::diag::{Code, Diagnostic};
@@ -139,10 +139,9 @@ impl Loader<'_> {
                 }
             };
             let chain = Chain {
-                label: m.key.clone(),
+                label: Label::Named(m.key.clone()),
                 label_span,
                 steps,
-                anonymous: false,
                 span: label_span.to(self.span(m.value.range)),
                 service: None,
                 when: None,
@@ -184,6 +183,42 @@ impl Loader<'_> {
             );
             return None;
         };
+        let (kind, name, name_json) = self.builtin(s)?;
+        let args = self.args(s);
+        let then = self.target(s, "then");
+        let else_ = self.target(s, "else");
+        for m in members {
+            if !matches!(
+                m.key.as_str(),
+                "filter" | "action" | "args" | "then" | "else"
+            ) {
+                self.diags.push(
+                    Diagnostic::warning(
+                        Code::JsonShape,
+                        self.span(m.key_range),
+                        format!("unknown step key \"{}\" is ignored", m.key),
+                    )
+                    .with_help(
+                        "a step has \"filter\" or \"action\", \"args\", \"then\" and \"else\"",
+                    ),
+                );
+            }
+        }
+        Some(Step {
+            kind,
+            name,
+            name_span: self.span(name_json.range),
+            args,
+            then,
+            else_,
+            span: self.span(s.range),
+            form: Form::Call,
+        })
+    }
+
+    /// The `"filter"` or `"action"` of step `s`: the kind of step, the
+    /// builtin's name without its prefix, and the JSON of the name.
+    fn builtin<'j>(&mut self, s: &'j Json) -> Option<(StepKind, String, &'j Json)> {
         let (kind, word) = if s.get("filter").is_some() {
             (StepKind::Filter, "filter")
         } else if s.get("action").is_some() {
@@ -212,6 +247,11 @@ impl Loader<'_> {
             .to_owned();
         // A name with the other prefix ("filter": "action_email") keeps the
         // kind of its key: the checker reports the mismatch.
+        Some((kind, name, name_json))
+    }
+
+    /// The `"args"` of step `s`.
+    fn args(&mut self, s: &Json) -> Vec<Arg> {
         let mut args = Vec::new();
         if let Some(a) = s.get("args") {
             match &a.kind {
@@ -232,55 +272,29 @@ impl Loader<'_> {
                 ),
             }
         }
-        let mut target = |key: &str| -> Option<Target> {
-            let t = s.get(key)?;
-            match &t.kind {
-                JsonKind::Str(label) => Some(Target {
-                    label: label.clone(),
-                    span: self.span(t.range),
-                }),
-                JsonKind::Null => None,
-                _ => {
-                    self.shape_error(
-                        t.range,
-                        format!(
-                            "\"{key}\" must be the label of a chain, not {}",
-                            t.type_name()
-                        ),
-                        "write the label as a string",
-                    );
-                    None
-                }
-            }
-        };
-        let then = target("then");
-        let else_ = target("else");
-        for m in members {
-            if !matches!(
-                m.key.as_str(),
-                "filter" | "action" | "args" | "then" | "else"
-            ) {
-                self.diags.push(
-                    Diagnostic::warning(
-                        Code::JsonShape,
-                        self.span(m.key_range),
-                        format!("unknown step key \"{}\" is ignored", m.key),
-                    )
-                    .with_help(
-                        "a step has \"filter\" or \"action\", \"args\", \"then\" and \"else\"",
+        args
+    }
+
+    /// The `"then"` or `"else"` (`key`) of step `s`.
+    fn target(&mut self, s: &Json, key: &str) -> Option<Target> {
+        let t = s.get(key)?;
+        match &t.kind {
+            JsonKind::Str(label) => Some(Target {
+                label: Label::Named(label.clone()),
+                span: self.span(t.range),
+            }),
+            JsonKind::Null => None,
+            _ => {
+                self.shape_error(
+                    t.range,
+                    format!(
+                        "\"{key}\" must be the label of a chain, not {}",
+                        t.type_name()
                     ),
+                    "write the label as a string",
                 );
+                None
             }
         }
-        Some(Step {
-            kind,
-            name,
-            name_span: self.span(name_json.range),
-            args,
-            then,
-            else_,
-            span: self.span(s.range),
-            form: Form::Call,
-        })
     }
 }

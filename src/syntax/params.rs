@@ -23,7 +23,7 @@
 
 use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::source::Span;
-use crate::syntax::ast::{Arg, Expr, ExprKind, RuleSet, Setting};
+use crate::syntax::ast::{Arg, Expr, ExprKind, ParamDecl, RuleSet, Setting};
 use std::collections::{HashMap, HashSet};
 
 /// The arguments of `failure` that a service's parameters fill in.
@@ -172,9 +172,23 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool)
         ..Table::default()
     };
     for p in &rules.params {
+        t.declare(p, diags);
+    }
+    // Overrides, in load order: the last one wins.
+    let mut kept: Vec<Setting> = Vec::new();
+    for s in std::mem::take(&mut rules.settings) {
+        kept.extend(t.apply(s, diags, defaults));
+    }
+    rules.settings = kept;
+    t
+}
+
+impl Table {
+    /// Declares a parameter; declaring one twice is an error.
+    fn declare(&mut self, p: &ParamDecl, diags: &mut Vec<Diagnostic>) {
         let slot = match &p.service {
-            Some(s) => t.own.get(&(s.clone(), p.name.clone())),
-            None => t.global.get(&p.name),
+            Some(s) => self.own.get(&(s.clone(), p.name.clone())),
+            None => self.global.get(&p.name),
         };
         if let Some(first) = slot {
             diags.push(
@@ -187,7 +201,7 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool)
                 .with_related(first.decl, "first declared here")
                 .with_help("declare a parameter once; override it with `set` in a local file"),
             );
-            continue;
+            return;
         }
         let param = Param {
             value: p.value.clone(),
@@ -195,29 +209,36 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool)
             default: None,
         };
         match &p.service {
-            Some(s) => t.own.insert((s.clone(), p.name.clone()), param),
-            None => t.global.insert(p.name.clone(), param),
+            Some(s) => self.own.insert((s.clone(), p.name.clone()), param),
+            None => self.global.insert(p.name.clone(), param),
         };
     }
-    // Overrides, in load order: the last one wins.
-    let mut kept: Vec<Setting> = Vec::new();
-    for s in std::mem::take(&mut rules.settings) {
-        match override_target(&t, &s.key) {
+
+    /// Applies the override `s` (only checks it, with `defaults`, unless it
+    /// enables a service); gives it back when it is not about a parameter:
+    /// it is a core setting.
+    fn apply(
+        &mut self,
+        s: Setting,
+        diags: &mut Vec<Diagnostic>,
+        defaults: bool,
+    ) -> Option<Setting> {
+        match override_target(self, &s.key) {
             Target::Global(name) => {
-                let slot = t.global.get_mut(&name).expect("a known global");
+                let slot = self.global.get_mut(&name).expect("a known global");
                 set(slot, &s, diags, !defaults);
             }
             Target::Own(service, name) => {
-                let slot = t
+                let slot = self
                     .own
                     .get_mut(&(service.clone(), name.clone()))
                     .expect("a known parameter");
                 set(slot, &s, diags, !defaults);
             }
             Target::Inherited(service, name) => {
-                let decl = t.global[&name].decl;
-                let value = t.global[&name].value.clone();
-                let slot = t.own.entry((service, name)).or_insert(Param {
+                let decl = self.global[&name].decl;
+                let value = self.global[&name].value.clone();
+                let slot = self.own.entry((service, name)).or_insert(Param {
                     value,
                     decl,
                     default: None,
@@ -226,7 +247,7 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool)
             }
             Target::Enabled(service) => match s.value.kind {
                 ExprKind::Bool(b) => {
-                    t.enabled.insert(service, (b, s.key_span));
+                    self.enabled.insert(service, (b, s.key_span));
                 }
                 _ => diags.push(
                     Diagnostic::error(
@@ -238,32 +259,10 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool)
                     .with_help(format!("write `set {} = true`", s.key)),
                 ),
             },
-            Target::Unknown(service) => {
-                let names = t.names(None);
-                let hint = did_you_mean(&s.key, names.iter().map(String::as_str))
-                    .map(|n| format!("did you mean `{n}`?"));
-                diags.push(
-                    Diagnostic::error(
-                        Code::UnknownParam,
-                        s.key_span,
-                        format!("unknown parameter `{}`", s.key),
-                    )
-                    .with_label(format!("service `{service}` has no such parameter"))
-                    .with_help(hint.unwrap_or_else(|| {
-                        format!(
-                            "`{service}` takes: {}",
-                            names
-                                .iter()
-                                .filter_map(|n| n.strip_prefix(&format!("{service}.")))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })),
-                );
-            }
+            Target::Unknown(service) => diags.push(self.unknown_param(&s, &service)),
             Target::NotAParam => {
                 let is_core = super::ast::SETTING_KEYS.contains(&s.key.as_str());
-                let close = (!is_core).then(|| t.names(None)).and_then(|names| {
+                let close = (!is_core).then(|| self.names(None)).and_then(|names| {
                     did_you_mean(&s.key, names.iter().map(String::as_str)).map(str::to_owned)
                 });
                 match close {
@@ -276,13 +275,36 @@ fn build_table(rules: &mut RuleSet, diags: &mut Vec<Diagnostic>, defaults: bool)
                         .with_label("no parameter or setting has this name")
                         .with_help(format!("did you mean `{n}`?")),
                     ),
-                    None => kept.push(s),
+                    None => return Some(s),
                 }
             }
         }
+        None
     }
-    rules.settings = kept;
-    t
+
+    /// `set SERVICE.x` where the service has no `x`: the error, with the
+    /// closest name or the service's parameters.
+    fn unknown_param(&self, s: &Setting, service: &str) -> Diagnostic {
+        let names = self.names(None);
+        let hint = did_you_mean(&s.key, names.iter().map(String::as_str))
+            .map(|n| format!("did you mean `{n}`?"));
+        Diagnostic::error(
+            Code::UnknownParam,
+            s.key_span,
+            format!("unknown parameter `{}`", s.key),
+        )
+        .with_label(format!("service `{service}` has no such parameter"))
+        .with_help(hint.unwrap_or_else(|| {
+            format!(
+                "`{service}` takes: {}",
+                names
+                    .iter()
+                    .filter_map(|n| n.strip_prefix(&format!("{service}.")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }))
+    }
 }
 
 enum Target {
@@ -602,7 +624,7 @@ chain "postfix" {
     fn every_service_runs_with_its_defaults_when_none_is_enabled() {
         let (rules, diags) = load("");
         assert!(diags.is_empty(), "{diags:?}");
-        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.to_string()).collect();
         assert_eq!(labels, ["sshd", "postfix"], "the ddos chain is not loaded");
         assert!(matches!(arg(&rules, "sshd", "service"), ExprKind::Str(s) if s == "sshd"));
         assert!(matches!(
@@ -621,7 +643,7 @@ chain "postfix" {
             "set sshd.enabled = true\nset sshd.banTime = 1d\nset banTime = 2h\nset sshd.mode = \"ddos\"\nset ignore = [10.0.0.0/8]\n",
         );
         assert!(diags.is_empty(), "{diags:?}");
-        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+        let labels: Vec<_> = rules.chains.iter().map(|c| c.label.to_string()).collect();
         assert_eq!(labels, ["sshd", "sshd (ddos)"], "postfix is not enabled");
         assert_eq!(rules.disabled_services, ["postfix"]);
         assert!(matches!(

@@ -1,6 +1,7 @@
 //! The disassembler: a program as readable text (`pyrusec disasm`).
 
 use super::{Instr, Pc, Program};
+use crate::syntax::ast::Label;
 use std::fmt::Write;
 
 pub fn disasm(p: &Program) -> String {
@@ -19,14 +20,11 @@ pub fn disasm(p: &Program) -> String {
     }
 }
 
-/// A readable name for a chain label (inline blocks have generated ones).
-pub fn label_name(label: &str) -> String {
-    match label.strip_prefix('\u{1}') {
-        Some(rest) => format!(
-            "{{block {}}}",
-            rest.trim_start_matches("block@").replace('@', " at ")
-        ),
-        None => format!("\"{}\"", label.escape_debug()),
+/// A readable name for a chain label: `"NAME"`, or `{block FILE:LINE:COL}`.
+pub fn label_name(label: &Label) -> String {
+    match label {
+        Label::Named(name) => format!("\"{}\"", name.escape_debug()),
+        Label::Block(at) => format!("{{block {at}}}"),
     }
 }
 
@@ -50,8 +48,11 @@ fn listing(p: &Program) -> String {
     for (i, ins) in p.code.iter().enumerate() {
         let chain = p.chain_of.get(i).copied().flatten();
         if let Some(c) = chain.filter(|_| chain != last_chain) {
-            let label = p.labels.get(c.0 as usize).map_or("?", |l| l.as_str());
-            let _ = writeln!(out, "\n; chain {}", label_name(label));
+            let label = p
+                .labels
+                .get(c.0 as usize)
+                .map_or_else(|| "\"?\"".to_owned(), label_name);
+            let _ = writeln!(out, "\n; chain {label}");
             last_chain = chain;
         }
         let at = p.locate(Pc(i as u32));

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::effects::Effect;
 use crate::source::{SourceMap, Span};
 use crate::state::State;
+use crate::syntax::ast::Label;
 use crate::value::fields::{self, Encoding, FieldId, FieldKind};
 use crate::value::Value;
 use std::collections::HashMap;
@@ -62,7 +63,7 @@ pub struct Program {
     /// The chain each instruction belongs to (same index as `code`); none
     /// for the final `Stop`.
     pub chain_of: Vec<Option<ChainId>>,
-    pub labels: Vec<String>,
+    pub labels: Vec<Label>,
     pub steps: Vec<Box<dyn Step>>,
     pub step_names: Vec<&'static str>,
     pub entry: Pc,

@@ -372,10 +372,10 @@ impl Reader<'_> {
         })
     }
 
+    /// The failure for token `t`, which state `state` does not accept.
     fn unexpected(&mut self, state: State, t: Token, prev_end: usize) -> Failure {
-        let text = self.text;
-        let found = describe(text, &t);
-        let shown = slice(text, t.range);
+        let found = describe(self.text, &t);
+        let shown = slice(self.text, t.range);
         if let Tok::Bad(Bad::Comment) = t.tok {
             return Failure::plain(error(
                 t.range,
@@ -386,211 +386,244 @@ impl Reader<'_> {
         if matches!(t.tok, Tok::Eof) && !self.stack.is_empty() {
             return self.end_of_file(state, t.range);
         }
-        let open = self.stack.last().map(|f| (f.kind, f.open, f.line));
         match state {
             State::Top | State::ArrayFirst | State::ArrayNext(_) | State::MemberValue => {
-                match (state, &t.tok) {
-                    (State::ArrayNext(comma), Tok::Close(Bracket::Array)) => {
-                        return trailing_comma(comma, &t)
-                    }
-                    (State::Top, Tok::Eof) => {
-                        return Failure::plain(error(
-                            t.range,
-                            "expected a JSON value, found end of file",
-                            "the document is empty: a rules file holds an object, `{ … }`",
-                        ))
-                    }
-                    _ => {}
-                }
-                let what = match state {
-                    State::Top => "expected a JSON value",
-                    State::MemberValue => "expected a value after `:`",
-                    _ => "expected a value",
-                };
-                let message = format!("{what}, found {found}");
-                match (&t.tok, state) {
-                    (Tok::Bad(bad), _) => {
-                        Failure::plain(error(t.range, message, bad_help(*bad, shown, false)))
-                    }
-                    (Tok::Comma, State::ArrayNext(_)) => {
-                        Failure::plain(error(t.range, message, "remove the extra `,`"))
-                    }
-                    (Tok::Close(_) | Tok::Comma, State::MemberValue) => {
-                        let e = error(
-                            t.range,
-                            message,
-                            format!("write the value here; {VALUE_HELP}"),
-                        );
-                        self.structural(e, None)
-                    }
-                    _ => {
-                        let e = error(t.range, message, VALUE_HELP);
-                        self.structural(e, None)
-                    }
-                }
+                self.expected_value(state, &t, &found, shown)
             }
             State::ObjectFirst | State::ObjectNext(_) => {
-                if let (State::ObjectNext(comma), Tok::Close(Bracket::Object)) = (state, &t.tok) {
-                    return trailing_comma(comma, &t);
-                }
-                let message = format!("expected a string key, found {found}");
-                let mut e = match &t.tok {
-                    Tok::Bad(bad) => {
-                        return Failure::plain(error(t.range, message, bad_help(*bad, shown, true)))
-                    }
-                    Tok::Open(kind) => error(
-                        t.range,
-                        message,
-                        format!(
-                            "every member needs a key, as in `\"name\": {}`; or is a `}}` \
-                             missing before this?",
-                            kind.open()
-                        ),
-                    ),
-                    Tok::Close(Bracket::Array) => error(
-                        t.range,
-                        message,
-                        "close the object with `}` before this `]`",
-                    ),
-                    _ => error(
-                        t.range,
-                        message,
-                        "object members are written `\"key\": value`",
-                    ),
-                };
-                if let Some((_, open, _)) = open {
-                    e = e.label(open, "this object is still open");
-                }
-                let mismatch = match (state, &t.tok) {
-                    (State::ObjectFirst, Tok::Close(Bracket::Array)) => self.mismatch(&t, prev_end),
-                    _ => None,
-                };
-                self.structural(e, mismatch)
+                self.expected_key(state, &t, &found, shown, prev_end)
             }
-            State::Colon => {
-                let key = self.stack.last().and_then(|f| f.pending);
-                let message = format!("expected `:` after the key, found {found}");
-                let mut e = match (&t.tok, key) {
-                    (Tok::Bad(Bad::Char('=')), _) => error(
-                        t.range,
-                        message,
-                        "write `:` between a key and its value, not `=`",
-                    ),
-                    (Tok::Bad(bad), _) => error(t.range, message, bad_help(*bad, shown, false)),
-                    (_, Some(key)) => error(
-                        t.range,
-                        message,
-                        format!(
-                            "write `:` between the key `{}` and its value",
-                            shorten(slice(text, key))
-                        ),
-                    ),
-                    (_, None) => error(t.range, message, "write `:` between a key and its value"),
-                };
-                if let Some(key) = key {
-                    e = e.label(key, "this key");
-                }
-                if matches!(t.tok, Tok::Bad(_)) {
-                    Failure::plain(e)
-                } else {
-                    self.structural(e, None)
-                }
-            }
+            State::Colon => self.expected_colon(&t, &found, shown),
             State::AfterElement | State::AfterMember => {
-                let (kind, what, items) = match state {
-                    State::AfterElement => (
-                        Bracket::Array,
-                        "expected `,` or `]` after an array element",
-                        "elements",
-                    ),
-                    _ => (
-                        Bracket::Object,
-                        "expected `,` or `}` after an object member",
-                        "members",
-                    ),
-                };
-                let message = format!("{what}, found {found}");
-                let noun = kind.noun();
-                match &t.tok {
-                    Tok::Bad(bad) => {
-                        Failure::plain(error(t.range, message, bad_help(*bad, shown, false)))
-                    }
-                    Tok::Close(other) => {
-                        let mut e = error(
-                            t.range,
-                            message,
-                            format!(
-                                "close the {noun} with `{}` before this `{}`",
-                                kind.close(),
-                                other.close()
-                            ),
-                        );
-                        if let Some((_, open, _)) = open {
-                            e = e.label(open, format!("this {noun} is still open"));
-                        }
-                        let mismatch = self.mismatch(&t, prev_end);
-                        self.structural(e, mismatch)
-                    }
-                    Tok::Colon if kind == Bracket::Array => {
-                        let e = error(
-                            t.range,
-                            message,
-                            "an array holds values only: for `\"key\": value` members use an \
-                             object `{ … }`",
-                        );
-                        self.structural(e, None)
-                    }
-                    Tok::Colon => {
-                        let e = error(t.range, message, "a member has a single `:`");
-                        self.structural(e, None)
-                    }
-                    _ => {
-                        let e = error(
-                            t.range,
-                            message,
-                            format!("separate {items} with `,`: one is probably missing here"),
-                        )
-                        .label(Range::at(prev_end), "a `,` is probably missing here");
-                        self.structural(e, None)
-                    }
-                }
+                self.expected_separator(state, &t, &found, shown, prev_end)
             }
-            State::End => {
-                let ends = self.root.map(|(root, container)| match container {
-                    true => Range::new(root.end.saturating_sub(1), root.end),
-                    false => root,
-                });
-                let mut e = match &t.tok {
-                    Tok::Close(kind) => error(
-                        t.range,
-                        format!(
-                            "unexpected `{}` after the end of the document",
-                            kind.close()
-                        ),
-                        format!(
-                            "remove this `{}`: nothing is open here (or a `{}` is missing \
-                             earlier)",
-                            kind.close(),
-                            kind.open()
-                        ),
-                    ),
-                    _ => error(
-                        t.range,
-                        if found.starts_with('`') {
-                            format!("unexpected {found} after the end of the document")
-                        } else {
-                            format!("found {found} after the end of the document")
-                        },
-                        "a JSON file holds a single value: remove this, or put all the values \
-                         in one object or array",
-                    ),
-                };
-                if let Some(ends) = ends {
-                    e = e.label(ends, "the document ends here");
-                }
-                Failure::plain(e)
+            State::End => self.after_end(&t, &found),
+        }
+    }
+
+    /// Where a value should start: at the top, in an array, after `:`.
+    fn expected_value(&mut self, state: State, t: &Token, found: &str, shown: &str) -> Failure {
+        match (state, &t.tok) {
+            (State::ArrayNext(comma), Tok::Close(Bracket::Array)) => {
+                return trailing_comma(comma, t)
+            }
+            (State::Top, Tok::Eof) => {
+                return Failure::plain(error(
+                    t.range,
+                    "expected a JSON value, found end of file",
+                    "the document is empty: a rules file holds an object, `{ … }`",
+                ))
+            }
+            _ => {}
+        }
+        let what = match state {
+            State::Top => "expected a JSON value",
+            State::MemberValue => "expected a value after `:`",
+            _ => "expected a value",
+        };
+        let message = format!("{what}, found {found}");
+        match (&t.tok, state) {
+            (Tok::Bad(bad), _) => {
+                Failure::plain(error(t.range, message, bad_help(*bad, shown, false)))
+            }
+            (Tok::Comma, State::ArrayNext(_)) => {
+                Failure::plain(error(t.range, message, "remove the extra `,`"))
+            }
+            (Tok::Close(_) | Tok::Comma, State::MemberValue) => {
+                let e = error(
+                    t.range,
+                    message,
+                    format!("write the value here; {VALUE_HELP}"),
+                );
+                self.structural(e, None)
+            }
+            _ => {
+                let e = error(t.range, message, VALUE_HELP);
+                self.structural(e, None)
             }
         }
+    }
+
+    /// Where the key of a member should be: after `{` or a `,` in an object.
+    fn expected_key(
+        &mut self,
+        state: State,
+        t: &Token,
+        found: &str,
+        shown: &str,
+        prev_end: usize,
+    ) -> Failure {
+        if let (State::ObjectNext(comma), Tok::Close(Bracket::Object)) = (state, &t.tok) {
+            return trailing_comma(comma, t);
+        }
+        let message = format!("expected a string key, found {found}");
+        let mut e = match &t.tok {
+            Tok::Bad(bad) => {
+                return Failure::plain(error(t.range, message, bad_help(*bad, shown, true)))
+            }
+            Tok::Open(kind) => error(
+                t.range,
+                message,
+                format!(
+                    "every member needs a key, as in `\"name\": {}`; or is a `}}` \
+                     missing before this?",
+                    kind.open()
+                ),
+            ),
+            Tok::Close(Bracket::Array) => error(
+                t.range,
+                message,
+                "close the object with `}` before this `]`",
+            ),
+            _ => error(
+                t.range,
+                message,
+                "object members are written `\"key\": value`",
+            ),
+        };
+        if let Some(frame) = self.stack.last() {
+            e = e.label(frame.open, "this object is still open");
+        }
+        let mismatch = match (state, &t.tok) {
+            (State::ObjectFirst, Tok::Close(Bracket::Array)) => self.mismatch(t, prev_end),
+            _ => None,
+        };
+        self.structural(e, mismatch)
+    }
+
+    /// Where the `:` after a key should be.
+    fn expected_colon(&mut self, t: &Token, found: &str, shown: &str) -> Failure {
+        let key = self.stack.last().and_then(|f| f.pending);
+        let message = format!("expected `:` after the key, found {found}");
+        let mut e = match (&t.tok, key) {
+            (Tok::Bad(Bad::Char('=')), _) => error(
+                t.range,
+                message,
+                "write `:` between a key and its value, not `=`",
+            ),
+            (Tok::Bad(bad), _) => error(t.range, message, bad_help(*bad, shown, false)),
+            (_, Some(key)) => error(
+                t.range,
+                message,
+                format!(
+                    "write `:` between the key `{}` and its value",
+                    shorten(slice(self.text, key))
+                ),
+            ),
+            (_, None) => error(t.range, message, "write `:` between a key and its value"),
+        };
+        if let Some(key) = key {
+            e = e.label(key, "this key");
+        }
+        if matches!(t.tok, Tok::Bad(_)) {
+            Failure::plain(e)
+        } else {
+            self.structural(e, None)
+        }
+    }
+
+    /// Where a `,` or the closing bracket should follow an element or a
+    /// member.
+    fn expected_separator(
+        &mut self,
+        state: State,
+        t: &Token,
+        found: &str,
+        shown: &str,
+        prev_end: usize,
+    ) -> Failure {
+        let (kind, what, items) = match state {
+            State::AfterElement => (
+                Bracket::Array,
+                "expected `,` or `]` after an array element",
+                "elements",
+            ),
+            _ => (
+                Bracket::Object,
+                "expected `,` or `}` after an object member",
+                "members",
+            ),
+        };
+        let message = format!("{what}, found {found}");
+        let noun = kind.noun();
+        match &t.tok {
+            Tok::Bad(bad) => Failure::plain(error(t.range, message, bad_help(*bad, shown, false))),
+            Tok::Close(other) => {
+                let mut e = error(
+                    t.range,
+                    message,
+                    format!(
+                        "close the {noun} with `{}` before this `{}`",
+                        kind.close(),
+                        other.close()
+                    ),
+                );
+                if let Some(frame) = self.stack.last() {
+                    e = e.label(frame.open, format!("this {noun} is still open"));
+                }
+                let mismatch = self.mismatch(t, prev_end);
+                self.structural(e, mismatch)
+            }
+            Tok::Colon if kind == Bracket::Array => {
+                let e = error(
+                    t.range,
+                    message,
+                    "an array holds values only: for `\"key\": value` members use an \
+                     object `{ … }`",
+                );
+                self.structural(e, None)
+            }
+            Tok::Colon => {
+                let e = error(t.range, message, "a member has a single `:`");
+                self.structural(e, None)
+            }
+            _ => {
+                let e = error(
+                    t.range,
+                    message,
+                    format!("separate {items} with `,`: one is probably missing here"),
+                )
+                .label(Range::at(prev_end), "a `,` is probably missing here");
+                self.structural(e, None)
+            }
+        }
+    }
+
+    /// Anything after the top-level value.
+    fn after_end(&self, t: &Token, found: &str) -> Failure {
+        let ends = self.root.map(|(root, container)| match container {
+            true => Range::new(root.end.saturating_sub(1), root.end),
+            false => root,
+        });
+        let mut e = match &t.tok {
+            Tok::Close(kind) => error(
+                t.range,
+                format!(
+                    "unexpected `{}` after the end of the document",
+                    kind.close()
+                ),
+                format!(
+                    "remove this `{}`: nothing is open here (or a `{}` is missing \
+                     earlier)",
+                    kind.close(),
+                    kind.open()
+                ),
+            ),
+            _ => error(
+                t.range,
+                if found.starts_with('`') {
+                    format!("unexpected {found} after the end of the document")
+                } else {
+                    format!("found {found} after the end of the document")
+                },
+                "a JSON file holds a single value: remove this, or put all the values \
+                 in one object or array",
+            ),
+        };
+        if let Some(ends) = ends {
+            e = e.label(ends, "the document ends here");
+        }
+        Failure::plain(e)
     }
 
     fn end_of_file(&mut self, state: State, at: Range) -> Failure {

@@ -223,10 +223,7 @@ impl<'a> Lexer<'a> {
     /// Check the string that starts at `start`, and move past it.
     fn string(&mut self, start: usize) -> Result<(), JsonError> {
         let mut pos = start + 1;
-        let opened = (
-            Range::new(start, start + 1),
-            "the string starts here".to_string(),
-        );
+        let opened = Range::new(start, start + 1);
         loop {
             match string_unit(self.text, pos) {
                 Unit::End => {
@@ -241,49 +238,12 @@ impl<'a> Lexer<'a> {
                         "unexpected end of file inside a string",
                         "close the string with `\"`",
                     )
-                    .label(opened.0, opened.1));
+                    .label(opened, STRING_STARTS));
                 }
                 Unit::Control(c) => {
-                    let (name, help) = match c {
-                        '\n' | '\r' => (
-                            if c == '\n' {
-                                "line feed"
-                            } else {
-                                "carriage return"
-                            },
-                            "a string cannot span lines: close it with `\"` before the line \
-                             ends, or write `\\n` for a line break"
-                                .to_string(),
-                        ),
-                        '\t' => ("tab", "write `\\t` instead of a raw tab".to_string()),
-                        _ => (
-                            "control character",
-                            format!("write it as `\\u{:04x}`", c as u32),
-                        ),
-                    };
-                    return Err(error(
-                        Range::new(pos, pos + 1),
-                        format!(
-                            "invalid control character in a string: {name} (U+{:04X})",
-                            c as u32
-                        ),
-                        help,
-                    )
-                    .label(opened.0, opened.1));
+                    return Err(control_in_string(pos, c).label(opened, STRING_STARTS));
                 }
-                Unit::BadEscape(end) => {
-                    let r = Range::new(pos, end);
-                    let escaped = match char_at(self.text, pos + 1) {
-                        Some(c) if c.is_control() => format!("`\\` followed by U+{:04X}", c as u32),
-                        _ => format!("`{}`", slice(self.text, r)),
-                    };
-                    return Err(error(
-                        r,
-                        format!("invalid escape {escaped} in a string"),
-                        "the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX; \
-                         write `\\\\` for a backslash (in a regex, `\\\\d` means \\d)",
-                    ));
-                }
+                Unit::BadEscape(end) => return Err(self.bad_escape(Range::new(pos, end))),
                 Unit::BadUnicode(end) => {
                     let r = Range::new(pos, end);
                     return Err(error(
@@ -300,73 +260,157 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// A `\` at `r.start` followed by no JSON escape.
+    fn bad_escape(&self, r: Range) -> JsonError {
+        let escaped = match char_at(self.text, r.start + 1) {
+            Some(c) if c.is_control() => format!("`\\` followed by U+{:04X}", c as u32),
+            _ => format!("`{}`", slice(self.text, r)),
+        };
+        error(
+            r,
+            format!("invalid escape {escaped} in a string"),
+            "the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX; \
+             write `\\\\` for a backslash (in a regex, `\\\\d` means \\d)",
+        )
+    }
+
     /// A number, or `-Infinity`, as Python reads it:
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`.
     fn number(&mut self, start: usize) -> Result<Tok, JsonError> {
         let text = self.text;
-        let bytes = text.as_bytes();
-        let digit = |p: usize| bytes.get(p).is_some_and(u8::is_ascii_digit);
-        let digits_end = |mut p: usize| {
-            while digit(p) {
-                p += 1;
-            }
-            p
+        let negative = text.as_bytes().get(start) == Some(&b'-');
+        let p = start + usize::from(negative);
+        if negative
+            && text.get(p..).is_some_and(|r| r.starts_with("Infinity"))
+            && !char_at(text, p + 8).is_some_and(is_word_char)
+        {
+            self.pos = p + 8;
+            return Ok(Tok::Value);
+        }
+        let n = NumberText {
+            text,
+            start,
+            run: Range::new(start, run_end(text, start, is_number_run_char)),
+            negative,
         };
-        let run = Range::new(start, run_end(text, start, is_number_run_char));
-        let invalid = |why: &str, help: String| {
-            Err(error(
-                run,
-                format!("invalid number `{}`: {why}", shorten(slice(text, run))),
-                help,
-            ))
-        };
-        let mut p = start;
-        let negative = bytes.get(p) == Some(&b'-');
-        if negative {
+        let int_end = n.integer(p)?;
+        let (end, integral) = n.fraction_and_exponent(int_end)?;
+        if end < n.run.end {
+            return Err(n.trailing_characters());
+        }
+        self.pos = end;
+        let digits = int_end - start - usize::from(negative);
+        if integral && digits > PYTHON_INT_MAX_DIGITS {
+            return Err(too_long(Range::new(start, end), digits));
+        }
+        Ok(Tok::Value)
+    }
+}
+
+/// The label of the opening quote of a string in error.
+const STRING_STARTS: &str = "the string starts here";
+
+/// A raw control character at `pos` in a string.
+fn control_in_string(pos: usize, c: char) -> JsonError {
+    let (name, help) = match c {
+        '\n' | '\r' => (
+            if c == '\n' {
+                "line feed"
+            } else {
+                "carriage return"
+            },
+            "a string cannot span lines: close it with `\"` before the line \
+             ends, or write `\\n` for a line break"
+                .to_string(),
+        ),
+        '\t' => ("tab", "write `\\t` instead of a raw tab".to_string()),
+        _ => (
+            "control character",
+            format!("write it as `\\u{:04x}`", c as u32),
+        ),
+    };
+    error(
+        Range::new(pos, pos + 1),
+        format!(
+            "invalid control character in a string: {name} (U+{:04X})",
+            c as u32
+        ),
+        help,
+    )
+}
+
+/// A number being read: where it starts, the run of number-like chars an
+/// error names, and its sign.
+struct NumberText<'a> {
+    text: &'a str,
+    start: usize,
+    run: Range,
+    negative: bool,
+}
+
+impl NumberText<'_> {
+    fn invalid(&self, why: &str, help: String) -> JsonError {
+        error(
+            self.run,
+            format!(
+                "invalid number `{}`: {why}",
+                shorten(slice(self.text, self.run))
+            ),
+            help,
+        )
+    }
+
+    fn digit(&self, p: usize) -> bool {
+        self.text.as_bytes().get(p).is_some_and(u8::is_ascii_digit)
+    }
+
+    fn digits_end(&self, mut p: usize) -> usize {
+        while self.digit(p) {
             p += 1;
-            if text.get(p..).is_some_and(|r| r.starts_with("Infinity"))
-                && !char_at(text, p + 8).is_some_and(is_word_char)
-            {
-                self.pos = p + 8;
-                return Ok(Tok::Value);
-            }
         }
-        match bytes.get(p) {
-            Some(b'0') => {
-                p += 1;
-                if digit(p) {
-                    let shown = slice(text, run);
-                    let help = if shown.bytes().all(|b| b == b'-' || b.is_ascii_digit()) {
-                        let trimmed = shown.trim_start_matches('-').trim_start_matches('0');
-                        let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
-                        let sign = if negative { "-" } else { "" };
-                        format!("remove the leading zero: write `{sign}{trimmed}`")
-                    } else {
-                        "remove the leading zero".to_string()
-                    };
-                    return invalid("a number cannot start with `0` followed by digits", help);
-                }
+        p
+    }
+
+    /// The integer part, from `p` after the sign: where it ends.
+    fn integer(&self, p: usize) -> Result<usize, JsonError> {
+        match self.text.as_bytes().get(p) {
+            Some(b'0') if self.digit(p + 1) => {
+                let shown = slice(self.text, self.run);
+                let help = if shown.bytes().all(|b| b == b'-' || b.is_ascii_digit()) {
+                    let trimmed = shown.trim_start_matches('-').trim_start_matches('0');
+                    let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+                    let sign = if self.negative { "-" } else { "" };
+                    format!("remove the leading zero: write `{sign}{trimmed}`")
+                } else {
+                    "remove the leading zero".to_string()
+                };
+                Err(self.invalid("a number cannot start with `0` followed by digits", help))
             }
-            Some(b'1'..=b'9') => p = digits_end(p),
-            _ => {
-                return invalid(
-                    "expected a digit after `-`",
-                    "write a number such as `-1` or `-0.5`, or `-Infinity`".to_string(),
-                )
-            }
+            Some(b'0') => Ok(p + 1),
+            Some(b'1'..=b'9') => Ok(self.digits_end(p)),
+            _ => Err(self.invalid(
+                "expected a digit after `-`",
+                "write a number such as `-1` or `-0.5`, or `-Infinity`".to_string(),
+            )),
         }
+    }
+
+    /// The fraction and the exponent, from `p` after the integer part:
+    /// where they end, and whether there is neither.
+    fn fraction_and_exponent(&self, mut p: usize) -> Result<(usize, bool), JsonError> {
+        let bytes = self.text.as_bytes();
         let int_end = p;
         let mut integral = true;
         if bytes.get(p) == Some(&b'.') {
             p += 1;
-            if !digit(p) {
-                let int = slice(text, Range::new(start, int_end));
-                return invalid(
+            if !self.digit(p) {
+                let int = slice(self.text, Range::new(self.start, int_end));
+                return Err(self.invalid(
                     "expected a digit after the decimal point",
                     format!("write digits after the point, as in `{int}.0`, or drop the point"),
-                );
+                ));
             }
-            p = digits_end(p);
+            p = self.digits_end(p);
             integral = false;
         }
         if matches!(bytes.get(p), Some(b'e') | Some(b'E')) {
@@ -374,34 +418,31 @@ impl<'a> Lexer<'a> {
             if matches!(bytes.get(p), Some(b'+') | Some(b'-')) {
                 p += 1;
             }
-            if !digit(p) {
-                return invalid(
+            if !self.digit(p) {
+                return Err(self.invalid(
                     "expected a digit in the exponent",
                     "write the exponent's digits, as in `1e6` or `2.5e-3`".to_string(),
-                );
+                ));
             }
-            p = digits_end(p);
+            p = self.digits_end(p);
             integral = false;
         }
-        if p < run.end {
-            let shown = slice(text, run);
-            let help = if shown.trim_start_matches('-').starts_with("0x")
-                || shown.trim_start_matches('-').starts_with("0X")
-            {
-                "JSON has no hexadecimal numbers: write the number in decimal".to_string()
-            } else {
-                "a number is written like `12`, `-3.5` or `1e6`, and is followed by `,`, \
-                 `]`, `}` or whitespace"
-                    .to_string()
-            };
-            return invalid("unexpected characters in a number", help);
-        }
-        self.pos = p;
-        let digits = int_end - start - usize::from(negative);
-        if integral && digits > PYTHON_INT_MAX_DIGITS {
-            return Err(too_long(Range::new(start, p), digits));
-        }
-        Ok(Tok::Value)
+        Ok((p, integral))
+    }
+
+    /// A number followed by more number-like chars (`0x1f`, `1.2.3`).
+    fn trailing_characters(&self) -> JsonError {
+        let shown = slice(self.text, self.run);
+        let help = if shown.trim_start_matches('-').starts_with("0x")
+            || shown.trim_start_matches('-').starts_with("0X")
+        {
+            "JSON has no hexadecimal numbers: write the number in decimal".to_string()
+        } else {
+            "a number is written like `12`, `-3.5` or `1e6`, and is followed by `,`, \
+             `]`, `}` or whitespace"
+                .to_string()
+        };
+        self.invalid("unexpected characters in a number", help)
     }
 }
 

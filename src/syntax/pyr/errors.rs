@@ -356,11 +356,52 @@ pub fn syntax_error(err: &pest::error::Error<Rule>, file: FileId, text: &str) ->
             );
         }
     };
-    let has = |r: Rule| positives.contains(&r);
     let (found, end) = Found::at(text, pos);
+    let (prev_at, prev) = word_before(text, pos);
+    let f = Failure {
+        text,
+        file,
+        pos,
+        positives,
+        found,
+        prev_at,
+        prev,
+    };
     let span = Span::new(file, pos, end);
+    let mut related: Vec<(Span, String)> = Vec::new();
+    let (message, label, help) = match f.unclosed_quote() {
+        Some((what, help)) => (
+            format!("this {what} is not closed"),
+            format!("the {what} starts here"),
+            Some(help),
+        ),
+        None => {
+            let expected = expected_in_words(&f.positives);
+            let help = f
+                .help_for_found()
+                .or_else(|| f.help_for_expected(&mut related));
+            (
+                format!("expected {expected}, found {}", f.found.describe()),
+                format!("expected {expected}"),
+                help,
+            )
+        }
+    };
+    let help = f.unclosed_bracket(help, &mut related);
 
-    // What was expected, in words.
+    let mut d = Diagnostic::error(Code::Syntax, span, message).with_label(label);
+    if let Some(h) = help {
+        d = d.with_help(h);
+    }
+    for (s, l) in related {
+        d = d.with_related(s, l);
+    }
+    d
+}
+
+/// What was expected, in words: "a, b or c", the comparison operators and
+/// `then`/`else` merged when all of them are.
+fn expected_in_words(positives: &[Rule]) -> String {
     let mut names: Vec<(u8, &str)> = positives.iter().map(|r| expected_name(*r)).collect();
     names.sort();
     names.dedup_by(|a, b| a.1 == b.1);
@@ -377,213 +418,266 @@ pub fn syntax_error(err: &pest::error::Error<Rule>, file: FileId, text: &str) ->
     }
     names.sort();
     let list: Vec<&str> = names.iter().map(|n| n.1).collect();
-    let expected = one_of(&list);
-    let mut message = format!("expected {expected}, found {}", found.describe());
-    let mut label = format!("expected {expected}");
-    let mut help: Option<String> = None;
-    let mut related: Vec<(Span, String)> = Vec::new();
+    one_of(&list)
+}
 
-    let accepts_string = has(Rule::expr)
-        || has(Rule::chain_label)
-        || has(Rule::target_label)
-        || has(Rule::include_path);
-    let accepts_name =
-        has(Rule::field) || has(Rule::call_name) || has(Rule::step) || has(Rule::arg_name);
-    let accepts_regex = has(Rule::regex) || has(Rule::expr);
-    let (prev_at, prev) = word_before(text, pos);
+/// Where pest failed, what it would have accepted there, and what is there.
+struct Failure<'t> {
+    text: &'t str,
+    file: FileId,
+    pos: usize,
+    positives: Vec<Rule>,
+    found: Found,
+    /// Where the word before the failure starts.
+    prev_at: usize,
+    /// The word before the failure.
+    prev: &'t str,
+}
 
-    match &found {
-        Found::Quoted(q, false)
-            if (*q == '"' && accepts_string)
-                || (*q == '/' && accepts_regex)
-                || (*q == '`' && (accepts_name || has(Rule::setting_key))) =>
-        {
-            let (what, close) = match q {
-                '"' => ("string", "`\"`"),
-                '/' => ("regex", "an unescaped `/`"),
-                _ => ("backquoted name", "`` ` ``"),
-            };
-            let line_rest = rest_of_line(text, pos, &[]);
-            message = format!("this {what} is not closed");
-            label = format!("the {what} starts here");
-            let mut h = format!("a {what} ends with {close} on the same line");
-            if *q == '"' {
-                h.push_str("; write a line break inside a string as `\\n`");
-                if line_rest.contains("\\\"") {
-                    h.push_str(", and `\\\"` is an escaped quote, not the end of the string");
-                }
+impl Failure<'_> {
+    fn has(&self, r: Rule) -> bool {
+        self.positives.contains(&r)
+    }
+
+    /// A string, regex or backquoted name left open where one of its kind
+    /// could start: what it is and how to close it.
+    fn unclosed_quote(&self) -> Option<(&'static str, String)> {
+        let Found::Quoted(q, false) = self.found else {
+            return None;
+        };
+        let has = |r| self.has(r);
+        let accepts_string = has(Rule::expr)
+            || has(Rule::chain_label)
+            || has(Rule::target_label)
+            || has(Rule::include_path);
+        let accepts_name =
+            has(Rule::field) || has(Rule::call_name) || has(Rule::step) || has(Rule::arg_name);
+        let accepts_regex = has(Rule::regex) || has(Rule::expr);
+        let accepted = (q == '"' && accepts_string)
+            || (q == '/' && accepts_regex)
+            || (q == '`' && (accepts_name || has(Rule::setting_key)));
+        if !accepted {
+            return None;
+        }
+        let (what, close) = match q {
+            '"' => ("string", "`\"`"),
+            '/' => ("regex", "an unescaped `/`"),
+            _ => ("backquoted name", "`` ` ``"),
+        };
+        let line_rest = rest_of_line(self.text, self.pos, &[]);
+        let mut h = format!("a {what} ends with {close} on the same line");
+        if q == '"' {
+            h.push_str("; write a line break inside a string as `\\n`");
+            if line_rest.contains("\\\"") {
+                h.push_str(", and `\\\"` is an escaped quote, not the end of the string");
             }
-            help = Some(h);
         }
-        Found::Word(w) if has(Rule::chain_label) => {
-            let label_text = rest_of_line(text, pos, &['{']);
-            let label_text = if label_text.is_empty() {
-                w.as_str()
-            } else {
-                label_text
-            };
-            help = Some(format!(
-                "labels are strings: write chain \"{}\" {{",
-                label_text.replace('"', "\\\"")
-            ));
-        }
-        Found::Word(w) if has(Rule::target_label) => {
-            let label_text = rest_of_line(text, pos, &['{', '}']);
-            let label_text = if label_text.is_empty() {
-                w.as_str()
-            } else {
-                label_text
-            };
-            let (_, jump) = word_before(text, prev_at);
-            help = Some(format!(
-                "labels are strings: write {jump} {prev} \"{}\"",
-                label_text.replace('"', "\\\"")
-            ));
-        }
-        Found::Word(_) if has(Rule::include_path) => {
-            let path = rest_of_line(text, pos, &[]);
-            help = Some(format!(
-                "paths are strings: write include \"{}\"",
-                path.replace('"', "\\\"")
-            ));
-        }
-        Found::Punct(p) if (p == "=" || p == "=>" || p == "=<") && has(Rule::op_cmp) => {
-            help = Some("compare with `==` (a single `=` is only for `set`)".into());
-        }
-        Found::Punct(p) if p == "!=" || p == "!~" || p == "!" => {
-            help = Some(
+        Some((what, h))
+    }
+
+    /// Help for the usual mistakes, told by the token found: a bare label
+    /// or path, `=` for `==`, `!=`, single quotes, separators.
+    fn help_for_found(&self) -> Option<String> {
+        let has = |r| self.has(r);
+        let (text, pos) = (self.text, self.pos);
+        match &self.found {
+            Found::Word(w) if has(Rule::chain_label) => {
+                let label_text = rest_of_line(text, pos, &['{']);
+                let label_text = if label_text.is_empty() {
+                    w.as_str()
+                } else {
+                    label_text
+                };
+                Some(format!(
+                    "labels are strings: write chain \"{}\" {{",
+                    label_text.replace('"', "\\\"")
+                ))
+            }
+            Found::Word(w) if has(Rule::target_label) => {
+                let label_text = rest_of_line(text, pos, &['{', '}']);
+                let label_text = if label_text.is_empty() {
+                    w.as_str()
+                } else {
+                    label_text
+                };
+                let (_, jump) = word_before(text, self.prev_at);
+                Some(format!(
+                    "labels are strings: write {jump} {} \"{}\"",
+                    self.prev,
+                    label_text.replace('"', "\\\"")
+                ))
+            }
+            Found::Word(_) if has(Rule::include_path) => {
+                let path = rest_of_line(text, pos, &[]);
+                Some(format!(
+                    "paths are strings: write include \"{}\"",
+                    path.replace('"', "\\\"")
+                ))
+            }
+            Found::Punct(p) if (p == "=" || p == "=>" || p == "=<") && has(Rule::op_cmp) => {
+                Some("compare with `==` (a single `=` is only for `set`)".into())
+            }
+            Found::Punct(p) if p == "!=" || p == "!~" || p == "!" => Some(
                 "there is no negated test: write the test with `==` or `=~` and put the steps \
                  for the other case in `else { … }`"
                     .into(),
-            );
-        }
-        Found::Punct(p) if p == "'" => {
-            help = Some("strings are written between double quotes: \"…\"".into());
-        }
-        Found::Punct(p) if (p == ";" || p == ",") && has(Rule::step) => {
-            help = Some(format!("steps need no separator: remove this `{p}`"));
-        }
-        Found::Punct(p) if p == "=" && has(Rule::colon) => {
-            help = Some("arguments are written `name: value`".into());
-        }
-        Found::Punct(p) if p == ":" && has(Rule::assign) => {
-            help = Some("write a setting as `set KEY = VALUE`".into());
-        }
-        Found::Punct(p) if p == "}" && has(Rule::kw_chain) => {
-            help = Some(
+            ),
+            Found::Punct(p) if p == "'" => {
+                Some("strings are written between double quotes: \"…\"".into())
+            }
+            Found::Punct(p) if (p == ";" || p == ",") && has(Rule::step) => {
+                Some(format!("steps need no separator: remove this `{p}`"))
+            }
+            Found::Punct(p) if p == "=" && has(Rule::colon) => {
+                Some("arguments are written `name: value`".into())
+            }
+            Found::Punct(p) if p == ":" && has(Rule::assign) => {
+                Some("write a setting as `set KEY = VALUE`".into())
+            }
+            Found::Punct(p) if p == "}" && has(Rule::kw_chain) => Some(
                 "this `}` closes nothing: remove it, or look for a `}` written twice above".into(),
-            );
+            ),
+            _ => None,
         }
-        Found::Punct(p) if p == "{" && has(Rule::kw_goto) => {
-            help = None; // `{` is expected: cannot happen
-        }
-        _ => {}
     }
 
-    if help.is_none() {
-        help = if has(Rule::kw_goto) && !has(Rule::lbrace) {
-            None
-        } else if has(Rule::kw_goto) && matches!(found, Found::Quoted('"', true)) {
-            Some(format!("write `{prev} goto \"…\"` to jump to a chain"))
-        } else if has(Rule::kw_pyruse) {
-            Some("the only compatibility mode is `compat pyruse`".into())
-        } else if has(Rule::assign) {
-            Some("write a setting as `set KEY = VALUE`".into())
-        } else if (has(Rule::regex) || has(Rule::kw_any)) && matches!(found, Found::Quoted('"', _))
+    /// Help told by what was expected, when the token found had none of its
+    /// own. A `mismatched_closer` adds the bracket it names to `related`.
+    fn help_for_expected(&self, related: &mut Vec<(Span, String)>) -> Option<String> {
+        let has = |r| self.has(r);
+        let (found, prev) = (&self.found, self.prev);
+        if has(Rule::kw_goto) && !has(Rule::lbrace) {
+            return None;
+        }
+        if has(Rule::kw_goto) && matches!(found, Found::Quoted('"', true)) {
+            return Some(format!("write `{prev} goto \"…\"` to jump to a chain"));
+        }
+        if has(Rule::kw_pyruse) {
+            return Some("the only compatibility mode is `compat pyruse`".into());
+        }
+        if has(Rule::assign) {
+            return Some("write a setting as `set KEY = VALUE`".into());
+        }
+        if (has(Rule::regex) || has(Rule::kw_any)) && matches!(found, Found::Quoted('"', _)) {
+            return Some("regexes are written between slashes: /…/".into());
+        }
+        if has(Rule::arg_name) && found.is_value() {
+            return Some(
+                "arguments are named: write `name: value`, as in `log(message: \"…\")`".into(),
+            );
+        }
+        if has(Rule::comma) && has(Rule::rparen) && matches!(found, Found::Word(_)) {
+            return Some("separate arguments with `,`".into());
+        }
+        let positives = &self.positives;
+        if let Some(h) =
+            mismatched_closer(found, positives, self.text, self.pos, self.file, related)
         {
-            Some("regexes are written between slashes: /…/".into())
-        } else if has(Rule::arg_name) && found.is_value() {
-            Some("arguments are named: write `name: value`, as in `log(message: \"…\")`".into())
-        } else if has(Rule::comma) && has(Rule::rparen) && matches!(found, Found::Word(_)) {
-            Some("separate arguments with `,`".into())
-        } else if let Some(h) = mismatched_closer(&found, &positives, text, pos, file, &mut related)
-        {
-            Some(h)
-        } else if (has(Rule::comma) && has(Rule::rbracket)) && !matches!(found, Found::End) {
-            Some("separate list elements with `,`".into())
-        } else if has(Rule::lbracket) && prev == "in" {
-            Some("`in` takes a list: FIELD in [\"a\", \"b\"]".into())
-        } else if has(Rule::lbracket) && prev == "save" {
-            Some("`save` takes a list of field names: save [user, ip]".into())
-        } else if has(Rule::lparen) && KEYWORDS.contains(&prev) && prev != "in" {
-            Some(format!(
+            return Some(h);
+        }
+        if (has(Rule::comma) && has(Rule::rbracket)) && !matches!(found, Found::End) {
+            return Some("separate list elements with `,`".into());
+        }
+        if has(Rule::lbracket) && prev == "in" {
+            return Some("`in` takes a list: FIELD in [\"a\", \"b\"]".into());
+        }
+        if has(Rule::lbracket) && prev == "save" {
+            return Some("`save` takes a list of field names: save [user, ip]".into());
+        }
+        self.help_for_names()
+    }
+
+    /// The rest of [`Self::help_for_expected`]: keywords used as names,
+    /// calls without parentheses, misplaced `then`, odd values and
+    /// unknown top-level words.
+    fn help_for_names(&self) -> Option<String> {
+        let has = |r| self.has(r);
+        let (found, prev) = (&self.found, self.prev);
+        if has(Rule::lparen) && KEYWORDS.contains(&prev) && prev != "in" {
+            return Some(format!(
                 "`{prev}` is a keyword: write a field with that name between backquotes, `{prev}`"
-            ))
-        } else if has(Rule::lparen) && prev == "in" && matches!(found, Found::Punct(_)) {
-            Some("`in` is a keyword: write a field with that name between backquotes, `in`".into())
-        } else if has(Rule::lparen)
+            ));
+        }
+        if has(Rule::lparen) && prev == "in" && matches!(found, Found::Punct(_)) {
+            return Some(
+                "`in` is a keyword: write a field with that name between backquotes, `in`".into(),
+            );
+        }
+        if has(Rule::lparen)
             && !matches!(found, Found::Punct(ref p) if p.starts_with(['=', '<', '>']))
             && !prev.is_empty()
         {
-            Some(format!(
+            return Some(format!(
                 "a call needs parentheses, even without arguments: `{prev}()`; a test needs an \
                  operator: `{prev} == \"…\"`"
-            ))
-        } else if has(Rule::step) && !has(Rule::kw_then) && found.is_word("then") {
-            Some("`then` comes before `else`".into())
-        } else if (has(Rule::field) || has(Rule::step) || has(Rule::expr))
-            && matches!(&found, Found::Word(w) if KEYWORDS.contains(&w.as_str()) && !["true", "false", "null"].contains(&w.as_str()))
-            && !(has(Rule::step)
-                && (found.is_word("chain") || found.is_word("set") || found.is_word("include")))
-        {
-            let Found::Word(w) = &found else {
-                unreachable!()
-            };
-            Some(format!(
-                "`{w}` is a keyword: write a field with that name between backquotes, `{w}`"
-            ))
-        } else if let (true, Found::Word(w)) = (has(Rule::expr), &found) {
-            if w.starts_with(|c: char| c.is_ascii_digit()) {
-                Some(
-                    "durations are written 90s, 10m, 2h, 5d or 1w; networks 10.0.0.0/8 or ::1"
-                        .into(),
-                )
-            } else {
-                None
-            }
-        } else if let (true, Found::Word(w)) = (has(Rule::kw_chain), &found) {
-            did_you_mean(w, ["chain", "set", "include", "compat"])
-                .map(|k| format!("did you mean `{k}`?"))
-                .or_else(|| {
-                    Some("a rule file holds `chain \"label\" { … }`, `set KEY = VALUE` and `include \"file\"`".into())
-                })
-        } else {
-            None
-        };
-    }
-
-    // A bracket still open where the file (or the block) ends.
-    let closer_expected = has(Rule::rbrace) || has(Rule::rparen) || has(Rule::rbracket);
-    let at_top_level_word =
-        found.is_word("chain") || found.is_word("set") || found.is_word("include");
-    if closer_expected && (found == Found::End || at_top_level_word) {
-        let (scan, _) = rough_scan(text, pos, usize::MAX);
-        if let Some(&(open, c)) = scan.open.last() {
-            let close = match c {
-                '{' => '}',
-                '[' => ']',
-                _ => ')',
-            };
-            let src = SourceFile::new(String::new(), Arc::from(text), Syntax::Pyr);
-            let (line, _) = src.line_col(open);
-            related.push((
-                Span::new(file, open, open + 1),
-                format!("this `{c}` is not closed"),
             ));
-            let h = format!("add `{close}` to close the `{c}` of line {line}");
-            help = Some(match help {
-                Some(prev) => format!("{h}; {prev}"),
-                None => h,
-            });
         }
+        if has(Rule::step) && !has(Rule::kw_then) && found.is_word("then") {
+            return Some("`then` comes before `else`".into());
+        }
+        if let Found::Word(w) = found {
+            let keyword =
+                KEYWORDS.contains(&w.as_str()) && !["true", "false", "null"].contains(&w.as_str());
+            if (has(Rule::field) || has(Rule::step) || has(Rule::expr))
+                && keyword
+                && !(has(Rule::step)
+                    && (found.is_word("chain") || found.is_word("set") || found.is_word("include")))
+            {
+                return Some(format!(
+                    "`{w}` is a keyword: write a field with that name between backquotes, `{w}`"
+                ));
+            }
+            if has(Rule::expr) {
+                return w.starts_with(|c: char| c.is_ascii_digit()).then(|| {
+                    "durations are written 90s, 10m, 2h, 5d or 1w; networks 10.0.0.0/8 or ::1"
+                        .into()
+                });
+            }
+            if has(Rule::kw_chain) {
+                return did_you_mean(w, ["chain", "set", "include", "compat"])
+                    .map(|k| format!("did you mean `{k}`?"))
+                    .or_else(|| {
+                        Some("a rule file holds `chain \"label\" { … }`, `set KEY = VALUE` and `include \"file\"`".into())
+                    });
+            }
+        }
+        None
     }
 
-    let mut d = Diagnostic::error(Code::Syntax, span, message).with_label(label);
-    if let Some(h) = help {
-        d = d.with_help(h);
+    /// A bracket still open where the file (or the block) ends: its place,
+    /// and how to close it before any other help.
+    fn unclosed_bracket(
+        &self,
+        help: Option<String>,
+        related: &mut Vec<(Span, String)>,
+    ) -> Option<String> {
+        let has = |r| self.has(r);
+        let found = &self.found;
+        let closer_expected = has(Rule::rbrace) || has(Rule::rparen) || has(Rule::rbracket);
+        let at_top_level_word =
+            found.is_word("chain") || found.is_word("set") || found.is_word("include");
+        if !(closer_expected && (*found == Found::End || at_top_level_word)) {
+            return help;
+        }
+        let (scan, _) = rough_scan(self.text, self.pos, usize::MAX);
+        let Some(&(open, c)) = scan.open.last() else {
+            return help;
+        };
+        let close = match c {
+            '{' => '}',
+            '[' => ']',
+            _ => ')',
+        };
+        let src = SourceFile::new(String::new(), Arc::from(self.text), Syntax::Pyr);
+        let (line, _) = src.line_col(open);
+        related.push((
+            Span::new(self.file, open, open + 1),
+            format!("this `{c}` is not closed"),
+        ));
+        let h = format!("add `{close}` to close the `{c}` of line {line}");
+        Some(match help {
+            Some(prev) => format!("{h}; {prev}"),
+            None => h,
+        })
     }
-    for (s, l) in related {
-        d = d.with_related(s, l);
-    }
-    d
 }

@@ -19,11 +19,11 @@
 //! | `F =~ /re/ save [a, b]`       | `pcre(field: F, re: /re/, save: [a, b])` |
 //! | `F =~ any [/a/, /b/]`         | `pcreAny(field: F, re: [/a/, /b/])` |
 //!
-//! An inline block (`then { … }`, `else { … }`) becomes an anonymous chain,
-//! pushed to [`RuleSet::chains`] right after the chain that contains it
-//! (nested blocks after their parent, in the order they are written), with
-//! a generated label that starts with `\u{1}` and so never collides with a
-//! label a user can write.
+//! An inline block (`then { … }`, `else { … }`) becomes a chain labelled
+//! [`Label::Block`] with the place it was written, pushed to
+//! [`RuleSet::chains`] right after the chain that contains it (nested blocks
+//! after their parent, in the order they are written); a block label never
+//! equals a label a user can write.
 //!
 //! A file that is legacy JSON (named `*.json`, or whose text starts with
 //! `{`: see [`crate::syntax::is_json`]) loads with the legacy loader
@@ -35,8 +35,8 @@
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, SourceFile, Span, Syntax};
 use crate::syntax::ast::{
-    self, Arg, Chain, Compat, Example, Expr, ExprKind, Form, ParamDecl, RuleSet, Setting, Step,
-    StepKind, Target, When,
+    self, Arg, BlockAt, Chain, Compat, Example, Expr, ExprKind, Form, Label, ParamDecl, RuleSet,
+    Setting, Step, StepKind, Target, When,
 };
 use pest::iterators::Pair;
 use pest::Parser as _;
@@ -258,11 +258,7 @@ fn parse_file(
     let mut lower = Lower {
         file,
         src: SourceFile::new(name.to_string(), text.clone(), Syntax::Pyr),
-        label_suffix: if already_named {
-            format!("#{}", file.0)
-        } else {
-            String::new()
-        },
+        repeat: already_named.then_some(file),
         diags: Vec::new(),
     };
     let mut compat_span: Option<Span> = None;
@@ -380,7 +376,8 @@ fn parse_file(
 struct Lower {
     file: FileId,
     src: SourceFile,
-    label_suffix: String,
+    /// This file, when a file of the same name was loaded before it.
+    repeat: Option<FileId>,
     diags: Vec<Diagnostic>,
 }
 
@@ -454,9 +451,9 @@ impl Lower {
             block = b;
         }
         let label_span = self.span(&label);
-        let label = self.string(&label).unwrap_or_default();
+        let label = Label::Named(self.string(&label).unwrap_or_default());
         let at = out.len();
-        self.block(block, label, label_span, false, span, out);
+        self.block(block, label, label_span, span, out);
         for c in &mut out[at..] {
             c.when.clone_from(&when);
         }
@@ -525,13 +522,12 @@ impl Lower {
     }
 
     /// Lowers a block into a chain pushed to `out`, followed by the
-    /// anonymous chains of its inline blocks.
+    /// chains of its inline blocks.
     fn block(
         &mut self,
         block: Pair<'_, Rule>,
-        label: String,
+        label: Label,
         label_span: Span,
-        anonymous: bool,
         span: Span,
         out: &mut Vec<Chain>,
     ) {
@@ -540,7 +536,6 @@ impl Lower {
             label,
             label_span,
             steps: Vec::new(),
-            anonymous,
             span,
             service: None,
             when: None,
@@ -581,7 +576,7 @@ impl Lower {
                 let label = children(inner).next()?;
                 let span = self.span(&label);
                 Some(Target {
-                    label: self.string(&label)?,
+                    label: Label::Named(self.string(&label)?),
                     span,
                 })
             }
@@ -589,11 +584,13 @@ impl Lower {
                 let span = self.span(&inner);
                 let brace = Span::new(self.file, span.start as usize, span.start as usize + 1);
                 let (line, col) = self.src.line_col(span.start as usize);
-                let label = format!(
-                    "\u{1}block@{}:{line}:{col}{}",
-                    self.src.name, self.label_suffix
-                );
-                self.block(inner, label.clone(), brace, true, span, out);
+                let label = Label::Block(BlockAt {
+                    file: self.src.name.clone(),
+                    line,
+                    col,
+                    repeat: self.repeat,
+                });
+                self.block(inner, label.clone(), brace, span, out);
                 Some(Target { label, span })
             }
             _ => None,

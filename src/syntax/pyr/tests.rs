@@ -86,10 +86,12 @@ fn lowers_the_sample() {
     assert_eq!(rules.file_compat, vec![Compat::Pyruse]);
     let keys: Vec<&str> = rules.settings.iter().map(|s| s.key.as_str()).collect();
     assert_eq!(keys, ["email.to", "8bit-message-encoding", "debug"]);
+    let texts: Vec<String> = rules.chains.iter().map(|c| c.label.to_string()).collect();
     let labels: Vec<(&str, bool)> = rules
         .chains
         .iter()
-        .map(|c| (c.label.as_str(), c.anonymous))
+        .zip(&texts)
+        .map(|(c, text)| (text.as_str(), c.label.is_block()))
         .collect();
     assert_eq!(
         labels,
@@ -132,7 +134,7 @@ fn lowers_the_sample() {
     assert!(matches!(&save[1].kind, ExprKind::Field(f) if f == "clientIP"));
     assert_eq!(steps[1].else_.as_ref().unwrap().label, "… SSH not allowed");
     assert_eq!(
-        steps[3].else_.as_ref().unwrap().label,
+        steps[3].else_.as_ref().unwrap().label.to_string(),
         "\u{1}block@test.pyr:12:24"
     );
     // The target of a block has the span of the block.
@@ -182,7 +184,7 @@ fn lowers_the_sample() {
     assert_eq!(inner.name, "in");
     assert_eq!(inner.args[1].name, "values");
     assert_eq!(
-        inner.else_.as_ref().unwrap().label,
+        inner.else_.as_ref().unwrap().label.to_string(),
         "\u{1}block@test.pyr:15:60"
     );
     assert_eq!(rules.chains[4].steps[0].name, "odd call");
@@ -700,7 +702,7 @@ fn includes_go_in_place() {
             &mut rules,
             Some(&mut resolve),
         );
-    let labels: Vec<&str> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+    let labels: Vec<String> = rules.chains.iter().map(|c| c.label.to_string()).collect();
     assert_eq!(
         labels,
         ["a1", "\u{1}block@a.pyr:1:26", "b1", "c", "b2", "a2"]
@@ -737,7 +739,7 @@ fn included_legacy_json_keeps_its_place_and_semantics() {
         Some(&mut resolve),
     );
     assert!(diags.is_empty(), "{diags:?}");
-    let labels: Vec<&str> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+    let labels: Vec<String> = rules.chains.iter().map(|c| c.label.to_string()).collect();
     assert_eq!(labels, ["First", "Old", "Renamed", "Last"]);
     // Legacy semantics for the JSON files, whatever their names.
     assert_eq!(
@@ -825,7 +827,7 @@ fn loads_files_and_directories() {
         "{:?}",
         diags.iter().map(|d| &d.message).collect::<Vec<_>>()
     );
-    let labels: Vec<&str> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+    let labels: Vec<String> = rules.chains.iter().map(|c| c.label.to_string()).collect();
     assert_eq!(labels, ["B", "a", "b", "y", "x"]);
     assert!(rules.sources.files().all(|(_, f)| f.syntax == Syntax::Pyr));
     assert_eq!(rules.file_compat.len(), rules.sources.files().count());
@@ -833,7 +835,7 @@ fn loads_files_and_directories() {
     // An included directory brings its files in order.
     std::fs::write(dir.join("main.pyr"), "include \"inc\"").unwrap();
     let (rules, diags) = load(&dir.join("main.pyr"));
-    let labels: Vec<&str> = rules.chains.iter().map(|c| c.label.as_str()).collect();
+    let labels: Vec<String> = rules.chains.iter().map(|c| c.label.to_string()).collect();
     assert_eq!(
         labels,
         ["y", "x", "y", "z"],
@@ -879,11 +881,11 @@ fn same_file_twice_gets_distinct_block_labels() {
         &mut rules,
         Some(&mut resolve),
     );
-    let labels: Vec<&str> = rules
+    let labels: Vec<&Label> = rules
         .chains
         .iter()
-        .filter(|c| c.anonymous)
-        .map(|c| c.label.as_str())
+        .filter(|c| c.label.is_block())
+        .map(|c| &c.label)
         .collect();
     assert_eq!(labels.len(), 2);
     assert_ne!(labels[0], labels[1]);
