@@ -83,7 +83,12 @@ enum Command {
     /// Print the compiled bytecode of the rules.
     Disasm { rules: PathBuf },
     /// List the builtin filters and actions with their arguments.
-    Builtins,
+    Builtins {
+        /// Print their reference in Markdown instead, as docs/language.md
+        /// holds it: argument kinds, operator forms, full descriptions.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// The bans pyrused recorded (and restores at start).
     Bans {
         #[command(subcommand)]
@@ -157,7 +162,7 @@ fn main() -> ExitCode {
             as_configured,
         } => cmd_test(rules, verbose, as_configured),
         Command::Disasm { rules } => cmd_disasm(&rules),
-        Command::Builtins => cmd_builtins(),
+        Command::Builtins { markdown } => cmd_builtins(markdown),
         Command::Bans { command } => cmd_bans(command),
         Command::Report { command } => cmd_report(command),
     }
@@ -395,7 +400,11 @@ fn cmd_disasm(rules: &Path) -> ExitCode {
     }
 }
 
-fn cmd_builtins() -> ExitCode {
+fn cmd_builtins(markdown: bool) -> ExitCode {
+    if markdown {
+        print!("{}", builtins_markdown());
+        return ExitCode::SUCCESS;
+    }
     for b in pyruse::builtins::BUILTINS {
         let params: Vec<String> = b
             .params
@@ -414,6 +423,39 @@ fn cmd_builtins() -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// The "Filters" and "Actions" subsections of the "Builtins" section of
+/// docs/language.md, from the builtins' descriptors: for each builtin its
+/// signature with the kinds of the arguments, its operator form, and its
+/// reference text.
+fn builtins_markdown() -> String {
+    use pyruse::builtins::{Kind, BUILTINS};
+    let mut out = String::new();
+    for (kind, title) in [(Kind::Filter, "Filters"), (Kind::Action, "Actions")] {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!("### {title}\n"));
+        for b in BUILTINS.iter().filter(|b| b.kind == kind) {
+            let params: Vec<String> = b
+                .params
+                .iter()
+                .map(|p| {
+                    let optional = if p.required { "" } else { "?" };
+                    format!("{}{optional}: {}", p.name, p.ty.name())
+                })
+                .collect();
+            let form = b.form.map_or(String::new(), |f| format!(", or `{f}`"));
+            out.push_str(&format!(
+                "\n**`{}({})`**{form} —\n{}\n",
+                b.name,
+                params.join(", "),
+                b.doc.trim()
+            ));
+        }
+    }
+    out
 }
 
 /// The configuration and the open store named by `--rules`/`--state-dir`.

@@ -24,9 +24,22 @@ pub static NFT: Builtin = Builtin {
         opt("banSeconds", Ty::Seconds),
     ],
     summary: "bans the address in an nftables set",
+    doc: NFT_DOC,
     operator: None,
+    form: None,
     prepare: prepare_nft,
 };
+
+/// The reference of `nftBan` (docs/language.md, "Builtins").
+const NFT_DOC: &str = r#"
+bans the address held by the field `IP` in the nftables set `nftSetIPv4`
+or `nftSetIPv6` (written `family table set`, e.g. `"inet pyruse ban4"`),
+chosen by the address family, for `banSeconds` or forever. A missing
+field, or a value that is not an IPv4 or IPv6 address, fails the action:
+nothing is banned and the entry stops. The sets must exist with timeouts
+enabled, e.g. `nft add set inet pyruse ban4 '{ type ipv4_addr; flags
+timeout; }'`.
+"#;
 
 pub static IPSET: Builtin = Builtin {
     name: "ipsetBan",
@@ -38,9 +51,20 @@ pub static IPSET: Builtin = Builtin {
         opt("banSeconds", Ty::Seconds),
     ],
     summary: "bans the address in an ipset set",
+    doc: IPSET_DOC,
     operator: None,
+    form: None,
     prepare: prepare_ipset,
 };
+
+/// The reference of `ipsetBan` (docs/language.md, "Builtins").
+const IPSET_DOC: &str = r#"
+the same as `nftBan` with ipset: bans the address held by the field `IP`
+in the ipset set `ipSetIPv4` or `ipSetIPv6`, chosen by the address family,
+for `banSeconds` or forever. The sets must exist with timeouts enabled
+(`ipset create ssh4 hash:ip timeout 0`, and `family inet6` for the IPv6
+set).
+"#;
 
 /// Which firewall the ban goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

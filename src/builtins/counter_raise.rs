@@ -19,9 +19,20 @@ pub static BUILTIN: Builtin = Builtin {
         opt("save", Ty::Field),
     ],
     summary: "counts one more event for the field's value; saves the count",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `counterRaise` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+adds one event for the value of the field `for` in the counter named
+`counter` (a string), expiring after `keepSeconds` (never, without it),
+and saves the number of live events (an integer) into the field `save`.
+During a grace period it counts nothing and saves 0. A missing `for`
+field is an action error.
+"#;
 
 /// What counterRaise and counterReset share: the counter, the key field,
 /// a duration (keep or grace) and the field the result is saved in.

@@ -18,9 +18,19 @@ pub static BUILTIN: Builtin = Builtin {
         opt("save", Ty::Field),
     ],
     summary: "resets the count of the field's value, with an optional grace period",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `counterReset` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+forgets the events of the value of the field `for` in the counter named
+`counter`; with `graceSeconds`, starts a grace period during which
+`counterRaise` counts nothing. Saves 0 into `save`. A missing `for` field
+is an action error.
+"#;
 
 struct CounterReset(CounterStep);
 

@@ -16,9 +16,20 @@ pub static BUILTIN: Builtin = Builtin {
         opt("details", Ty::Str),
     ],
     summary: "records the message for the daily report (WARN, INFO or OTHER section)",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `dailyReport` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+records the message (a template) for the next daily report, in section
+`WARN`, `INFO`, or `OTHER` (any other `level`). `details` says which times
+the report shows for a message: `ALL` (default: every occurrence),
+`NONE`, `FIRST`, `LAST`, `FIRSTLAST`; another value is an error when the
+rules are checked.
+"#;
 
 pub const DETAILS: [&str; 5] = ["ALL", "NONE", "FIRST", "LAST", "FIRSTLAST"];
 

@@ -30,9 +30,24 @@ pub static BUILTIN: Builtin = Builtin {
         opt("keepSeconds", Ty::Seconds),
     ],
     summary: "remembers the real client behind a DNAT or proxy log line",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `dnatCapture` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+remembers, for a short while, that the real client `saddr`:`sport`
+reaches a service behind a NAT router or proxy as `addr`:`port` on
+`daddr`:`dport`. `saddr`, `sport`, `addr`, `port`, `daddr`, `dport` are
+fields; a field wins when present, and the string constant of the same
+name with `Value` (`addrValue`, `portValue`, `daddrValue`, `dportValue`)
+is the fallback. `saddr` is required, and `addr` or `addrValue`; nothing
+is remembered when the entry has no `saddr` field, or no `addr` value. The
+link lives between 1× and 2× `keepSeconds` (default 63 s) rounded up to a
+power of two (63 s → between 64 and 128 s).
+"#;
 
 /// A value read from a field, or a constant when the field is absent.
 struct Source {

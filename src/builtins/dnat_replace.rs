@@ -24,9 +24,45 @@ pub static BUILTIN: Builtin = Builtin {
         opt("sportInto", Ty::Field),
     ],
     summary: "writes the real client captured by dnatCapture into the entry",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `dnatReplace` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+in the service's rules: finds the live link whose values match the
+entry's fields named by `addr`, `port`, `daddr`, `dport` (at least one),
+and writes the real client address into the field `saddrInto` and its
+port into `sportInto` (at least one of the two; the port is `null` when
+the link has none). When several links match, the oldest wins. Without a
+match, or when a match field is missing, nothing is written.
+
+With a router that logs the SSH connections it forwards (see
+[The DNAT correction](../README.md#the-dnat-correction) in the README):
+
+```pyr
+chain "Capture DNAT for SSH" {
+    SYSLOG_IDENTIFIER == "kernel"
+    MESSAGE =~ /^DNAT\/ssh:.* SRC=(?P<dnatSaddr>[^ ]+) DST=(?P<dnatAddr>[^ ]+) .* SPT=(?P<dnatPort>[^ ]+) DPT=(?P<dnatDport>[^ ]+) /
+    dnatCapture(
+        saddr: dnatSaddr,
+        addr: dnatAddr, addrValue: "127.0.0.1",
+        port: dnatPort,
+        dport: dnatDport, dportValue: "22",
+        keepSeconds: 63s,
+    )
+}
+
+chain "SSH failed logins" {
+    SYSLOG_IDENTIFIER == "sshd"
+    MESSAGE =~ /^Failed password for (?P<sshUser>\S+) from (?P<clientIP>\S+) port (?P<clientPort>\d+) ssh2$/
+    dnatReplace(addr: clientIP, port: clientPort, saddrInto: clientIP)
+    email(message: "SSH attack from {clientIP} on {sshUser}@{_HOSTNAME}.")
+}
+```
+"#;
 
 struct DnatReplace {
     /// addr, port, daddr, dport.

@@ -13,9 +13,19 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Action,
     params: &[req("message", Ty::Template), opt("subject", Ty::Template)],
     summary: "sends the message by mail (subject default: Pyruse Notification)",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `email` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+mails the message (a template) to `email.to`, from `email.from` (see
+[Settings](#settings)). `subject` defaults to `Pyruse Notification`; it is
+a template in native `.pyr`, literal with `compat pyruse` and in
+`pyruse.json`.
+"#;
 
 pub const DEFAULT_SUBJECT: &str = "Pyruse Notification";
 

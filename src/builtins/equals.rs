@@ -11,9 +11,18 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("value", Ty::Const)],
     summary: "passes when the field is present and equal to the value",
+    doc: DOC,
     operator: Some("=="),
+    form: Some("F == v"),
     prepare,
 };
+
+/// The reference of `equals` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+passes when the field is present and equal to the constant (an integer
+never equals a string: `PRIORITY == "4"` never passes, and the checker
+warns).
+"#;
 
 struct Equals {
     field: FieldId,

@@ -45,9 +45,40 @@ pub static BUILTIN: Builtin = Builtin {
         opt("mail", Ty::Bool),
     ],
     summary: "counts a failure of the address against the service; bans it once at maxFailures",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `failure` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+fail2ban's jail in one step. `IP` is the field holding the client's
+address; `service` names the counter (filled in inside a library service,
+with the service's parameters for the other arguments).
+
+- An address in `ignore` (networks; default loopback, `127.0.0.0/8` and
+  `::1`) is not counted.
+- Otherwise the failure is counted under the service's name for `findTime`
+  (seconds, default 10 minutes). At `maxFailures` (a count, default 5) the
+  address is banned for `banTime` (seconds, default 1 hour) with `nftBan`
+  or `ipsetBan` according to `banAction` (`"nft"`, the default, or
+  `"ipset"`; another value is an error when the rules are checked) into
+  `banSetIPv4` or `banSetIPv6` (default `"inet pyruse ban4"`, `"inet
+  pyruse ban6"`); the ban is logged at `NOTICE` (`SERVICE: banned ADDR for
+  Ns after N failures`, which the recidive service reads back) and, with
+  `mail: true` (the default is `false`), mailed (subject `Pyruse: ADDR
+  banned (SERVICE)`).
+- The ban starts a grace period of `banTime`: further failures of that
+  address count 0 and ban, log and mail nothing more. One incident gives
+  one ban.
+- It is a filter that **always passes**: written last in a chain, the entry
+  goes on to the next chains, so that every service sees every line (as
+  each fail2ban jail reads the whole log) and the line still reaches the
+  daily report. A missing field, or a value that is not an IPv4 or IPv6
+  address, is a run-time error: nothing is counted and the filter takes
+  its `else`.
+"#;
 
 pub const DEFAULT_MAX_FAILURES: i64 = 5;
 pub const DEFAULT_FIND_TIME: i64 = 600;

@@ -17,9 +17,22 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("nets", Ty::Networks)],
     summary: "passes when the field is an IP address inside one of the networks",
+    doc: DOC,
     operator: None,
+    form: Some("F in [10.0.0.0/8, ::1]"),
     prepare,
 };
+
+/// The reference of `inNetworks` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+passes when the field is an IPv4 or IPv6 address inside one of the
+networks (an address containing `:` is IPv6; a bare address is a
+one-address network). Networks are validated at load time. An absent
+field does not pass; a value that is not an address (`999.1.1.1`, a zone
+index as in `fe80::1%eth0`) is a run-time error (the filter takes its
+`else`). `F in […]` means `inNetworks` when the list is not empty and
+every item is a network literal, and `in` otherwise.
+"#;
 
 /// A parsed network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

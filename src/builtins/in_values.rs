@@ -12,9 +12,17 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("values", Ty::ConstList)],
     summary: "passes when the field is present and equal to one of the values",
+    doc: DOC,
     operator: Some("in"),
+    form: Some("F in [a, b]"),
     prepare,
 };
+
+/// The reference of `in` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+passes when the field is present and equal to one of the constants (an
+integer never equals a string).
+"#;
 
 struct In {
     field: FieldId,

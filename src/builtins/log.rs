@@ -12,9 +12,20 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Action,
     params: &[req("message", Ty::Template), opt("level", Ty::Str)],
     summary: "logs the message to the journal (level EMERG … DEBUG, default INFO)",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `log` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+writes the message (a template) to the journal with
+`SYSLOG_IDENTIFIER=pyruse`, at `level`: `EMERG`, `ALERT`, `CRIT`, `ERR`,
+`WARNING`, `NOTICE`, `INFO` (default) or `DEBUG`; another level is an
+error when the rules are checked. Rules can read these lines back
+(recidive).
+"#;
 
 pub use crate::effects::LEVELS;
 

@@ -89,6 +89,25 @@ impl Ty {
             Ty::Bool => "`true` or `false`",
         }
     }
+
+    /// The kind's name in signatures, as the table of argument kinds in
+    /// docs/language.md ("Steps") names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ty::Field => "field",
+            Ty::FieldList | Ty::FieldOrList => "list of fields",
+            Ty::Const => "constant",
+            Ty::ConstList => "list of constants",
+            Ty::Regex => "regex",
+            Ty::RegexList => "list of regexes",
+            Ty::Networks => "networks",
+            Ty::Template => "template",
+            Ty::Str => "string",
+            Ty::Seconds => "seconds",
+            Ty::Count => "count",
+            Ty::Bool => "boolean",
+        }
+    }
 }
 
 /// One parameter of a builtin.
@@ -121,9 +140,17 @@ pub struct Builtin {
     pub kind: Kind,
     pub params: &'static [Param],
     pub summary: &'static str,
+    /// The reference text, in Markdown, that `pyrusec builtins --markdown`
+    /// prints after the signature and the operator form, for the
+    /// "Builtins" section of docs/language.md. It continues their sentence
+    /// after a dash, so it starts in lower case.
+    pub doc: &'static str,
     /// The `.pyr` comparison operator written for this builtin
     /// (`field == value` is `equals`), if any.
     pub operator: Option<&'static str>,
+    /// How the step is written with an operator, for the reference
+    /// (`F =~ /re/ save [a, b]` is `pcre`), if it can be.
+    pub form: Option<&'static str>,
     pub prepare: fn(&mut Prep) -> Option<Box<dyn Step>>,
 }
 
@@ -159,4 +186,76 @@ pub fn lookup(name: &str) -> Option<&'static Builtin> {
 /// The Python type error message for a value that must be text.
 pub fn not_text(what: &str, v: &crate::value::Value) -> RunError {
     RunError::step(format!("{what} must be a string, not {}", v.type_name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An operator form is a filter's, written with its operator if it
+    /// has one.
+    #[test]
+    fn operator_forms_use_the_operator() {
+        for b in BUILTINS {
+            if let Some(op) = b.operator {
+                let form = b.form.unwrap_or_else(|| panic!("{} has no form", b.name));
+                assert!(form.starts_with(&format!("F {op} ")), "{}: {form}", b.name);
+            }
+            if let Some(form) = b.form {
+                assert_eq!(b.kind, Kind::Filter, "{}", b.name);
+                assert!(form.starts_with("F "), "{}: {form}", b.name);
+            }
+        }
+    }
+
+    /// The reference text starts in lower case (it follows a dash), ends a
+    /// sentence or a code block, and names every optional parameter.
+    #[test]
+    fn reference_texts_are_complete() {
+        for b in BUILTINS {
+            let doc = b.doc.trim();
+            assert!(
+                doc.starts_with(|c: char| c.is_lowercase() || c == '`'),
+                "{}",
+                b.name
+            );
+            assert!(doc.ends_with(['.', '`']), "{}", b.name);
+            for p in b.params.iter().filter(|p| !p.required) {
+                assert!(
+                    doc.contains(&format!("`{}", p.name)),
+                    "{}: {}",
+                    b.name,
+                    p.name
+                );
+            }
+        }
+    }
+
+    /// The defaults the reference states are those the code applies.
+    #[test]
+    fn reference_texts_state_the_defaults() {
+        let doc = |name: &str| {
+            let b = lookup(name).expect("a builtin");
+            b.doc.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        assert!(doc("email").contains(&format!("`{}`", email::DEFAULT_SUBJECT)));
+        for level in log::LEVELS {
+            assert!(doc("log").contains(&format!("`{level}`")), "{level}");
+        }
+        for mode in daily_report::DETAILS {
+            assert!(doc("dailyReport").contains(&format!("`{mode}`")), "{mode}");
+        }
+        let failure = doc("failure");
+        let max = failure::DEFAULT_MAX_FAILURES;
+        assert!(failure.contains(&format!("`maxFailures` (a count, default {max})")));
+        assert_eq!(failure::DEFAULT_FIND_TIME, 10 * 60);
+        assert!(failure.contains("`findTime` (seconds, default 10 minutes)"));
+        assert_eq!(failure::DEFAULT_BAN_TIME, 60 * 60);
+        assert!(failure.contains("`banTime` (seconds, default 1 hour)"));
+        for set in [failure::DEFAULT_SET_IPV4, failure::DEFAULT_SET_IPV6] {
+            assert!(failure.contains(&format!("`\"{set}\"`")), "{set}");
+        }
+        assert_eq!(remember::DEFAULT_KEEP_SECONDS, 10 * 60);
+        assert!(doc("remember").contains("`keepSeconds` (default 10 minutes)"));
+    }
 }

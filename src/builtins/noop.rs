@@ -9,9 +9,16 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Action,
     params: &[],
     summary: "does nothing (ends the entry when it is the last step of its chain)",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `noop` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+does nothing. Last in a chain or block, it ends the entry.
+"#;
 
 struct Noop;
 

@@ -13,18 +13,36 @@ pub static LOWER_OR_EQUALS: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("value", Ty::Const)],
     summary: "passes when the field is present and lower than or equal to the value",
+    doc: LOWER_OR_EQUALS_DOC,
     operator: Some("<="),
+    form: Some("F <= v"),
     prepare: prepare_le,
 };
+
+/// The reference of `lowerOrEquals` (docs/language.md, "Builtins").
+const LOWER_OR_EQUALS_DOC: &str = r#"
+passes when the field is present and lower than or equal to the
+constant. Ordering a string against a number is a run-time error (the
+filter takes its `else`).
+"#;
 
 pub static GREATER_OR_EQUALS: Builtin = Builtin {
     name: "greaterOrEquals",
     kind: Kind::Filter,
     params: &[req("field", Ty::Field), req("value", Ty::Const)],
     summary: "passes when the field is present and greater than or equal to the value",
+    doc: GREATER_OR_EQUALS_DOC,
     operator: Some(">="),
+    form: Some("F >= v"),
     prepare: prepare_ge,
 };
+
+/// The reference of `greaterOrEquals` (docs/language.md, "Builtins").
+const GREATER_OR_EQUALS_DOC: &str = r#"
+passes when the field is present and greater than or equal to the
+constant. Ordering a string against a number is a run-time error (the
+filter takes its `else`).
+"#;
 
 struct Compare {
     field: FieldId,

@@ -20,9 +20,23 @@ pub static BUILTIN: Builtin = Builtin {
         opt("save", Ty::FieldList),
     ],
     summary: "passes when the regex finds a match in the field; saves the groups",
+    doc: DOC,
     operator: None,
+    form: Some("F =~ /re/ save [a, b]"),
     prepare,
 };
+
+/// The reference of `pcre` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+searches the field (the regex is not anchored: use `^` and `$`; an absent
+field is searched as an empty string). On a match it saves the named
+groups, and group *n* under the *n*-th name of `save`; a group that did
+not take part in the match is saved as `null`. `save` naming more fields
+than the regex has groups is a warning: every match then fails after
+saving the first names (a run-time error: the filter takes its `else`).
+Searching a value that is not text (an integer field such as `_PID`) is a
+run-time error too. `F =~ /re/` is `pcre` without `save`.
+"#;
 
 /// A compiled regex with the slots its groups are saved into.
 pub struct Capturing {

@@ -12,9 +12,17 @@ pub static BUILTIN: Builtin = Builtin {
     params: &[req("field", Ty::Field), req("re", Ty::RegexList)],
     summary:
         "passes when one of the regexes finds a match; the first that does saves its named groups",
+    doc: DOC,
     operator: None,
+    form: Some("F =~ any [/a/, /b/]"),
     prepare,
 };
+
+/// The reference of `pcreAny` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+`re` is a list of regexes, tried in order; the first that matches wins and
+saves its named groups. Each regex searches the field as `pcre` does.
+"#;
 
 struct PcreAny {
     field: FieldId,

@@ -34,18 +34,57 @@ pub static REMEMBER: Builtin = Builtin {
         opt("keepSeconds", Ty::Seconds),
     ],
     summary: "keeps fields under a session key for a while (always passes)",
+    doc: REMEMBER_DOC,
     operator: None,
+    form: None,
     prepare: prepare_remember,
 };
+
+/// The reference of `remember` (docs/language.md, "Builtins").
+const REMEMBER_DOC: &str = r#"
+keeps the values of `fields` (a field or a list; those present in the
+entry) under the session name and the values of the `key` fields (a field
+or a list, e.g. `[_HOSTNAME, _PID]`), for `keepSeconds` (default 10
+minutes). Always passes. An entry without one of the key fields, or with
+none of `fields`, keeps nothing.
+"#;
 
 pub static RECALL: Builtin = Builtin {
     name: "recall",
     kind: Kind::Filter,
     params: &[req("session", Ty::Str), req("key", Ty::FieldOrList)],
     summary: "writes back the fields remembered under the session key; fails when none",
+    doc: RECALL_DOC,
     operator: None,
+    form: None,
     prepare: prepare_recall,
 };
+
+/// The reference of `recall` (docs/language.md, "Builtins").
+const RECALL_DOC: &str = r#"
+finds what was remembered under the same session and key values and
+writes those fields back into the entry. Passes when something was found,
+fails otherwise (also when the entry lacks one of the key fields). It can
+write the fields that the `remember` steps of that session name.
+
+sshd logs `Disconnecting: Too many authentication failures` without the
+client's address, which the first line of the same connection gave:
+
+```pyr
+chain "sshd: client of the connection" {
+    SYSLOG_IDENTIFIER == "sshd"
+    MESSAGE =~ /^Connection from (?P<clientIP>\S+) port \d+ on /
+    remember(session: "sshd", key: [_HOSTNAME, _PID], fields: [clientIP], keepSeconds: 10m)
+}
+
+chain "sshd: too many failures" {
+    SYSLOG_IDENTIFIER == "sshd"
+    MESSAGE =~ /^Disconnecting: Too many authentication failures/
+    recall(session: "sshd", key: [_HOSTNAME, _PID]) else { noop() }
+    failure(IP: clientIP, service: "sshd")
+}
+```
+"#;
 
 pub const DEFAULT_KEEP_SECONDS: i64 = 600;
 

@@ -13,9 +13,20 @@ pub static BUILTIN: Builtin = Builtin {
     kind: Kind::Filter,
     params: &[req("field", Ty::Field)],
     summary: "passes when the field names a user of this system",
+    doc: DOC,
     operator: None,
+    form: None,
     prepare,
 };
+
+/// The reference of `userExists` (docs/language.md, "Builtins").
+const DOC: &str = r#"
+passes when the value is the name of a user of this system (as `getpwnam`
+finds it, so NSS sources count). A missing field, or a value that is not
+text, is a run-time error (the filter takes its `else`). `pyrusec replay
+--passwd FILE` and `pyrused --passwd FILE` use a passwd-format file
+instead.
+"#;
 
 pub use crate::vm::UserDb;
 

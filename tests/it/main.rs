@@ -7,6 +7,7 @@ mod common;
 mod bans;
 mod compat;
 mod daemon;
+mod docs;
 mod failures;
 mod golden;
 mod layers;
