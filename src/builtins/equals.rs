@@ -40,6 +40,10 @@ impl Step for Equals {
         Ok(ctx.get(self.field).is_some_and(|v| v.py_eq(&self.value)))
     }
 
+    fn pure_on(&self) -> Option<FieldId> {
+        Some(self.field)
+    }
+
     fn describe(&self) -> String {
         format!(
             "field#{} == {}",

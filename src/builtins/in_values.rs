@@ -48,6 +48,10 @@ impl Step for In {
             .is_some_and(|v| self.values.iter().any(|c| v.py_eq(c))))
     }
 
+    fn pure_on(&self) -> Option<FieldId> {
+        Some(self.field)
+    }
+
     fn describe(&self) -> String {
         format!(
             "field#{} in {}",

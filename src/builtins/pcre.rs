@@ -69,6 +69,12 @@ impl Capturing {
         }
     }
 
+    /// Whether a search only says whether the text matches: it saves no
+    /// group and cannot fail on `save`.
+    pub fn is_pure(&self) -> bool {
+        self.saves.is_empty() && !self.overflow
+    }
+
     /// Search `field`; on a match, save the groups.
     pub fn run(&self, ctx: &mut Ctx, field: FieldId) -> Result<bool, RunError> {
         let mut groups = std::mem::take(&mut ctx.groups);
@@ -169,6 +175,10 @@ fn prepare(p: &mut Prep) -> Option<Box<dyn Step>> {
 impl Step for Pcre {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError> {
         self.re.run(ctx, self.field)
+    }
+
+    fn pure_on(&self) -> Option<FieldId> {
+        self.re.is_pure().then_some(self.field)
     }
 
     fn describe(&self) -> String {

@@ -49,6 +49,13 @@ impl Step for PcreAny {
         Ok(false)
     }
 
+    fn pure_on(&self) -> Option<FieldId> {
+        self.res
+            .iter()
+            .all(Capturing::is_pure)
+            .then_some(self.field)
+    }
+
     fn describe(&self) -> String {
         let res: Vec<String> = self.res.iter().map(Capturing::describe).collect();
         format!("field#{} =~ any [{}]", self.field.0, res.join(", "))

@@ -91,12 +91,14 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
     code.push(Instr::Stop);
     spans.push(rules.chains.last().map_or(no_span(), |c| c.span));
     chain_of.push(None);
+    let memo = crate::vm::memo::Plan::new(&table.steps);
     Ok(Program {
         code,
         spans,
         chain_of,
         labels: rules.chains.iter().map(|c| c.label.clone()).collect(),
         steps: table.steps,
+        memo,
         step_names: table.names,
         entry: pc(graph.entry),
         fields: tables.fields,

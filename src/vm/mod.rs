@@ -11,6 +11,7 @@
 //! entry runs at most `code.len()` instructions.
 
 pub mod disasm;
+pub mod memo;
 pub mod trace;
 
 use crate::config::Config;
@@ -73,6 +74,8 @@ pub struct Program {
     pub dnat_masks: Vec<u8>,
     pub sources: SourceMap,
     pub config: Config,
+    /// Which filters have remembered verdicts.
+    pub memo: memo::Plan,
     /// `file:line:col` of each instruction's step, worked out once, on
     /// first use (the trace and the outbox name the rule of each effect).
     pub locations: std::sync::OnceLock<Vec<Box<str>>>,
@@ -159,6 +162,8 @@ pub trait EntrySource {
 pub struct Slots {
     values: Vec<Option<Value>>,
     loaded: Vec<u32>,
+    /// Times each slot was written by a step (see [`memo`]).
+    written: Vec<u32>,
     generation: u32,
     raw: RawField,
     encoding: Encoding,
@@ -171,6 +176,7 @@ impl Slots {
         Slots {
             values: vec![None; n],
             loaded: vec![0; n],
+            written: vec![0; n],
             generation: 0,
             raw: RawField::default(),
             encoding: program.config.message_encoding,
@@ -216,8 +222,15 @@ impl Slots {
         );
     }
 
+    /// How many times a step wrote the slot (ever: a count that changes
+    /// means the value may have).
+    pub fn writes(&self, id: FieldId) -> u32 {
+        self.written[usize::from(id.0)]
+    }
+
     fn set(&mut self, id: FieldId, v: Value) {
         let i = usize::from(id.0);
+        self.written[i] = self.written[i].wrapping_add(1);
         self.loaded[i] = self.generation;
         self.values[i] = Some(v);
     }
@@ -230,6 +243,13 @@ pub trait Step: Send + Sync {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError>;
     /// Readable arguments, for the disassembler.
     fn describe(&self) -> String;
+    /// The field a filter reads, when its verdict depends on that field's
+    /// text and on nothing else, and it writes nothing, emits nothing and
+    /// cannot fail on text: its verdicts are then remembered per value
+    /// ([`memo`]).
+    fn pure_on(&self) -> Option<FieldId> {
+        None
+    }
 }
 
 /// Receives effects in the order the rules decide them.
@@ -336,6 +356,7 @@ pub trait ErrorSink {
 pub struct Machine<'p> {
     pub program: &'p Program,
     pub slots: Slots,
+    memo: memo::Memo,
     pub state: State,
     pub tz: jiff::tz::TimeZone,
     pub users: Box<dyn UserDb>,
@@ -352,6 +373,7 @@ impl<'p> Machine<'p> {
         Machine {
             program,
             slots: Slots::new(program),
+            memo: memo::Memo::new(program),
             state: program.new_state(),
             tz,
             users,
@@ -379,6 +401,8 @@ impl<'p> Machine<'p> {
         let now = self.tick(src.realtime());
         crate::python::re::budget::new_entry();
         self.slots.begin();
+        self.memo.begin();
+        let memo = &mut self.memo;
         let mut ctx = Ctx {
             slots: &mut self.slots,
             fields: &program.fields,
@@ -406,7 +430,12 @@ impl<'p> Machine<'p> {
             ctx.pc = pc;
             match program.code[pc.0 as usize] {
                 Instr::Filter { step, then, else_ } => {
-                    let passed = match program.steps[step.0 as usize].call(&mut ctx) {
+                    let s = program.steps[step.0 as usize].as_ref();
+                    let verdict = match program.memo.slots[step.0 as usize] {
+                        Some(slot) => memo.call(slot, s, &mut ctx),
+                        None => s.call(&mut ctx),
+                    };
+                    let passed = match verdict {
                         Ok(p) => p,
                         Err(e) => {
                             errors.step_error(pc, true, &e);
