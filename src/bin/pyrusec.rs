@@ -64,6 +64,10 @@ enum Command {
         /// system's users (to reproduce another machine).
         #[arg(long)]
         passwd: Option<PathBuf>,
+        /// At the end, print on standard error the steps that took the most
+        /// time (share of the time in steps, calls, time per call, where).
+        #[arg(long)]
+        profile: bool,
     },
     /// Run the examples written in the rule files (`example "…" => ADDRESS`)
     /// through the rules: exit 0 when all pass, 1 when some fail, 2 when the
@@ -155,7 +159,14 @@ fn main() -> ExitCode {
             entries,
             no_rule,
             passwd,
-        } => cmd_replay(&rules, entries.as_deref(), no_rule, passwd.as_deref()),
+            profile,
+        } => cmd_replay(
+            &rules,
+            entries.as_deref(),
+            no_rule,
+            passwd.as_deref(),
+            profile,
+        ),
         Command::Test {
             rules,
             verbose,
@@ -320,11 +331,42 @@ fn cmd_migrate(file: &Path, output: Option<&Path>) -> ExitCode {
     }
 }
 
+/// The 25 costliest steps, on standard error.
+fn print_profile(machine: &Machine, entries: u64) {
+    let steps = machine.profile();
+    if steps.is_empty() {
+        return;
+    }
+    let total: u64 = steps.iter().map(|s| s.1).sum();
+    let program = machine.program;
+    eprintln!(
+        "{:.3} s in steps for {entries} entries ({:.2} µs per entry); the costliest:",
+        total as f64 / 1e9,
+        total as f64 / 1e3 / entries.max(1) as f64
+    );
+    eprintln!("{:>6}  {:>10}  {:>8}  step", "time", "calls", "ns/call");
+    for &(pc, ns, calls) in steps.iter().take(25) {
+        let name = match program.code[pc.0 as usize] {
+            pyruse::vm::Instr::Filter { step, .. } | pyruse::vm::Instr::Action { step, .. } => {
+                program.step_names[step.0 as usize]
+            }
+            pyruse::vm::Instr::Stop => "stop",
+        };
+        eprintln!(
+            "{:>5.1}%  {calls:>10}  {:>8}  {} {name}",
+            ns as f64 * 100.0 / total.max(1) as f64,
+            ns / calls.max(1),
+            program.locate(pc)
+        );
+    }
+}
+
 fn cmd_replay(
     rules: &Path,
     entries: Option<&Path>,
     no_rule: bool,
     passwd: Option<&Path>,
+    profile: bool,
 ) -> ExitCode {
     let (checked, sources) = match load_checked(rules, Format::Human) {
         Ok(c) => c,
@@ -336,6 +378,9 @@ fn cmd_replay(
     };
     let tz = jiff::tz::TimeZone::system();
     let mut machine = Machine::new(&program, tz, Box::new(SystemUsers));
+    if profile {
+        machine.start_profile();
+    }
     if let Some(p) = passwd {
         match std::fs::read_to_string(p) {
             Ok(t) => machine.users = Box::new(pyruse::builtins::user_exists::PasswdFile::parse(&t)),
@@ -366,6 +411,7 @@ fn cmd_replay(
             ExitCode::from(2)
         }
         Ok(summary) => {
+            print_profile(&machine, summary.entries);
             for (line, why) in &summary.bad_lines {
                 eprintln!("pyrusec: line {line} is not an entry ({why}); skipped");
             }

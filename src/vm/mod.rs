@@ -357,6 +357,8 @@ pub struct Machine<'p> {
     pub program: &'p Program,
     pub slots: Slots,
     memo: memo::Memo,
+    /// Time and calls per instruction, when profiling (`replay --profile`).
+    profile: Option<Vec<(u64, u64)>>,
     pub state: State,
     pub tz: jiff::tz::TimeZone,
     pub users: Box<dyn UserDb>,
@@ -374,12 +376,32 @@ impl<'p> Machine<'p> {
             program,
             slots: Slots::new(program),
             memo: memo::Memo::new(program),
+            profile: None,
             state: program.new_state(),
             tz,
             users,
             clock: i64::MIN,
             groups: Vec::new(),
         }
+    }
+
+    /// Measure the time spent in each step from now on.
+    pub fn start_profile(&mut self) {
+        self.profile = Some(vec![(0, 0); self.program.code.len()]);
+    }
+
+    /// The steps that took the most time, costliest first: (instruction,
+    /// nanoseconds, calls). Empty when not profiling.
+    pub fn profile(&self) -> Vec<(Pc, u64, u64)> {
+        let mut v: Vec<(Pc, u64, u64)> = self.profile.as_deref().map_or(Vec::new(), |p| {
+            p.iter()
+                .enumerate()
+                .filter(|(_, (_, calls))| *calls > 0)
+                .map(|(i, &(ns, calls))| (Pc(i as u32), ns, calls))
+                .collect()
+        });
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0 .0.cmp(&b.0 .0)));
+        v
     }
 
     /// The engine clock: the entry's timestamp, never going backwards; the
@@ -428,6 +450,8 @@ impl<'p> Machine<'p> {
                 break;
             }
             ctx.pc = pc;
+            let started = self.profile.is_some().then(std::time::Instant::now);
+            let here = pc;
             match program.code[pc.0 as usize] {
                 Instr::Filter { step, then, else_ } => {
                     let s = program.steps[step.0 as usize].as_ref();
@@ -456,6 +480,11 @@ impl<'p> Machine<'p> {
                     }
                 },
                 Instr::Stop => break,
+            }
+            if let (Some(t), Some(p)) = (started, self.profile.as_mut()) {
+                let cell = &mut p[here.0 as usize];
+                cell.0 += t.elapsed().as_nanos() as u64;
+                cell.1 += 1;
             }
         }
         self.groups = ctx.groups;

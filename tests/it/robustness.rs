@@ -379,3 +379,36 @@ fn catastrophic_regexes_are_warned_about_and_bounded() {
     // 60 ms each in a debug build.
     assert!(took < std::time::Duration::from_secs(8), "{took:?}");
 }
+
+/// `replay --profile` names the costliest steps with their place in the
+/// rules, and leaves the trace as it is without it.
+#[test]
+fn replay_profile_names_the_costliest_steps() {
+    let input = [
+        r#"{"MESSAGE": "Failed password for root from 203.0.113.1 port 22 ssh2", "SYSLOG_IDENTIFIER": "sshd", "PRIORITY": "5"}"#,
+        r#"{"MESSAGE": "GET / HTTP/1.1", "SYSLOG_IDENTIFIER": "nginx", "PRIORITY": "6"}"#,
+    ]
+    .join("\n");
+    let plain = pyrusec(&["replay", "rules/"], Some(&input));
+    let out = pyrusec(&["replay", "--profile", "rules/"], Some(&input));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, plain.stdout, "the trace does not change");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("for 2 entries"), "{stderr}");
+    let steps: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("rules/services/sshd.pyr:"))
+        .collect();
+    assert!(!steps.is_empty(), "sshd's steps are listed:\n{stderr}");
+    assert!(
+        steps
+            .iter()
+            .any(|l| l.ends_with(" pcreAny") || l.ends_with(" in")),
+        "each step with its builtin:\n{stderr}"
+    );
+    assert!(plain.stderr.is_empty(), "no profile without --profile");
+}
