@@ -371,6 +371,8 @@ struct EntryEffects<'a> {
     trace: Option<&'a mut dyn Write>,
     entry: u64,
     cursor: Option<&'a str>,
+    /// The trace line being written, reused from entry to entry.
+    line: &'a mut Vec<u8>,
     now_us: i64,
     dry_run: bool,
     counters: Vec<(String, Value)>,
@@ -382,15 +384,19 @@ struct EntryEffects<'a> {
 impl EffectSink for EntryEffects<'_> {
     fn effect(&mut self, pc: Pc, effect: Effect) {
         if let Some(out) = self.trace.as_mut() {
-            let line = crate::vm::trace::line(
+            let mut line = std::mem::take(self.line);
+            line.clear();
+            crate::vm::trace::write_line(
+                &mut line,
                 &effect,
                 self.entry,
                 self.cursor,
                 Some(self.program.locate(pc)),
             );
-            if let Err(e) = writeln!(out, "{line}") {
+            if let Err(e) = out.write_all(&line) {
                 self.trace_error = Some(e);
             }
+            *self.line = line;
         }
         let rule = self.program.locate(pc);
         match effect {

@@ -235,6 +235,8 @@ struct Progress {
     /// The cursor of the last entry that had one ("" before the first),
     /// in a buffer reused from entry to entry.
     last_cursor: String,
+    /// The trace line being written, reused.
+    line: Vec<u8>,
     last_commit: Instant,
     last_ping: Instant,
     last_status: Instant,
@@ -257,6 +259,7 @@ impl Progress {
             pending: 0,
             queued: 0,
             last_cursor: String::new(),
+            line: Vec::new(),
             last_commit: now,
             last_ping: now,
             last_status: now,
@@ -414,6 +417,7 @@ impl Loop<'_, '_> {
             },
             entry: p.index,
             cursor: has_cursor.then_some(p.last_cursor.as_str()),
+            line: &mut p.line,
             now_us: now,
             dry_run: self.opts.dry_run,
             counters: Vec::new(),

@@ -180,6 +180,171 @@ impl Effect {
     }
 }
 
+/// A value of a trace line, written without building a JSON tree first.
+#[derive(Clone, Copy)]
+enum Out<'a> {
+    Str(&'a str),
+    Int(i64),
+    Entry(u64),
+    OptInt(Option<i64>),
+    Val(&'a Value),
+    OptVal(Option<&'a Value>),
+    Obj(&'a [(String, Value)]),
+    List(&'a [Value]),
+}
+
+impl Out<'_> {
+    fn write(self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let json = |out: &mut Vec<u8>, j: &serde_json::Value| {
+            let _ = serde_json::to_writer(out, j);
+        };
+        let this = match self {
+            Out::Val(Value::Str(s)) | Out::OptVal(Some(Value::Str(s))) => Out::Str(s),
+            Out::Val(Value::Int(i)) | Out::OptVal(Some(Value::Int(i))) => Out::Int(*i),
+            other => other,
+        };
+        match this {
+            Out::Str(s) => {
+                let _ = serde_json::to_writer(out, s);
+            }
+            Out::Int(i) | Out::OptInt(Some(i)) => {
+                let _ = write!(out, "{i}");
+            }
+            Out::Entry(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Out::OptInt(None) | Out::OptVal(None) => out.extend_from_slice(b"null"),
+            Out::Val(v) | Out::OptVal(Some(v)) => json(out, &value_json(v)),
+            Out::Obj(pairs) => json(out, &object(pairs)),
+            Out::List(items) => json(
+                out,
+                &serde_json::Value::Array(items.iter().map(value_json).collect()),
+            ),
+        }
+    }
+}
+
+impl Effect {
+    /// The trace line of the effect (without the newline), appended to
+    /// `out`: the same text as [`Effect::to_json`] with `entry`, `cursor`
+    /// and `rule` added, keys in alphabetical order, written directly.
+    pub fn write_trace_line<'a>(
+        &'a self,
+        out: &mut Vec<u8>,
+        entry: u64,
+        cursor: Option<&'a str>,
+        rule: Option<&'a str>,
+    ) {
+        let mut items: [(&str, Out<'_>); 14] = [("", Out::Int(0)); 14];
+        let mut n = 0;
+        let mut put = |k: &'static str, v: Out<'a>| {
+            if n < items.len() {
+                items[n] = (k, v);
+                n += 1;
+            }
+        };
+        self.trace_items(&mut put);
+        put("effect", Out::Str(self.name()));
+        put("entry", Out::Entry(entry));
+        if let Some(c) = cursor {
+            put("cursor", Out::Str(c));
+        }
+        if let Some(r) = rule {
+            put("rule", Out::Str(r));
+        }
+        let items = &mut items[..n];
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out.push(b'{');
+        for (i, (k, v)) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(b"\":");
+            v.write(out);
+        }
+        out.push(b'}');
+    }
+
+    /// The keys of the effect's own values (all but `effect`, `entry`,
+    /// `cursor`, `rule`), for [`Effect::write_trace_line`].
+    fn trace_items<'a>(&'a self, put: &mut impl FnMut(&'static str, Out<'a>)) {
+        match self {
+            Effect::Noop => {}
+            Effect::DailyReport {
+                level,
+                message,
+                details,
+            } => {
+                put("level", Out::Str(level));
+                put("message", Out::Str(message));
+                put("details", Out::Str(details));
+            }
+            Effect::Email { subject, message } => {
+                put("subject", Out::Str(subject));
+                put("message", Out::Str(message));
+            }
+            Effect::Log { level, message } => {
+                put("level", Out::Str(level));
+                put("message", Out::Str(message));
+            }
+            Effect::NftBan { set, ip, seconds } | Effect::IpsetBan { set, ip, seconds } => {
+                put("set", Out::Str(set));
+                put("ip", Out::Val(ip));
+                put("seconds", Out::OptInt(*seconds));
+            }
+            Effect::CounterRaise {
+                counter,
+                key,
+                value,
+            } => {
+                put("counter", Out::Str(counter));
+                put("key", Out::Val(key));
+                put("value", Out::Int(*value));
+            }
+            Effect::CounterReset { counter, key } => {
+                put("counter", Out::Str(counter));
+                put("key", Out::Val(key));
+            }
+            Effect::DnatCapture {
+                saddr,
+                sport,
+                addr,
+                port,
+                daddr,
+                dport,
+            } => {
+                put("saddr", Out::Val(saddr));
+                put("sport", Out::OptVal(sport.as_ref()));
+                put("addr", Out::OptVal(addr.as_ref()));
+                put("port", Out::OptVal(port.as_ref()));
+                put("daddr", Out::OptVal(daddr.as_ref()));
+                put("dport", Out::OptVal(dport.as_ref()));
+            }
+            Effect::DnatReplace { set } => put("set", Out::Obj(set)),
+            Effect::Remember {
+                session,
+                key,
+                fields,
+                seconds,
+            } => {
+                put("session", Out::Str(session));
+                put("key", Out::List(key));
+                put("fields", Out::Obj(fields));
+                put("seconds", Out::Int(*seconds));
+            }
+            Effect::Recall { session, key, set } => {
+                put("session", Out::Str(session));
+                put("key", Out::List(key));
+                put("set", Out::Obj(set));
+            }
+            Effect::ActionError { message } => put("message", Out::Str(message)),
+        }
+    }
+}
+
 /// Field names and values as a JSON object.
 fn object(pairs: &[(String, Value)]) -> serde_json::Value {
     serde_json::Value::Object(
@@ -207,5 +372,130 @@ pub fn value_json(v: &Value) -> serde_json::Value {
         Value::Str(s) => J::String(s.clone()),
         Value::List(items) => J::Array(items.iter().map(value_json).collect()),
         other => J::String(crate::python::format::render_plain(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line as a JSON tree renders it: the reference the direct
+    /// writer must match byte for byte.
+    fn reference(e: &Effect, entry: u64, cursor: Option<&str>, rule: Option<&str>) -> String {
+        let mut m = e.to_json();
+        m.insert("entry".into(), serde_json::Value::from(entry));
+        if let Some(c) = cursor {
+            m.insert("cursor".into(), c.into());
+        }
+        if let Some(r) = rule {
+            m.insert("rule".into(), r.into());
+        }
+        serde_json::Value::Object(m).to_string()
+    }
+
+    #[test]
+    fn trace_lines_written_directly_match_the_json_tree() {
+        let s = |t: &str| Value::Str(t.into());
+        let odd = [
+            Value::None,
+            Value::Bool(true),
+            Value::Int(-7),
+            Value::Float(0.1),
+            Value::Float(f64::NAN),
+            Value::Float(1e300),
+            s("quote \" backslash \\ newline \n tab \t nul \0 é 😀 \u{1b}[31m"),
+            Value::Bytes(vec![0xff, b'a']),
+            Value::Time(1_700_000_000_123_456),
+            Value::Delta(-1),
+            Value::Uuid([7; 16]),
+            Value::Monotonic(5, [1; 16]),
+            Value::List(vec![s("a"), Value::Int(1), Value::None]),
+        ];
+        let mut effects = vec![
+            Effect::Noop,
+            Effect::DailyReport {
+                level: "WARN",
+                message: "m \"x\"".into(),
+                details: "ALL",
+            },
+            Effect::Email {
+                subject: "s".into(),
+                message: "line\nline".into(),
+            },
+            Effect::Log {
+                level: "INFO",
+                message: "l".into(),
+            },
+            Effect::ActionError {
+                message: "e".into(),
+            },
+        ];
+        for v in &odd {
+            let opt = |o: bool| o.then(|| v.clone());
+            effects.extend([
+                Effect::NftBan {
+                    set: "inet pyruse ban4".into(),
+                    ip: v.clone(),
+                    seconds: Some(3600),
+                },
+                Effect::IpsetBan {
+                    set: "I".into(),
+                    ip: v.clone(),
+                    seconds: None,
+                },
+                Effect::CounterRaise {
+                    counter: "c".into(),
+                    key: v.clone(),
+                    value: 3,
+                },
+                Effect::CounterReset {
+                    counter: "c".into(),
+                    key: v.clone(),
+                },
+                Effect::DnatCapture {
+                    saddr: v.clone(),
+                    sport: opt(true),
+                    addr: opt(false),
+                    port: opt(true),
+                    daddr: None,
+                    dport: opt(true),
+                },
+                Effect::DnatReplace {
+                    set: vec![
+                        ("b".into(), v.clone()),
+                        ("a".into(), s("x")),
+                        ("b".into(), s("last")),
+                    ],
+                },
+                Effect::Remember {
+                    session: "sshd".into(),
+                    key: vec![v.clone(), s("k")],
+                    fields: vec![("f".into(), v.clone())],
+                    seconds: 600,
+                },
+                Effect::Recall {
+                    session: "sshd".into(),
+                    key: vec![v.clone()],
+                    set: vec![("z".into(), v.clone()), ("y".into(), Value::None)],
+                },
+            ]);
+        }
+        let mut out = Vec::new();
+        for e in &effects {
+            for (cursor, rule) in [
+                (None, None),
+                (Some("s=1;i=2"), Some("rules/x.pyr:1:5")),
+                (Some("c"), None),
+                (None, Some("action_email")),
+            ] {
+                out.clear();
+                e.write_trace_line(&mut out, 42, cursor, rule);
+                assert_eq!(
+                    String::from_utf8(out.clone()).unwrap(),
+                    reference(e, 42, cursor, rule),
+                    "{e:?}"
+                );
+            }
+        }
     }
 }

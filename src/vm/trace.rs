@@ -16,6 +16,8 @@ pub struct TraceWriter<'a, W: Write> {
     /// Add `rule` (file:line:col) to each line.
     pub with_rule: bool,
     pub error: Option<std::io::Error>,
+    /// The line being written, reused.
+    buf: Vec<u8>,
 }
 
 impl<'a, W: Write> TraceWriter<'a, W> {
@@ -27,6 +29,7 @@ impl<'a, W: Write> TraceWriter<'a, W> {
             cursor: None,
             with_rule: true,
             error: None,
+            buf: Vec::new(),
         }
     }
 
@@ -39,17 +42,16 @@ impl<'a, W: Write> TraceWriter<'a, W> {
     }
 }
 
-/// One trace line for an effect.
-pub fn line(effect: &Effect, entry: u64, cursor: Option<&str>, rule: Option<&str>) -> String {
-    let mut m = effect.to_json();
-    m.insert("entry".into(), serde_json::Value::from(entry));
-    if let Some(c) = cursor {
-        m.insert("cursor".into(), serde_json::Value::String(c.to_owned()));
-    }
-    if let Some(r) = rule {
-        m.insert("rule".into(), serde_json::Value::String(r.to_owned()));
-    }
-    serde_json::Value::Object(m).to_string()
+/// One trace line for an effect, newline included, appended to `out`.
+pub fn write_line(
+    out: &mut Vec<u8>,
+    effect: &Effect,
+    entry: u64,
+    cursor: Option<&str>,
+    rule: Option<&str>,
+) {
+    effect.write_trace_line(out, entry, cursor, rule);
+    out.push(b'\n');
 }
 
 impl<W: Write> EffectSink for TraceWriter<'_, W> {
@@ -58,8 +60,15 @@ impl<W: Write> EffectSink for TraceWriter<'_, W> {
             return;
         }
         let rule = self.with_rule.then(|| self.program.locate(pc));
-        let l = line(&effect, self.entry, self.cursor.as_deref(), rule);
-        if let Err(e) = writeln!(self.out, "{l}") {
+        self.buf.clear();
+        write_line(
+            &mut self.buf,
+            &effect,
+            self.entry,
+            self.cursor.as_deref(),
+            rule,
+        );
+        if let Err(e) = self.out.write_all(&self.buf) {
             self.error = Some(e);
         }
     }
