@@ -3,6 +3,7 @@
 use std::sync::{Mutex, TryLockError};
 
 use super::budget;
+use super::required::Required;
 use super::{
     perr, translate, Engine, PResult, PatternError, Translated, BACKTRACK_LIMIT, WORD_MISMATCH,
 };
@@ -49,6 +50,8 @@ pub struct Matcher {
     for_word_mismatch: Option<Box<Matcher>>,
     /// See [`Translated::ascii_subjects_only`].
     ascii_subjects_only: bool,
+    /// Literals one of which every match contains (`regex` engine only).
+    required: Option<Required>,
 }
 
 fn word_mismatch(text: &str) -> bool {
@@ -215,6 +218,13 @@ fn fancy_tree_nests_repeats(e: &fancy_regex::Expr, in_repeat: bool) -> bool {
     }
 }
 
+fn required_of(inner: &Inner) -> Option<Required> {
+    match inner {
+        Inner::Regex { re, .. } => Required::of(re.as_str()),
+        Inner::Fancy(_) => None,
+    }
+}
+
 impl Matcher {
     /// Whether the pattern runs on the backtracking engine and nests
     /// repeats so that some texts may need exponentially many steps (each
@@ -269,7 +279,6 @@ impl Matcher {
         let for_empty_subject = variant(&t.for_empty_subject)?;
         let for_word_mismatch = variant(&t.for_word_mismatch)?;
         Ok(Matcher {
-            inner,
             source: t.source.clone(),
             group_count: t.group_count,
             group_names: t.group_names.clone(),
@@ -278,6 +287,8 @@ impl Matcher {
             for_empty_subject,
             for_word_mismatch,
             ascii_subjects_only: t.ascii_subjects_only,
+            required: required_of(&inner),
+            inner,
         })
     }
 
@@ -324,7 +335,6 @@ impl Matcher {
         };
         let group_count = names.len().saturating_sub(1);
         Ok(Matcher {
-            inner,
             source: pattern.to_string(),
             group_count,
             group_names: names
@@ -337,6 +347,8 @@ impl Matcher {
             for_empty_subject: None,
             for_word_mismatch: None,
             ascii_subjects_only: false,
+            required: required_of(&inner),
+            inner,
         })
     }
 
@@ -393,6 +405,9 @@ impl Matcher {
                 return m.search(text, out);
             }
         }
+        if self.required.as_ref().is_some_and(|r| !r.may_match(text)) {
+            return Ok(false);
+        }
         match &self.inner {
             Inner::Regex { re, locs } => match locs.try_lock() {
                 Ok(mut locs) => Ok(self.read_regex(re, &mut locs, text, out)),
@@ -428,7 +443,12 @@ impl Matcher {
         text: &str,
         out: &mut Vec<Option<(usize, usize)>>,
     ) -> bool {
-        if re.captures_read(locs, text).is_none() {
+        // Finding whether there is a match runs the fast automaton; asking
+        // for the groups at once may run a slower engine over the whole
+        // subject. Without required literals to rule subjects out, most
+        // subjects that get here do not match: ask first.
+        if (self.required.is_none() && !re.is_match(text)) || re.captures_read(locs, text).is_none()
+        {
             return false;
         }
         out.extend(self.slots.iter().map(|&s| locs.get(s)));

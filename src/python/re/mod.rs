@@ -97,6 +97,7 @@ mod emit;
 mod matcher;
 mod parsed;
 mod parser;
+mod required;
 #[cfg(test)]
 mod tests;
 mod tokenizer;
