@@ -167,14 +167,18 @@ fn run(lane: Lane, state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: A
     if lane == Lane::Bans {
         restore_bans(&mut store, &config, &mut log);
     }
+    let mut worker = LaneWorker {
+        lane,
+        store,
+        config,
+        log,
+        paused_until: None,
+    };
     // What is due when asked to stop is still carried out (with
     // `--exit-at-end`, the effects of the last entries) for up to
     // `STOP_GRACE`; what is left, or waits for a retry, stays queued for the
     // next start.
     let mut stop_seen: Option<Instant> = None;
-    // A mail relay that failed is left alone until its backoff is over,
-    // instead of being tried again for every queued mail.
-    let mut paused_until: Option<Instant> = None;
     loop {
         let stopping = stop.load(Ordering::Relaxed);
         if stopping {
@@ -183,40 +187,61 @@ fn run(lane: Lane, state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: A
                 break;
             }
         }
-        if let Some(until) = paused_until {
-            let left = until.saturating_duration_since(Instant::now());
-            if !left.is_zero() {
-                if stopping {
-                    break;
-                }
-                let _ = rx.recv_timeout(left.min(Duration::from_secs(2)));
-                continue;
+        if let Some(left) = worker.paused() {
+            if stopping {
+                break;
             }
-            paused_until = None;
+            let _ = rx.recv_timeout(left.min(Duration::from_secs(2)));
+            continue;
         }
-        if let Some(cap) = lane.cap() {
-            match store.outbox_trim(lane.kinds(), cap) {
-                Ok(0) => {}
-                Ok(n) => log.once(
-                    Level::Warning,
-                    &format!("outbox: {} full", lane.name()),
-                    &format!(
-                        "more than {cap} {} effects waiting: dropped the {n} oldest",
-                        lane.name()
-                    ),
-                ),
-                Err(e) => log.once(
-                    Level::Err,
-                    "outbox: trim",
-                    &format!("cannot trim the outbox: {e}"),
-                ),
-            }
+        let busy = worker.round();
+        if stopping && !busy {
+            break;
         }
+        if !busy {
+            let _ = rx.recv_timeout(Duration::from_secs(2));
+        }
+    }
+    for (cause, n) in worker.log.repeated() {
+        worker
+            .log
+            .log(Level::Notice, &format!("{cause}: {n} times in all"));
+    }
+}
+
+/// The thread of one lane: its own connection to the store and its own log.
+struct LaneWorker {
+    lane: Lane,
+    store: Store,
+    config: Config,
+    log: Logger,
+    /// A mail relay that failed is left alone until its backoff is over,
+    /// instead of being tried again for every queued mail.
+    paused_until: Option<Instant>,
+}
+
+impl LaneWorker {
+    /// How long the lane still waits after a failure, if it does.
+    fn paused(&mut self) -> Option<Duration> {
+        let left = self.paused_until?.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            self.paused_until = None;
+            return None;
+        }
+        Some(left)
+    }
+
+    /// Carry out what is due; returns whether there was anything.
+    fn round(&mut self) -> bool {
+        self.trim();
         let now = crate::vm::wall_clock_us();
-        let due = match store.outbox_due(now, lane.kinds(), lane.batch()) {
+        let due = match self
+            .store
+            .outbox_due(now, self.lane.kinds(), self.lane.batch())
+        {
             Ok(d) => d,
             Err(e) => {
-                log.once(
+                self.log.once(
                     Level::Err,
                     "outbox: read",
                     &format!("cannot read the outbox: {e}"),
@@ -225,19 +250,32 @@ fn run(lane: Lane, state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: A
             }
         };
         let busy = !due.is_empty();
-        let failed = carry_out(&mut store, &config, &mut log, due, now);
-        if lane == Lane::Mail {
-            paused_until = failed.map(|attempts| Instant::now() + backoff(attempts));
+        let failed = carry_out(&mut self.store, &self.config, &mut self.log, due, now);
+        if self.lane == Lane::Mail {
+            self.paused_until = failed.map(|attempts| Instant::now() + backoff(attempts));
         }
-        if stopping && !busy {
-            break;
-        }
-        if !busy {
-            let _ = rx.recv_timeout(Duration::from_secs(2));
-        }
+        busy
     }
-    for (cause, n) in log.repeated() {
-        log.log(Level::Notice, &format!("{cause}: {n} times in all"));
+
+    /// Drop the oldest items of a lane past its cap.
+    fn trim(&mut self) {
+        let Some(cap) = self.lane.cap() else {
+            return;
+        };
+        let name = self.lane.name();
+        match self.store.outbox_trim(self.lane.kinds(), cap) {
+            Ok(0) => {}
+            Ok(n) => self.log.once(
+                Level::Warning,
+                &format!("outbox: {name} full"),
+                &format!("more than {cap} {name} effects waiting: dropped the {n} oldest"),
+            ),
+            Err(e) => self.log.once(
+                Level::Err,
+                "outbox: trim",
+                &format!("cannot trim the outbox: {e}"),
+            ),
+        }
     }
 }
 
@@ -338,61 +376,18 @@ fn carry_out(
     let mut nft_items = Vec::new();
     let mut nft_elements = Vec::new();
     for item in due {
-        match item.kind.as_str() {
-            "nft" | "ipset" => {
-                let rule = text(&item, "rule").to_owned();
-                let ip = match host::parse_ip(text(&item, "ip")) {
-                    Ok(ip) => ip,
-                    Err(mut e) => {
-                        e.message = format!("{rule}: {}", e.message);
-                        settled.push(settle(log, &item, Err(e), now, &mut failed));
-                        continue;
-                    }
-                };
-                let end = item.payload.get("end_us").and_then(|v| v.as_i64());
-                let Ok(seconds) = remaining_seconds(end, now) else {
-                    // The ban ended before it could be applied.
-                    settled.push(settle(log, &item, Ok(()), now, &mut failed));
-                    continue;
-                };
-                let set = text(&item, "set").to_owned();
-                if item.kind == "nft" {
-                    nft_elements.push(NftElement { set, ip, seconds });
+        let outcome = match item.kind.as_str() {
+            "nft" | "ipset" => match plan_ban(config, &item, now) {
+                BanPlan::Done(r) => r,
+                BanPlan::Nft(element) => {
+                    nft_elements.push(element);
                     nft_items.push(item);
-                } else {
-                    let r = host::ipset_apply(config, &set, ip, seconds);
-                    settled.push(settle(log, &item, r, now, &mut failed));
+                    continue;
                 }
-            }
-            "log" => {
-                let r = host::journal_log(text(&item, "level"), text(&item, "message"));
-                settled.push(settle(log, &item, r, now, &mut failed));
-            }
-            "email" => {
-                let r = crate::host::mail::send_text(
-                    config,
-                    text(&item, "subject"),
-                    text(&item, "message"),
-                );
-                settled.push(settle(log, &item, r, now, &mut failed));
-            }
-            "report" => {
-                let report = crate::report::Report {
-                    text: text(&item, "text").to_owned(),
-                    html: text(&item, "html").to_owned(),
-                };
-                let r = crate::host::mail::send_report(config, text(&item, "subject"), &report);
-                settled.push(settle(log, &item, r, now, &mut failed));
-            }
-            other => {
-                let e = HostError {
-                    cause: format!("outbox: {other}"),
-                    message: format!("unknown queued effect `{other}` dropped"),
-                    retry: false,
-                };
-                settled.push(settle(log, &item, Err(e), now, &mut failed));
-            }
-        }
+            },
+            _ => deliver(config, &item),
+        };
+        settled.push(settle(log, &item, outcome, now, &mut failed));
     }
     if !nft_items.is_empty() {
         let r = host::nft_apply(config, &nft_elements);
@@ -408,4 +403,56 @@ fn carry_out(
         );
     }
     failed
+}
+
+/// What becomes of a due ban: an outcome now, or an element of the
+/// round's nft transaction.
+enum BanPlan {
+    Done(Result<(), HostError>),
+    Nft(NftElement),
+}
+
+/// An ipset ban is applied at once; an nft ban waits for the round's
+/// transaction; a ban already over, or of no address, is settled.
+fn plan_ban(config: &Config, item: &OutboxItem, now: i64) -> BanPlan {
+    let ip = match host::parse_ip(text(item, "ip")) {
+        Ok(ip) => ip,
+        Err(mut e) => {
+            e.message = format!("{}: {}", text(item, "rule"), e.message);
+            return BanPlan::Done(Err(e));
+        }
+    };
+    let end = item.payload.get("end_us").and_then(|v| v.as_i64());
+    let Ok(seconds) = remaining_seconds(end, now) else {
+        // The ban ended before it could be applied.
+        return BanPlan::Done(Ok(()));
+    };
+    let set = text(item, "set").to_owned();
+    if item.kind == "nft" {
+        BanPlan::Nft(NftElement { set, ip, seconds })
+    } else {
+        BanPlan::Done(host::ipset_apply(config, &set, ip, seconds))
+    }
+}
+
+/// Carry out a journal line, a mail or a report.
+fn deliver(config: &Config, item: &OutboxItem) -> Result<(), HostError> {
+    match item.kind.as_str() {
+        "log" => host::journal_log(text(item, "level"), text(item, "message")),
+        "email" => {
+            crate::host::mail::send_text(config, text(item, "subject"), text(item, "message"))
+        }
+        "report" => {
+            let report = crate::report::Report {
+                text: text(item, "text").to_owned(),
+                html: text(item, "html").to_owned(),
+            };
+            crate::host::mail::send_report(config, text(item, "subject"), &report)
+        }
+        other => Err(HostError {
+            cause: format!("outbox: {other}"),
+            message: format!("unknown queued effect `{other}` dropped"),
+            retry: false,
+        }),
+    }
 }

@@ -132,16 +132,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
         watchdog,
         executor,
     } = started;
-    notify(&[
-        ("READY", "1".into()),
-        ("STATUS", "following the journal".into()),
-    ]);
-    let started_msg = format!(
-        "started with {} ({} steps)",
-        opts.rules.display(),
-        program.code.len()
-    );
-    log.log(Level::Info, &started_msg);
+    announce(opts, &program, &mut log);
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -185,6 +176,16 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
     }
     let _ = out.flush();
     let saved = save_last(&mut store, &key, &reader, &progress, &mut log);
+    finish(executor, &progress, &mut log);
+    if saved {
+        exit
+    } else {
+        1
+    }
+}
+
+/// Tell systemd, let the workers carry out what is due, log the end.
+fn finish(executor: Option<executor::Executor>, progress: &Progress, log: &mut Logger) {
     notify(&[("STOPPING", "1".into())]);
     if let Some(x) = executor {
         x.stop();
@@ -194,11 +195,20 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
     }
     let processed = progress.processed;
     log.log(Level::Info, &format!("stopped after {processed} entries"));
-    if saved {
-        exit
-    } else {
-        1
-    }
+}
+
+/// Tell systemd and the log that the daemon is up.
+fn announce(opts: &Options, program: &Program, log: &mut Logger) {
+    notify(&[
+        ("READY", "1".into()),
+        ("STATUS", "following the journal".into()),
+    ]);
+    let started_msg = format!(
+        "started with {} ({} steps)",
+        opts.rules.display(),
+        program.code.len()
+    );
+    log.log(Level::Info, &started_msg);
 }
 
 /// Commit what the last entries changed, at the stop; false when it fails.

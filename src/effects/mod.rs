@@ -94,90 +94,6 @@ impl Effect {
             Effect::ActionError { .. } => "error",
         }
     }
-
-    /// The effect as a trace object (without `entry`, `cursor`, `rule`).
-    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        use serde_json::Value as J;
-        let mut m = serde_json::Map::new();
-        m.insert("effect".into(), J::String(self.name().into()));
-        let opt = |v: &Option<Value>| v.as_ref().map_or(J::Null, value_json);
-        match self {
-            Effect::Noop => {}
-            Effect::DailyReport {
-                level,
-                message,
-                details,
-            } => {
-                m.insert("level".into(), J::String((*level).into()));
-                m.insert("message".into(), J::String(message.clone()));
-                m.insert("details".into(), J::String((*details).into()));
-            }
-            Effect::Email { subject, message } => {
-                m.insert("subject".into(), J::String(subject.clone()));
-                m.insert("message".into(), J::String(message.clone()));
-            }
-            Effect::Log { level, message } => {
-                m.insert("level".into(), J::String((*level).into()));
-                m.insert("message".into(), J::String(message.clone()));
-            }
-            Effect::NftBan { set, ip, seconds } | Effect::IpsetBan { set, ip, seconds } => {
-                m.insert("set".into(), J::String(set.clone()));
-                m.insert("ip".into(), value_json(ip));
-                m.insert("seconds".into(), seconds.map_or(J::Null, J::from));
-            }
-            Effect::CounterRaise {
-                counter,
-                key,
-                value,
-            } => {
-                m.insert("counter".into(), J::String(counter.clone()));
-                m.insert("key".into(), value_json(key));
-                m.insert("value".into(), J::from(*value));
-            }
-            Effect::CounterReset { counter, key } => {
-                m.insert("counter".into(), J::String(counter.clone()));
-                m.insert("key".into(), value_json(key));
-            }
-            Effect::DnatCapture {
-                saddr,
-                sport,
-                addr,
-                port,
-                daddr,
-                dport,
-            } => {
-                m.insert("saddr".into(), value_json(saddr));
-                m.insert("sport".into(), opt(sport));
-                m.insert("addr".into(), opt(addr));
-                m.insert("port".into(), opt(port));
-                m.insert("daddr".into(), opt(daddr));
-                m.insert("dport".into(), opt(dport));
-            }
-            Effect::DnatReplace { set } => {
-                m.insert("set".into(), object(set));
-            }
-            Effect::Remember {
-                session,
-                key,
-                fields,
-                seconds,
-            } => {
-                m.insert("session".into(), J::String(session.clone()));
-                m.insert("key".into(), J::Array(key.iter().map(value_json).collect()));
-                m.insert("fields".into(), object(fields));
-                m.insert("seconds".into(), J::from(*seconds));
-            }
-            Effect::Recall { session, key, set } => {
-                m.insert("session".into(), J::String(session.clone()));
-                m.insert("key".into(), J::Array(key.iter().map(value_json).collect()));
-                m.insert("set".into(), object(set));
-            }
-            Effect::ActionError { message } => {
-                m.insert("message".into(), J::String(message.clone()));
-            }
-        }
-        m
-    }
 }
 
 /// A value of a trace line, written without building a JSON tree first.
@@ -227,8 +143,9 @@ impl Out<'_> {
 
 impl Effect {
     /// The trace line of the effect (without the newline), appended to
-    /// `out`: the same text as [`Effect::to_json`] with `entry`, `cursor`
-    /// and `rule` added, keys in alphabetical order, written directly.
+    /// `out`: a JSON object of `effect`, `entry`, `cursor` and `rule` when
+    /// given, and the effect's own values, keys in alphabetical order
+    /// (`docs/effect-trace.md`), written without building a JSON tree.
     pub fn write_trace_line<'a>(
         &'a self,
         out: &mut Vec<u8>,
@@ -379,10 +296,95 @@ pub fn value_json(v: &Value) -> serde_json::Value {
 mod tests {
     use super::*;
 
+    /// The effect as a JSON tree (without `entry`, `cursor`, `rule`): the
+    /// straightforward rendering that the direct writer must match.
+    fn to_json(e: &Effect) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value as J;
+        let mut m = serde_json::Map::new();
+        m.insert("effect".into(), J::String(e.name().into()));
+        let opt = |v: &Option<Value>| v.as_ref().map_or(J::Null, value_json);
+        match e {
+            Effect::Noop => {}
+            Effect::DailyReport {
+                level,
+                message,
+                details,
+            } => {
+                m.insert("level".into(), J::String((*level).into()));
+                m.insert("message".into(), J::String(message.clone()));
+                m.insert("details".into(), J::String((*details).into()));
+            }
+            Effect::Email { subject, message } => {
+                m.insert("subject".into(), J::String(subject.clone()));
+                m.insert("message".into(), J::String(message.clone()));
+            }
+            Effect::Log { level, message } => {
+                m.insert("level".into(), J::String((*level).into()));
+                m.insert("message".into(), J::String(message.clone()));
+            }
+            Effect::NftBan { set, ip, seconds } | Effect::IpsetBan { set, ip, seconds } => {
+                m.insert("set".into(), J::String(set.clone()));
+                m.insert("ip".into(), value_json(ip));
+                m.insert("seconds".into(), seconds.map_or(J::Null, J::from));
+            }
+            Effect::CounterRaise {
+                counter,
+                key,
+                value,
+            } => {
+                m.insert("counter".into(), J::String(counter.clone()));
+                m.insert("key".into(), value_json(key));
+                m.insert("value".into(), J::from(*value));
+            }
+            Effect::CounterReset { counter, key } => {
+                m.insert("counter".into(), J::String(counter.clone()));
+                m.insert("key".into(), value_json(key));
+            }
+            Effect::DnatCapture {
+                saddr,
+                sport,
+                addr,
+                port,
+                daddr,
+                dport,
+            } => {
+                m.insert("saddr".into(), value_json(saddr));
+                m.insert("sport".into(), opt(sport));
+                m.insert("addr".into(), opt(addr));
+                m.insert("port".into(), opt(port));
+                m.insert("daddr".into(), opt(daddr));
+                m.insert("dport".into(), opt(dport));
+            }
+            Effect::DnatReplace { set } => {
+                m.insert("set".into(), object(set));
+            }
+            Effect::Remember {
+                session,
+                key,
+                fields,
+                seconds,
+            } => {
+                m.insert("session".into(), J::String(session.clone()));
+                m.insert("key".into(), J::Array(key.iter().map(value_json).collect()));
+                m.insert("fields".into(), object(fields));
+                m.insert("seconds".into(), J::from(*seconds));
+            }
+            Effect::Recall { session, key, set } => {
+                m.insert("session".into(), J::String(session.clone()));
+                m.insert("key".into(), J::Array(key.iter().map(value_json).collect()));
+                m.insert("set".into(), object(set));
+            }
+            Effect::ActionError { message } => {
+                m.insert("message".into(), J::String(message.clone()));
+            }
+        }
+        m
+    }
+
     /// The line as a JSON tree renders it: the reference the direct
     /// writer must match byte for byte.
     fn reference(e: &Effect, entry: u64, cursor: Option<&str>, rule: Option<&str>) -> String {
-        let mut m = e.to_json();
+        let mut m = to_json(e);
         m.insert("entry".into(), serde_json::Value::from(entry));
         if let Some(c) = cursor {
             m.insert("cursor".into(), c.into());
