@@ -17,6 +17,32 @@ use super::{Ctx, Program, RunError, Step};
 use crate::value::fields::FieldId;
 use crate::value::Value;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: the values are short (identifiers, units) and come from the
+/// logs of this machine, so a fast hash beats a keyed one here; a table
+/// is bounded ([`MAX_VALUES`]) whatever collides.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Values remembered per field, at most.
 pub const MAX_VALUES: usize = 4096;
@@ -41,25 +67,31 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(steps: &[Box<dyn Step>]) -> Plan {
+    /// The plan for `steps`; a field some step writes (`writes`: a regex
+    /// capture, a DNAT correction…) has no table, since its value changes
+    /// within an entry and rarely repeats.
+    pub fn new(steps: &[Box<dyn Step>], writes: &[FieldId]) -> Plan {
         let mut plan = Plan::default();
         for s in steps {
-            let slot = s.pure_on().and_then(|field| {
-                let t = match plan.tables.iter().position(|(f, _)| *f == field) {
-                    Some(t) => t,
-                    None => {
-                        plan.tables.push((field, 0));
-                        plan.tables.len() - 1
-                    }
-                };
-                let cols = &mut plan.tables[t].1;
-                let slot = MemoSlot {
-                    table: u16::try_from(t).ok()?,
-                    column: *cols,
-                };
-                *cols = cols.checked_add(1)?;
-                Some(slot)
-            });
+            let slot = s
+                .pure_on()
+                .filter(|f| !writes.contains(f))
+                .and_then(|field| {
+                    let t = match plan.tables.iter().position(|(f, _)| *f == field) {
+                        Some(t) => t,
+                        None => {
+                            plan.tables.push((field, 0));
+                            plan.tables.len() - 1
+                        }
+                    };
+                    let cols = &mut plan.tables[t].1;
+                    let slot = MemoSlot {
+                        table: u16::try_from(t).ok()?,
+                        column: *cols,
+                    };
+                    *cols = cols.checked_add(1)?;
+                    Some(slot)
+                });
             plan.slots.push(slot);
         }
         plan
@@ -74,7 +106,7 @@ const FAIL: u8 = 2;
 struct Table {
     field: FieldId,
     columns: usize,
-    rows: HashMap<Box<str>, u32>,
+    rows: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
     cells: Vec<u8>,
     lookups: u64,
     hits: u64,
@@ -94,7 +126,7 @@ impl Table {
         }
         if self.lookups >= TRIAL && self.hits * 2 < self.lookups {
             self.given_up = true;
-            self.rows = HashMap::new();
+            self.rows = HashMap::default();
             self.cells = Vec::new();
             return None;
         }
@@ -131,7 +163,7 @@ impl Memo {
             .map(|&(field, columns)| Table {
                 field,
                 columns: usize::from(columns),
-                rows: HashMap::new(),
+                rows: HashMap::default(),
                 cells: Vec::new(),
                 lookups: 0,
                 hits: 0,
