@@ -31,6 +31,48 @@ pub const MAX_INLINE_DEPTH: usize = 2;
 const INDENT: &str = "    ";
 
 /// Prints a whole rule set as one `.pyr` file.
+/// Values that `.pyr` cannot write: the `NaN` and infinities that
+/// Python's JSON reader accepts (`.pyr` numbers are finite). Migrating a
+/// file that holds one must fail with these, not print a file that does
+/// not read back.
+pub fn unprintable(rules: &RuleSet) -> Vec<crate::diag::Diagnostic> {
+    fn walk(e: &Expr, out: &mut Vec<crate::diag::Diagnostic>) {
+        match &e.kind {
+            ExprKind::Float(f) if !f.is_finite() => out.push(
+                crate::diag::Diagnostic::error(
+                    crate::diag::Code::InvalidValue,
+                    e.span,
+                    format!(
+                        "`{}` has no .pyr form: .pyr numbers are finite",
+                        if f.is_nan() {
+                            "NaN"
+                        } else if *f > 0.0 {
+                            "Infinity"
+                        } else {
+                            "-Infinity"
+                        }
+                    ),
+                )
+                .with_help(
+                    "keep this file as JSON and include it from a .pyr file \
+                     (`include \"pyruse.json\"`), or write a finite number here",
+                ),
+            ),
+            ExprKind::List(items) => items.iter().for_each(|i| walk(i, out)),
+            ExprKind::Object(items) => items.iter().for_each(|(_, _, i)| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &rules.chains {
+        for st in &c.steps {
+            st.args.iter().for_each(|a| walk(&a.value, &mut out));
+        }
+    }
+    rules.settings.iter().for_each(|s| walk(&s.value, &mut out));
+    out
+}
+
 pub fn print(rules: &RuleSet) -> String {
     Printer::new(rules).run()
 }
@@ -1167,6 +1209,32 @@ pub(crate) mod tests {
         assert_eq!(meaning(&json), meaning(&pyr), "printed:\n{printed}");
         assert_eq!(print(&pyr), print(&parse(&print(&pyr))));
         printed
+    }
+
+    #[test]
+    fn numbers_without_a_pyr_form_are_refused_where_they_are() {
+        let text = r#"{"actions": {"a": [
+            {"filter": "filter_greaterOrEquals", "args": {"field": "x", "value": -Infinity}},
+            {"filter": "filter_in", "args": {"field": "y", "values": [1, NaN, Infinity]}},
+            {"action": "action_noop", "args": {}}]}}"#;
+        let (json, loaded) = crate::syntax::load_str("nf.json", text);
+        assert!(loaded.is_empty(), "{loaded:?}");
+        let diags = unprintable(&json);
+        let at: Vec<&str> = diags
+            .iter()
+            .map(|d| {
+                let sp = d.span.expect("a span");
+                &text[sp.start as usize..sp.end as usize]
+            })
+            .collect();
+        assert_eq!(at, ["-Infinity", "NaN", "Infinity"]);
+        assert!(diags.iter().all(|d| d.is_error() && d.help.is_some()));
+        assert!(unprintable(&load_json(
+            "ok.json",
+            r#"{"actions": {"a": [
+            {"filter": "filter_equals", "args": {"field": "x", "value": 1.5}}]}}"#
+        ))
+        .is_empty());
     }
 
     #[test]

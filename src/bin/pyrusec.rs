@@ -317,6 +317,11 @@ fn cmd_migrate(file: &Path, output: Option<&Path>) -> ExitCode {
             1
         });
     }
+    let unprintable = pyruse::print::unprintable(&rules);
+    if !unprintable.is_empty() {
+        print_diags(&unprintable, &rules.sources, Format::Human);
+        return ExitCode::from(1);
+    }
     let text = pyruse::print::print(&rules);
     let written = match output {
         Some(p) => std::fs::write(p, text.as_bytes()),
