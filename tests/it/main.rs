@@ -9,6 +9,7 @@ mod compat;
 mod daemon;
 mod docs;
 mod failures;
+mod function_length;
 mod golden;
 mod layers;
 mod library;
