@@ -2651,52 +2651,20 @@ impl Gen {
     /// One attempt of an attacker; returns how many attempts it made.
     fn attempt(&mut self, t: u64, kind: Attack, ip: &str, variant: u64) -> u32 {
         match kind {
-            Attack::SshPassword => self.ssh_password(t, ip, variant),
-            Attack::SshScan => {
-                self.ssh_scan(t, ip);
-                1
-            }
-            Attack::SshDnat => {
-                self.ssh_dnat_probe(t, ip, variant);
-                1
-            }
-            Attack::Sasl => {
-                self.sasl(t, ip, variant);
-                1
-            }
-            Attack::Smtp => {
-                self.smtp_spam(t, ip, variant);
-                1
-            }
-            Attack::Imap => {
-                self.imap_guess(t, ip, variant);
-                1
-            }
-            Attack::WebScan => {
-                self.web_probe(t, ip, variant);
-                1
-            }
-            Attack::HttpBad => {
-                self.http_bad(t, ip, variant);
-                1
-            }
-            Attack::Xmpp => {
-                self.xmpp_guess(t, ip, variant);
-                1
-            }
-            Attack::Gitea => {
-                self.gitea_guess(t, ip, variant);
-                1
-            }
-            Attack::Pg => {
-                self.pg_guess(t, ip, variant);
-                1
-            }
-            Attack::PortScan => {
-                self.port_scan(t, ip, variant);
-                1
-            }
+            Attack::SshPassword => return self.ssh_password(t, ip, variant),
+            Attack::SshScan => self.ssh_scan(t, ip),
+            Attack::SshDnat => self.ssh_dnat_probe(t, ip, variant),
+            Attack::Sasl => self.sasl(t, ip, variant),
+            Attack::Smtp => self.smtp_spam(t, ip, variant),
+            Attack::Imap => self.imap_guess(t, ip, variant),
+            Attack::WebScan => self.web_probe(t, ip, variant),
+            Attack::HttpBad => self.http_bad(t, ip, variant),
+            Attack::Xmpp => self.xmpp_guess(t, ip, variant),
+            Attack::Gitea => self.gitea_guess(t, ip, variant),
+            Attack::Pg => self.pg_guess(t, ip, variant),
+            Attack::PortScan => self.port_scan(t, ip, variant),
         }
+        1
     }
 
     /// A password guess over SSH (some bots use all of MaxAuthTries on one connection).

@@ -58,6 +58,25 @@ fn section<'a>(out: &'a str, name: &str) -> &'a str {
     &rest[..rest.find("=== ").unwrap_or(rest.len())]
 }
 
+/// Run a shell script in a private network namespace; its standard output
+/// and error, once it has succeeded.
+fn in_network_namespace(script: &str) -> (String, String) {
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", script])
+        .env("TZ", "UTC")
+        .output()
+        .expect("unshare runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "script failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+/// The nftables table and sets the rules ban into, as shell commands.
+const NFT_SETS: &str = "nft add table inet pyruse\n\
+     nft add set inet pyruse ban4 '{ type ipv4_addr; flags timeout; }'\n\
+     nft add set inet pyruse ban6 '{ type ipv6_addr; flags timeout; }'\n";
+
 /// Rules and a journal of failed logins in a temporary directory; the
 /// shell commands that run the daemon over them and `pyrusec bans`.
 struct Setup {
@@ -67,15 +86,17 @@ struct Setup {
 }
 
 fn setup(rules_text: &str) -> Setup {
+    setup_with(rules_text, &entries(pyruse::vm::wall_clock_us()))
+}
+
+/// [`setup`] with other journal entries (`journalctl -o json` lines).
+fn setup_with(rules_text: &str, lines: &str) -> Setup {
     let tmp = tempfile::tempdir().expect("tempdir");
     let rules = tmp.path().join("rules.pyr");
     std::fs::write(&rules, rules_text).expect("rules");
     let journal = tmp.path().join("journal");
     std::fs::create_dir(&journal).expect("mkdir");
-    make_journal(
-        &entries(pyruse::vm::wall_clock_us()),
-        &journal.join("ssh.journal"),
-    );
+    make_journal(lines, &journal.join("ssh.journal"));
     let state = tmp.path().join("state");
     let daemon = format!(
         "{} --rules {} --directory {} --state-dir {} --exit-at-end",
@@ -110,9 +131,7 @@ fn nft_bans_restore_and_unban_in_a_network_namespace() {
     let (unban, list) = (bans("unban 203.0.113.5"), bans("list"));
     let script = format!(
         "set -e\n\
-         nft add table inet pyruse\n\
-         nft add set inet pyruse ban4 '{{ type ipv4_addr; flags timeout; }}'\n\
-         nft add set inet pyruse ban6 '{{ type ipv6_addr; flags timeout; }}'\n\
+         {NFT_SETS}\
          nft add chain inet pyruse input '{{ type filter hook input priority 0; }}'\n\
          nft add rule inet pyruse input ip saddr @ban4 drop\n\
          {daemon}\n\
@@ -127,14 +146,7 @@ fn nft_bans_restore_and_unban_in_a_network_namespace() {
          echo '=== LIST'; {list}\n\
          echo '=== END'\n"
     );
-    let out = Command::new("unshare")
-        .args(["-n", "sh", "-c", &script])
-        .env("TZ", "UTC")
-        .output()
-        .expect("unshare runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "script failed:\n{stdout}\n{stderr}");
+    let (stdout, stderr) = in_network_namespace(&script);
 
     let run = section(&stdout, "RUN");
     assert!(
@@ -218,16 +230,7 @@ fn ipset_bans_restore_and_unban_in_a_network_namespace() {
          echo '=== AFTER'; ipset list\n\
          echo '=== END'\n"
     );
-    let out = Command::new("unshare")
-        .args(["-n", "sh", "-c", &script])
-        .output()
-        .expect("unshare runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, _) = in_network_namespace(&script);
     let run = section(&stdout, "RUN");
     assert!(
         run.contains("203.0.113.5 timeout 5"),
@@ -277,36 +280,16 @@ fn ten_thousand_bans_all_reach_the_set() {
         return;
     }
     let rules = RULES.replace("n >= 2", "n >= 1");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let path = tmp.path().join("rules.pyr");
-    std::fs::write(&path, rules).expect("rules");
-    let journal = tmp.path().join("journal");
-    std::fs::create_dir(&journal).expect("mkdir");
-    make_journal(
-        &many_attackers(pyruse::vm::wall_clock_us(), 10_000),
-        &journal.join("ssh.journal"),
-    );
+    let lines = many_attackers(pyruse::vm::wall_clock_us(), 10_000);
+    let Setup { _tmp, daemon, .. } = setup_with(&rules, &lines);
     let script = format!(
         "set -e\n\
-         nft add table inet pyruse\n\
-         nft add set inet pyruse ban4 '{{ type ipv4_addr; flags timeout; }}'\n\
-         nft add set inet pyruse ban6 '{{ type ipv6_addr; flags timeout; }}'\n\
-         {} --rules {} --directory {} --state-dir {} --exit-at-end\n\
+         {NFT_SETS}\
+         {daemon}\n\
          echo '=== SET'; nft -j list set inet pyruse ban4\n\
-         echo '=== END'\n",
-        env!("CARGO_BIN_EXE_pyrused"),
-        path.display(),
-        journal.display(),
-        tmp.path().join("state").display()
+         echo '=== END'\n"
     );
-    let out = Command::new("unshare")
-        .args(["-n", "sh", "-c", &script])
-        .env("TZ", "UTC")
-        .output()
-        .expect("unshare runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "script failed:\n{stderr}");
+    let (stdout, stderr) = in_network_namespace(&script);
     let set: serde_json::Value =
         serde_json::from_str(section(&stdout, "SET").trim()).expect("nft -j prints JSON");
     let elements = set["nftables"]
