@@ -460,10 +460,8 @@ impl Table {
         eprintln!("running: {name}");
         let before = children_cpu();
         let t = Instant::now();
-        let out = std::fs::File::create(
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end/last-output"),
-        )
-        .unwrap_or_else(|e| fail(&format!("{e}")));
+        let output_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end/last-output");
+        let out = std::fs::File::create(&output_path).unwrap_or_else(|e| fail(&format!("{e}")));
         let child = cmd
             .stdin(Stdio::null())
             .stdout(out)
@@ -492,8 +490,7 @@ impl Table {
         if !out.status.success() {
             fail(&format!("{name}: {}\n{stderr}", out.status));
         }
-        let output =
-            trace_summary(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end/last-output"));
+        let output = trace_summary(&output_path);
         let last = stderr.lines().last().unwrap_or("").to_owned();
         self.rows.push(Row {
             name: name.to_owned(),

@@ -177,14 +177,13 @@ pub fn nft_script(elements: &[NftElement]) -> String {
     }
     let mut s = String::new();
     for (set, list) in &sets {
-        let plain = || {
-            list.iter()
-                .map(|(ip, _)| ip.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let _ = writeln!(s, "add element {set} {{ {} }}", plain());
-        let _ = writeln!(s, "delete element {set} {{ {} }}", plain());
+        let plain = list
+            .iter()
+            .map(|(ip, _)| ip.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(s, "add element {set} {{ {plain} }}");
+        let _ = writeln!(s, "delete element {set} {{ {plain} }}");
         let timed: Vec<String> = list
             .iter()
             .map(|(ip, t)| match t {

@@ -144,11 +144,11 @@ impl Table {
 /// run.
 pub struct Memo {
     tables: Vec<Table>,
-    /// Per table: the row for the current entry (`NO_ROW` when the value
-    /// has none, `UNSET` before the first lookup of the entry), with the
-    /// field's write count when it was looked up (a step that writes the
-    /// field makes the row stale).
-    current: Vec<(u32, u32)>,
+    /// Per table: the row for the current entry, `NO_ROW` when the value
+    /// has none, `UNSET` before the first lookup of the entry. (No step
+    /// writes a field that has a table, see [`Plan::new`], so the row holds
+    /// for the whole entry.)
+    current: Vec<u32>,
 }
 
 const UNSET: u32 = u32::MAX;
@@ -171,14 +171,14 @@ impl Memo {
             })
             .collect();
         Memo {
-            current: vec![(UNSET, 0); tables.len()],
+            current: vec![UNSET; tables.len()],
             tables,
         }
     }
 
     /// A new entry: rows are looked up again.
     pub fn begin(&mut self) {
-        self.current.iter_mut().for_each(|r| r.0 = UNSET);
+        self.current.iter_mut().for_each(|r| *r = UNSET);
     }
 
     /// Run the pure filter `step` (at `slot`), or find its verdict.
@@ -193,16 +193,14 @@ impl Memo {
         if table.given_up {
             return step.call(ctx);
         }
-        let writes = ctx.slots.writes(table.field);
-        if self.current[t].0 == UNSET || self.current[t].1 != writes {
+        if self.current[t] == UNSET {
             ctx.load(table.field);
-            let row = match ctx.peek(table.field) {
+            self.current[t] = match ctx.peek(table.field) {
                 Some(Value::Str(s)) => table.row(s).unwrap_or(NO_ROW),
                 _ => NO_ROW,
             };
-            self.current[t] = (row, writes);
         }
-        let row = self.current[t].0;
+        let row = self.current[t];
         if row == NO_ROW {
             return step.call(ctx);
         }
@@ -311,9 +309,10 @@ chain "b" {
     }
 
     #[test]
-    fn a_field_written_by_a_step_is_looked_up_again() {
-        // The first test of SYSLOG_IDENTIFIER remembers "a"; the capture
-        // then changes it to "b", which the second test must see.
+    fn a_field_written_by_a_step_is_tested_afresh() {
+        // The capture changes SYSLOG_IDENTIFIER from "a" to "b" within the
+        // entry, which the second test must see: a field a step writes
+        // has no table.
         let rules = r#"
 chain "w" {
     SYSLOG_IDENTIFIER == "a" else { noop() }

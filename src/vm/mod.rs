@@ -162,8 +162,6 @@ pub trait EntrySource {
 pub struct Slots {
     values: Vec<Option<Value>>,
     loaded: Vec<u32>,
-    /// Times each slot was written by a step (see [`memo`]).
-    written: Vec<u32>,
     generation: u32,
     raw: RawField,
     encoding: Encoding,
@@ -176,7 +174,6 @@ impl Slots {
         Slots {
             values: vec![None; n],
             loaded: vec![0; n],
-            written: vec![0; n],
             generation: 0,
             raw: RawField::default(),
             encoding: program.config.message_encoding,
@@ -222,15 +219,8 @@ impl Slots {
         );
     }
 
-    /// How many times a step wrote the slot (ever: a count that changes
-    /// means the value may have).
-    pub fn writes(&self, id: FieldId) -> u32 {
-        self.written[usize::from(id.0)]
-    }
-
     fn set(&mut self, id: FieldId, v: Value) {
         let i = usize::from(id.0);
-        self.written[i] = self.written[i].wrapping_add(1);
         self.loaded[i] = self.generation;
         self.values[i] = Some(v);
     }
