@@ -270,9 +270,15 @@ pub struct JournalReader {
     realtime: Cell<Option<i64>>,
     /// Whether `data` and `items` hold the current entry's data.
     loaded: bool,
-    /// The current entry's data items, `NAME=value` after `NAME=value`.
+    /// The current entry's data items, `NAME=value` after `NAME=value`:
+    /// only those of the fields in `wanted`.
     data: Vec<u8>,
     items: Vec<Item>,
+    /// The field names asked for so far. Rules read a handful of an
+    /// entry's fields: the others (and a core dump among them) are not
+    /// copied. A name asked for the first time is added, and the entry
+    /// read again.
+    wanted: Vec<Box<[u8]>>,
 }
 
 fn io_err(e: systemd::Error) -> io::Error {
@@ -349,6 +355,7 @@ impl JournalReader {
             loaded: false,
             data: Vec::new(),
             items: Vec::new(),
+            wanted: Vec::new(),
         })
     }
 
@@ -442,14 +449,20 @@ impl JournalReader {
         })
     }
 
-    /// Enumerate the current entry's data items into `data` and `items`.
-    /// An error ends the enumeration: the items read so far are kept.
+    /// Enumerate the current entry's data items of the `wanted` fields
+    /// into `data` and `items`. An error ends the enumeration: the items
+    /// read so far are kept.
     fn load(&mut self) {
         self.loaded = true;
+        self.data.clear();
+        self.items.clear();
         self.journal.restart_data();
         while let Ok(Some(item)) = self.journal.enumerate_data() {
             let bytes = item.data();
-            if let Some(eq) = bytes.iter().position(|&b| b == b'=') {
+            if let Some(eq) = memchr::memchr(b'=', bytes) {
+                if !self.wanted.iter().any(|w| **w == bytes[..eq]) {
+                    continue;
+                }
                 let start = self.data.len();
                 self.data.extend_from_slice(bytes);
                 self.items.push(Item {
@@ -488,10 +501,14 @@ impl EntrySource for JournalReader {
                 }
             }
             _ => {
+                let name = name.as_bytes();
+                if !self.wanted.iter().any(|w| **w == *name) {
+                    self.wanted.push(name.into());
+                    self.loaded = false;
+                }
                 if !self.loaded {
                     self.load();
                 }
-                let name = name.as_bytes();
                 for it in &self.items {
                     if &self.data[it.start..it.eq] == name {
                         out.push(&self.data[it.eq + 1..it.end]);
@@ -600,6 +617,34 @@ mod tests {
 
     fn strs(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn only_the_fields_asked_for_are_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.journal");
+        let core = vec![b'c'; 1 << 20];
+        let entry = |m: &str| E {
+            t: 1_600_000_000,
+            fields: vec![
+                ("MESSAGE", m.as_bytes().to_vec()),
+                ("COREDUMP", core.clone()),
+                ("_PID", b"7".to_vec()),
+            ],
+        };
+        write_journal(&file, &[entry("one"), entry("two")]);
+        let mut r = JournalReader::open(&Input::Files(vec![file]), &Start::Head).unwrap();
+        assert!(r.next().unwrap());
+        assert_eq!(message(&mut r), "one");
+        assert!(r.data.len() < 100, "the core dump is not copied");
+        // A field asked for the first time reads the entry again.
+        assert_eq!(get(&mut r, "_PID"), vec![b"7".to_vec()]);
+        assert_eq!(message(&mut r), "one");
+        assert!(r.next().unwrap());
+        assert_eq!(get(&mut r, "_PID"), vec![b"7".to_vec()]);
+        assert_eq!(message(&mut r), "two");
+        assert!(r.data.len() < 100, "still not copied");
+        assert_eq!(get(&mut r, "COREDUMP"), vec![core.clone()]);
     }
 
     #[test]
