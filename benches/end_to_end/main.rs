@@ -20,6 +20,7 @@
 //! Needs `systemd-journal-remote` (package systemd-journal-remote).
 
 mod gen;
+mod latency;
 #[path = "../../src/testing.rs"]
 #[allow(dead_code)]
 mod testing;
@@ -46,6 +47,11 @@ fn main() {
         floor(Path::new(dir));
         return;
     }
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end");
+    if args.iter().any(|a| a == "--latency") {
+        latency::run(&work);
+        return;
+    }
     let entries: usize = match args.iter().position(|a| a == "--entries") {
         Some(i) => args
             .get(i + 1)
@@ -54,7 +60,6 @@ fn main() {
         None => 1_000_000,
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("end_to_end");
     let data = generate(&work, entries);
     let rules = root.join("rules");
     let legacy = root.join("benches/end_to_end/server.json");
@@ -123,6 +128,7 @@ fn main() {
     }
     table.print(floor);
     bans_to_nft(&work);
+    latency::run(&work);
 }
 
 fn fail(what: &str) -> ! {
