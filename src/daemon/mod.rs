@@ -22,6 +22,7 @@ pub mod executor;
 pub mod input;
 pub mod log;
 mod run;
+pub mod status;
 
 pub use run::run;
 
