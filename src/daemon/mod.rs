@@ -20,6 +20,7 @@
 pub mod daily;
 pub mod executor;
 pub mod input;
+pub mod inspect;
 pub mod log;
 mod run;
 pub mod status;
