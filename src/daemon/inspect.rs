@@ -4,7 +4,7 @@
 //! from that object).
 
 use super::LOCK_FILE;
-use crate::state::store::{StoreError, Store};
+use crate::state::store::{Store, StoreError};
 use serde_json::{json, Map, Value as J};
 use std::path::Path;
 
@@ -222,7 +222,11 @@ fn sets_part(store: &Store, now: i64) -> Result<J, StoreError> {
     bans.sort_by(|a, b| {
         (a.kind.as_str(), &a.set)
             .cmp(&(b.kind.as_str(), &b.set))
-            .then(b.end_us.unwrap_or(i64::MAX).cmp(&a.end_us.unwrap_or(i64::MAX)))
+            .then(
+                b.end_us
+                    .unwrap_or(i64::MAX)
+                    .cmp(&a.end_us.unwrap_or(i64::MAX)),
+            )
     });
     let mut sets: Vec<J> = Vec::new();
     for b in bans {
@@ -396,7 +400,10 @@ fn input_lines(s: &J, tz: &jiff::tz::TimeZone) -> Vec<Node> {
         ),
         None => "no entry processed yet".into(),
     };
-    match (i["caught_up"].as_bool(), i["behind_journal_seconds"].as_f64()) {
+    match (
+        i["caught_up"].as_bool(),
+        i["behind_journal_seconds"].as_f64(),
+    ) {
         (Some(true), _) => where_.push_str(", caught up"),
         (_, Some(b)) => where_.push_str(&format!(
             ", {} behind the newest entry of the journal ({})",
@@ -411,7 +418,10 @@ fn input_lines(s: &J, tz: &jiff::tz::TimeZone) -> Vec<Node> {
             "input:    {}, {where_}",
             i["source"].as_str().unwrap_or("unknown")
         )),
-        node(format!("cursor:   {}", i["cursor"].as_str().unwrap_or("none"))),
+        node(format!(
+            "cursor:   {}",
+            i["cursor"].as_str().unwrap_or("none")
+        )),
         node(format!(
             "entries:  {} since start, {}/s over the last minute, {}/s on average",
             e["processed"], e["per_second"], e["per_second_since_start"]

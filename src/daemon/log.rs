@@ -187,8 +187,12 @@ pub fn tally_causes() -> Vec<(String, Cause)> {
         .lock()
         .ok()
         .and_then(|t| {
-            t.as_ref()
-                .map(|t| t.causes.iter().map(|(k, c)| (k.clone(), c.clone())).collect())
+            t.as_ref().map(|t| {
+                t.causes
+                    .iter()
+                    .map(|(k, c)| (k.clone(), c.clone()))
+                    .collect()
+            })
         })
         .unwrap_or_default()
 }

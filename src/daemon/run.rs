@@ -3,8 +3,8 @@
 //! commits, the daily report, systemd notifications, reloads, and the stop.
 
 use super::input::{Next, Reader};
-use super::status::{self, StatusRecorder};
 use super::log::{Level, Logger};
+use super::status::{self, StatusRecorder};
 use super::{
     daily, executor, load_program, lock_state_dir, notify, open_state, remap_state, restore_state,
     warn_full_tables, EntryEffects, Options, Signals, StepErrors, WAIT,

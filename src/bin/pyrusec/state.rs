@@ -13,9 +13,7 @@ use std::process::ExitCode;
 
 /// The rules named by `--rules` (else the daemon's), their configuration,
 /// and the state directory. Rules given that do not check are an error.
-fn rules_and_dir(
-    args: &StateArgs,
-) -> Result<(RuleSet, pyruse::config::Config, PathBuf), ExitCode> {
+fn rules_and_dir(args: &StateArgs) -> Result<(RuleSet, pyruse::config::Config, PathBuf), ExitCode> {
     let rules_path = args
         .rules
         .clone()
@@ -189,7 +187,12 @@ fn ban_target(rules: &RuleSet, ip: IpAddr, set: Option<&str>) -> Result<(BanKind
 /// What a manual ban's record names as its rule.
 pub const MANUAL_RULE: &str = "manual (pyrusec bans ban)";
 
-pub fn cmd_ban(address: &str, duration: Option<&str>, set: Option<&str>, args: &StateArgs) -> ExitCode {
+pub fn cmd_ban(
+    address: &str,
+    duration: Option<&str>,
+    set: Option<&str>,
+    args: &StateArgs,
+) -> ExitCode {
     let Ok(ip) = address.parse::<IpAddr>() else {
         eprintln!("pyrusec: {address:?} is not an IPv4 or IPv6 address");
         return ExitCode::from(2);
@@ -201,7 +204,7 @@ pub fn cmd_ban(address: &str, duration: Option<&str>, set: Option<&str>, args: &
             return ExitCode::from(2);
         }
     };
-    let (rules, config, mut store) = match open_change(args) {
+    let (rules, config, dir) = match rules_and_dir(args) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -211,6 +214,10 @@ pub fn cmd_ban(address: &str, duration: Option<&str>, set: Option<&str>, args: &
             eprintln!("pyrusec: {e}");
             return ExitCode::from(2);
         }
+    };
+    let mut store = match Store::open_existing(&dir) {
+        Ok(s) => s,
+        Err(e) => return store_error(e),
     };
     let now = pyruse::vm::wall_clock_us();
     let end_us = seconds.map(|s| now.saturating_add(s.saturating_mul(1_000_000)));
@@ -322,7 +329,10 @@ fn print_counters(counters: &[serde_json::Value], at: &serde_json::Value) {
             })
     };
     println!("counters at {}", local(at));
-    println!("{:<24} {:<40} {:>6} {:<20} grace until", "counter", "key", "value", "until");
+    println!(
+        "{:<24} {:<40} {:>6} {:<20} grace until",
+        "counter", "key", "value", "until"
+    );
     for c in counters {
         let name = c["name"].as_str().unwrap_or("?");
         for k in c["top"].as_array().into_iter().flatten() {
@@ -358,8 +368,6 @@ pub fn cmd_counters_reset(counter: &str, key: &str, args: &StateArgs) -> ExitCod
             return store_error(e);
         }
     }
-    println!(
-        "reset key {key} of counter {counter} (a running pyrused forgets it within a second)"
-    );
+    println!("reset key {key} of counter {counter} (a running pyrused forgets it within a second)");
     ExitCode::SUCCESS
 }
