@@ -4,10 +4,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use pyruse::builtins::user_exists::SystemUsers;
 use pyruse::compile::{build, Built};
 use pyruse::diag::{Code, Diagnostic};
-use pyruse::host;
 use pyruse::replay::{replay, ErrorLog};
 use pyruse::source::SourceMap;
-use pyruse::state::store::{BanKind, Store};
+use pyruse::state::store::Store;
 use pyruse::syntax;
 use pyruse::syntax::ast::Example;
 use pyruse::vm::trace::TraceWriter;
@@ -660,47 +659,7 @@ fn cmd_bans(command: BansCommand) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        BansCommand::Unban { address, state } => {
-            let Ok(ip) = address.parse::<std::net::IpAddr>() else {
-                eprintln!("pyrusec: {address:?} is not an IP address");
-                return ExitCode::from(2);
-            };
-            let (_, config, mut store) = match state::open_change(&state) {
-                Ok(x) => x,
-                Err(c) => return c,
-            };
-            let bans = match store.bans() {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("pyrusec: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let mut found = 0;
-            for b in bans
-                .iter()
-                .filter(|b| b.ip.parse::<std::net::IpAddr>().ok() == Some(ip))
-            {
-                found += 1;
-                let removed = match b.kind {
-                    BanKind::Nft => host::nft_remove(&config, &b.set, ip),
-                    BanKind::Ipset => host::ipset_remove(&config, &b.set, ip),
-                };
-                if let Err(e) = removed {
-                    eprintln!("pyrusec: {} (the record is removed anyway)", e.message);
-                }
-                if let Err(e) = store.remove_ban(b.kind, &b.set, &b.ip) {
-                    eprintln!("pyrusec: {e}");
-                    return ExitCode::from(2);
-                }
-                println!("unbanned {} from {} set {}", b.ip, b.kind.as_str(), b.set);
-            }
-            if found == 0 {
-                eprintln!("pyrusec: {address} is not banned");
-                return ExitCode::from(1);
-            }
-            ExitCode::SUCCESS
-        }
+        BansCommand::Unban { address, state } => state::cmd_unban(&address, &state),
     }
 }
 

@@ -512,6 +512,8 @@ fn a_manual_ban_reaches_nft_is_restored_at_start_and_unbanned() {
         "set -e\n\
          echo '=== EARLY'; {early} || echo \"exit $?\"\n\
          echo '=== QUEUED'; {status}\n\
+         {early99} || true\n\
+         echo '=== UNBAN99'; {unban99}\n\
          {NFT_SETS}\
          echo '=== BAN'; {ban4}; {ban6}\n\
          echo '=== SETS'; nft list set inet pyruse ban4; nft list set inet pyruse ban6\n\
@@ -524,6 +526,8 @@ fn a_manual_ban_reaches_nft_is_restored_at_start_and_unbanned() {
          echo '=== END'\n",
         early = pyrusec("bans ban 192.0.2.88 --for 1h"),
         status = pyrusec("status --format json"),
+        early99 = pyrusec("bans ban 192.0.2.99"),
+        unban99 = pyrusec("bans unban 192.0.2.99"),
         ban4 = pyrusec("bans ban 192.0.2.77 --for 1h"),
         ban6 = pyrusec("bans ban 2001:db8::77"),
         list = pyrusec("bans list"),
@@ -545,6 +549,12 @@ fn a_manual_ban_reaches_nft_is_restored_at_start_and_unbanned() {
     let queued: Value =
         serde_json::from_str(section(&stdout, "QUEUED").trim()).expect("status JSON");
     assert_eq!(queued["outbox"]["nft"]["waiting"], 1, "{queued}");
+    // Unbanned before it was carried out: its queued ban goes too.
+    let unban = section(&stdout, "UNBAN99");
+    assert!(
+        unban.contains("dropped 1 queued ban(s) of 192.0.2.99"),
+        "{unban}"
+    );
     // Carried out at once through nft.
     let sets = section(&stdout, "SETS");
     assert!(sets.contains("192.0.2.77 timeout 1h"), "{sets}");
@@ -565,5 +575,6 @@ fn a_manual_ban_reaches_nft_is_restored_at_start_and_unbanned() {
     for ip in ["192.0.2.77", "192.0.2.88", "2001:db8::77"] {
         assert!(restored.contains(ip), "{ip} not restored:\n{restored}");
     }
+    assert!(!restored.contains("192.0.2.99"), "{restored}");
     assert!(!section(&stdout, "AFTER").contains("2001:db8::77"));
 }

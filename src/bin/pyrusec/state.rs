@@ -371,3 +371,59 @@ pub fn cmd_counters_reset(counter: &str, key: &str, args: &StateArgs) -> ExitCod
     println!("reset key {key} of counter {counter} (a running pyrused forgets it within a second)");
     ExitCode::SUCCESS
 }
+
+/// `bans unban ADDR`: out of every set it is banned in (through the ban
+/// command of the rules), out of the store so that a restart does not
+/// restore it, and out of the outbox so that a ban queued and not yet
+/// carried out does not bring it back.
+pub fn cmd_unban(address: &str, args: &StateArgs) -> ExitCode {
+    let Ok(ip) = address.parse::<IpAddr>() else {
+        eprintln!("pyrusec: {address:?} is not an IPv4 or IPv6 address");
+        return ExitCode::from(2);
+    };
+    let (_, config, mut store) = match open_change(args) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let bans = match store.bans() {
+        Ok(b) => b,
+        Err(e) => return store_error(e),
+    };
+    let mut texts = vec![ip.to_string()];
+    let mut found = 0;
+    for b in bans
+        .iter()
+        .filter(|b| b.ip.parse::<IpAddr>().ok() == Some(ip))
+    {
+        found += 1;
+        let removed = match b.kind {
+            BanKind::Nft => host::nft_remove(&config, &b.set, ip),
+            BanKind::Ipset => host::ipset_remove(&config, &b.set, ip),
+        };
+        if let Err(e) = removed {
+            eprintln!("pyrusec: {} (the record is removed anyway)", e.message);
+        }
+        if let Err(e) = store.remove_ban(b.kind, &b.set, &b.ip) {
+            return store_error(e);
+        }
+        if !texts.contains(&b.ip) {
+            texts.push(b.ip.clone());
+        }
+        println!("unbanned {} from {} set {}", b.ip, b.kind.as_str(), b.set);
+    }
+    let mut queued = 0;
+    for t in &texts {
+        match store.drop_queued_bans(t) {
+            Ok(n) => queued += n,
+            Err(e) => return store_error(e),
+        }
+    }
+    if queued > 0 {
+        println!("dropped {queued} queued ban(s) of {ip} not carried out yet");
+    }
+    if found == 0 && queued == 0 {
+        eprintln!("pyrusec: {address} is not banned");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
