@@ -26,21 +26,32 @@ fn time_or_null(us: Option<i64>) -> J {
     us.map_or(J::Null, |t| J::String(rfc3339(t)))
 }
 
-/// The pid of the daemon holding the lock of `dir`, from `/proc/locks`
-/// (nothing is locked nor opened for writing to find out): `Ok(None)` when
-/// no process holds it, `Err(())` when it cannot be known.
-pub fn daemon_pid(dir: &Path) -> Result<Option<u32>, ()> {
+/// Whether a daemon holds the lock of a state directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// A process holds it (its pid, when `/proc/locks` gives one).
+    Held(Option<u32>),
+    Free,
+    /// `/proc/locks` cannot be read.
+    Unknown,
+}
+
+/// Who holds the lock of `dir`, from `/proc/locks`: nothing is locked nor
+/// opened for writing to find out.
+pub fn lock_holder(dir: &Path) -> Holder {
     use std::os::unix::fs::MetadataExt;
     let meta = match std::fs::metadata(dir.join(LOCK_FILE)) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(_) => return Err(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Holder::Free,
+        Err(_) => return Holder::Unknown,
     };
-    let locks = std::fs::read_to_string("/proc/locks").map_err(|_| ())?;
+    let Ok(locks) = std::fs::read_to_string("/proc/locks") else {
+        return Holder::Unknown;
+    };
     let dev = meta.dev();
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    let want = (major, minor, meta.ino());
+    let want = (Some(major), Some(minor), Some(meta.ino()));
     for line in locks.lines().filter(|l| !l.contains("->")) {
         // `1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF`
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -53,11 +64,11 @@ pub fn daemon_pid(dir: &Path) -> Result<Option<u32>, ()> {
             id.next().and_then(|m| u64::from_str_radix(m, 16).ok()),
             id.next().and_then(|i| i.parse::<u64>().ok()),
         );
-        if found == (Some(want.0), Some(want.1), Some(want.2)) {
-            return Ok(f[4].parse().ok());
+        if found == want {
+            return Holder::Held(f[4].parse().ok());
         }
     }
-    Ok(None)
+    Holder::Free
 }
 
 /// Entries per second over the last minute before `now`, from the marks
@@ -86,12 +97,16 @@ fn round2(x: f64) -> J {
 
 /// The daemon's part: whether it runs, since when, what it processed.
 fn daemon_part(record: &J, dir: &Path, now: i64) -> (J, J) {
-    let running = daemon_pid(dir);
+    let (running, pid) = match lock_holder(dir) {
+        Holder::Held(pid) => (Some(true), pid),
+        Holder::Free => (Some(false), None),
+        Holder::Unknown => (None, None),
+    };
     let started = record.get("started_us").and_then(J::as_i64);
     let written = record.get("written_us").and_then(J::as_i64);
     let daemon = json!({
-        "running": running.ok().map(|p| p.is_some()),
-        "pid": running.ok().flatten(),
+        "running": running,
+        "pid": pid,
         "started": time_or_null(started),
         "status_written": time_or_null(written),
         "dry_run": record.get("dry_run").cloned().unwrap_or(J::Null),

@@ -187,6 +187,22 @@ fn ban_target(rules: &RuleSet, ip: IpAddr, set: Option<&str>) -> Result<(BanKind
 /// What a manual ban's record names as its rule.
 pub const MANUAL_RULE: &str = "manual (pyrusec bans ban)";
 
+/// Record a manual ban; one not carried out is queued as well: a running
+/// daemon carries it out (retrying), else its next start.
+fn record_ban(
+    store: &mut Store,
+    record: BanRecord,
+    applied: bool,
+) -> Result<(), pyruse::state::store::StoreError> {
+    let mut batch = Batch::new();
+    if !applied {
+        let payload = host::ban_payload(&record.set, &record.ip, record.end_us, MANUAL_RULE);
+        batch.outbox(record.kind.as_str(), payload, 0);
+    }
+    batch.ban(record);
+    store.apply(&batch)
+}
+
 pub fn cmd_ban(
     address: &str,
     duration: Option<&str>,
@@ -223,31 +239,24 @@ pub fn cmd_ban(
     let end_us = seconds.map(|s| now.saturating_add(s.saturating_mul(1_000_000)));
     let remaining = seconds.map(|s| s as u64);
     let applied = match kind {
-        BanKind::Nft => host::nft_apply(
-            &config,
-            &[NftElement {
+        BanKind::Nft => {
+            let element = NftElement {
                 set: set.clone(),
                 ip,
                 seconds: remaining,
-            }],
-        ),
+            };
+            host::nft_apply(&config, &[element])
+        }
         BanKind::Ipset => host::ipset_apply(&config, &set, ip, remaining),
     };
-    let ip_text = ip.to_string();
-    let mut batch = Batch::new();
-    batch.ban(BanRecord {
+    let record = BanRecord {
         kind,
         set: set.clone(),
-        ip: ip_text.clone(),
+        ip: ip.to_string(),
         end_us,
         rule: MANUAL_RULE.to_owned(),
-    });
-    if applied.is_err() {
-        // A running daemon carries it out, retrying; else its next start.
-        let payload = host::ban_payload(&set, &ip_text, end_us, MANUAL_RULE);
-        batch.outbox(kind.as_str(), payload, 0);
-    }
-    if let Err(e) = store.apply(&batch) {
+    };
+    if let Err(e) = record_ban(&mut store, record, applied.is_ok()) {
         return store_error(e);
     }
     let until = match end_us {
