@@ -575,3 +575,32 @@ pub fn human(s: &J, tz: &jiff::tz::TimeZone) -> String {
     draw(&nodes, "", &mut out);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    #[test]
+    fn the_rate_is_over_the_last_minute_before_now() {
+        // Started at 0, 600 entries by 100 s, 660 by 130 s.
+        let marks = [(0, 0), (60 * S, 300), (100 * S, 600), (130 * S, 660)];
+        // From the last mark at least a minute old (60 s: 300) to 130 s.
+        assert_eq!(rate_last_minute(&marks, 130 * S), 360.0 / 70.0);
+        // Idle since: nothing in the last minute once it has passed.
+        assert_eq!(rate_last_minute(&marks, 200 * S), 0.0);
+        // Younger than a minute: since the start.
+        assert_eq!(rate_last_minute(&[(0, 0), (10 * S, 50)], 20 * S), 2.5);
+        assert_eq!(rate_last_minute(&[], 0), 0.0);
+    }
+
+    #[test]
+    fn spans_read_at_a_glance() {
+        assert_eq!(span(4.4), "4s");
+        assert_eq!(span(192.0), "3m12s");
+        assert_eq!(span(7500.0), "2h05m");
+        assert_eq!(span(273_600.0), "3d04h");
+        assert_eq!(span(-3.0), "0s");
+    }
+}
