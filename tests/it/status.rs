@@ -578,3 +578,65 @@ fn a_manual_ban_reaches_nft_is_restored_at_start_and_unbanned() {
     assert!(!restored.contains("192.0.2.99"), "{restored}");
     assert!(!section(&stdout, "AFTER").contains("2001:db8::77"));
 }
+
+#[test]
+fn status_shows_the_outbox_and_the_errors_of_an_idle_daemon() {
+    // A relay that refuses connections: a port just closed.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("address").port()
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rules = tmp.path().join("rules.pyr");
+    std::fs::write(
+        &rules,
+        format!(
+            "set email.from = \"pyruse@example.org\"\n\
+             set email.to = [\"root@example.org\"]\n\
+             set email.smtp.host = \"127.0.0.1\"\n\
+             set email.smtp.port = {port}\n\
+             chain \"mail\" {{\n    email(subject: \"seen\", message: \"{{MESSAGE}}\")\n}}\n"
+        ),
+    )
+    .expect("rules");
+    let input = tmp.path().join("entries.jsonl");
+    let t0 = pyruse::vm::wall_clock_us();
+    let (lines, _) = failures(t0, &[("192.0.2.1", 2)]);
+    std::fs::write(&input, lines).expect("entries");
+    let d = Dirs {
+        rules: rules.display().to_string(),
+        journal: tmp.path().join("unused"),
+        state: tmp.path().join("state").display().to_string(),
+        _tmp: tmp,
+    };
+    let _daemon = Reaped::spawn(
+        Command::new(env!("CARGO_BIN_EXE_pyrused"))
+            .args(["--rules", &d.rules, "--state-dir", &d.state])
+            .args(["--json", input.to_str().expect("UTF-8")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    // The mail worker fails after the entries are committed; the idle
+    // daemon writes its status again for that error.
+    let cause = format!("smtp: connect 127.0.0.1:{port}");
+    let s = wait_status(&d, "the relay's error", |s| {
+        s["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["cause"] == cause.as_str()))
+    });
+    assert_eq!(s["entries"]["processed"], 2);
+    let email = &s["outbox"]["email"];
+    assert_eq!(email["waiting"], 2, "{s}");
+    assert_eq!(email["retrying"], 1, "{s}");
+    assert!(
+        email["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!("127.0.0.1:{port}"))),
+        "{s}"
+    );
+    let error = s["errors"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["cause"] == cause.as_str()))
+        .expect("the cause");
+    assert_eq!(error["level"], "error");
+}

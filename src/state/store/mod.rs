@@ -134,12 +134,30 @@ impl Store {
             "cannot set the busy timeout",
             store.conn.busy_timeout(std::time::Duration::from_secs(5)),
         )?;
-        let app_id: i32 = store
-            .sql("cannot read the file header")
-            .header_value("PRAGMA application_id")?;
-        let version: i64 = store
-            .sql("cannot read the schema version")
-            .value("PRAGMA user_version")?;
+        // A daemon starting creates the file, then its schema: wait for
+        // it (milliseconds) rather than take a new file for a foreign one.
+        let started = std::time::Instant::now();
+        let (app_id, version, creating) = loop {
+            let app_id: i32 = store
+                .sql("cannot read the file header")
+                .header_value("PRAGMA application_id")?;
+            let version: i64 = store
+                .sql("cannot read the schema version")
+                .value("PRAGMA user_version")?;
+            let tables: i64 = store
+                .sql("cannot read the schema")
+                .value("SELECT count(*) FROM sqlite_schema")?;
+            let creating = app_id == 0 && version == 0 && tables == 0;
+            if !creating || started.elapsed() >= std::time::Duration::from_secs(5) {
+                break (app_id, version, creating);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        if creating {
+            return Err(StoreError::NoStateFile {
+                path: store.path.clone(),
+            });
+        }
         if app_id != APPLICATION_ID {
             return Err(StoreError::NotStateFile {
                 path: p.clone(),
