@@ -114,10 +114,11 @@ impl Store {
     }
 
     /// Open the state file of an existing directory for reading only, as
-    /// `pyrusec` does beside a running daemon: nothing is created or
-    /// changed (no directory, no file, no mode, no schema migration), and
-    /// the daemon's transactions are never waited on (WAL readers see the
-    /// last commit).
+    /// `pyrusec` does beside a running daemon: no directory nor state file
+    /// is created, no mode, record or schema changed (SQLite may add the
+    /// `-wal` and `-shm` files a WAL reader needs, with the file's mode),
+    /// and the daemon's transactions are never waited on (WAL readers see
+    /// the last commit).
     pub fn open_read_only(dir: &Path) -> Result<Store, StoreError> {
         use rusqlite::OpenFlags;
         let path = existing_file(dir)?;
