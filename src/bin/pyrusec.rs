@@ -4,10 +4,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use pyruse::builtins::user_exists::SystemUsers;
 use pyruse::compile::{build, Built};
 use pyruse::diag::{Code, Diagnostic};
-use pyruse::host;
 use pyruse::replay::{replay, ErrorLog};
 use pyruse::source::SourceMap;
-use pyruse::state::store::{BanKind, Store};
+use pyruse::state::store::Store;
 use pyruse::syntax;
 use pyruse::syntax::ast::Example;
 use pyruse::vm::trace::TraceWriter;
@@ -15,6 +14,9 @@ use pyruse::vm::Machine;
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+#[path = "pyrusec/state.rs"]
+mod state;
 
 #[derive(Parser)]
 #[command(
@@ -103,6 +105,52 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// What the daemon is doing, read from its state (beside a running
+    /// daemon, without disturbing it): rules, input, rate, outbox, errors,
+    /// counters and bans.
+    Status {
+        #[command(flatten)]
+        state: StateArgs,
+        /// Text for a person, or one JSON object (see docs/status.md).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Keys shown per counter, the highest counts first.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
+    /// The counters of the rules, as the state holds them.
+    Counters {
+        #[command(subcommand)]
+        command: CountersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CountersCommand {
+    /// The live keys of each counter (or of COUNTER), highest counts first,
+    /// with their values and when they expire.
+    List {
+        /// Only this counter.
+        counter: Option<String>,
+        /// Keys shown per counter [default: all].
+        #[arg(long)]
+        top: Option<usize>,
+        /// A table, or a JSON array of counters (as in `status --format json`).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Forget a key of a counter, so that its next failure counts 1 again
+    /// (a running daemon applies it within a second).
+    Reset {
+        /// The counter's name, as the rules give it (`sshd`).
+        counter: String,
+        /// The key, as `counters list` shows it (an address).
+        key: String,
+        #[command(flatten)]
+        state: StateArgs,
+    },
 }
 
 /// Where the state is: `--state-dir`, else the `storage` setting of the rules.
@@ -124,9 +172,27 @@ enum BansCommand {
         #[command(flatten)]
         state: StateArgs,
     },
+    /// Ban an address now, through the ban command of the rules, and record
+    /// the ban as the daemon records its own (listed, restored at start).
+    Ban {
+        /// The IPv4 or IPv6 address.
+        address: String,
+        /// How long, as the rules write durations (90s, 10m, 2h, 5d, 1w)
+        /// [default: no end, until unbanned].
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+        /// The set: `family table set` for nft, a name for ipset [default:
+        /// the one set the rules ban this address family into, else
+        /// `inet pyruse ban4` or `inet pyruse ban6`].
+        #[arg(long)]
+        set: Option<String>,
+        #[command(flatten)]
+        state: StateArgs,
+    },
     /// Remove an address from every set it is banned in, and from the store
     /// so that a restart does not restore it.
     Unban {
+        /// The IPv4 or IPv6 address.
         address: String,
         #[command(flatten)]
         state: StateArgs,
@@ -176,6 +242,25 @@ fn main() -> ExitCode {
         Command::Builtins { markdown } => cmd_builtins(markdown),
         Command::Bans { command } => cmd_bans(command),
         Command::Report { command } => cmd_report(command),
+        Command::Status { state, format, top } => state::cmd_status(&state, format, top),
+        Command::Counters { command } => match command {
+            CountersCommand::List {
+                counter,
+                top,
+                format,
+                state,
+            } => state::cmd_counters_list(
+                counter.as_deref(),
+                top.unwrap_or(usize::MAX),
+                format,
+                &state,
+            ),
+            CountersCommand::Reset {
+                counter,
+                key,
+                state,
+            } => state::cmd_counters_reset(&counter, &key, &state),
+        },
     }
 }
 
@@ -509,32 +594,6 @@ fn builtins_markdown() -> String {
     out
 }
 
-/// The configuration and the open store named by `--rules`/`--state-dir`.
-fn open_state(args: &StateArgs) -> Result<(pyruse::config::Config, Store), ExitCode> {
-    let rules_path = args
-        .rules
-        .clone()
-        .unwrap_or_else(pyruse::daemon::default_rules);
-    let (rules, diags) = syntax::load(&rules_path);
-    let config = if args.rules.is_some() && diags.iter().any(Diagnostic::is_error) {
-        print_diags(&diags, &rules.sources, Format::Human);
-        return Err(ExitCode::from(1));
-    } else {
-        pyruse::check::config_of(&rules)
-    };
-    let dir = args
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&config.storage));
-    match Store::open(&dir) {
-        Ok(s) => Ok((config, s)),
-        Err(e) => {
-            eprintln!("pyrusec: {e}");
-            Err(ExitCode::from(2))
-        }
-    }
-}
-
 fn time_text(us: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_microsecond(us)
         .map(|t| {
@@ -556,7 +615,7 @@ fn open_bans(
     ),
     ExitCode,
 > {
-    let (config, store) = open_state(args)?;
+    let (config, store) = state::open_read(args)?;
     match store.bans() {
         Ok(b) => Ok((config, store, b)),
         Err(e) => {
@@ -570,6 +629,12 @@ fn cmd_bans(command: BansCommand) -> ExitCode {
     let tz = jiff::tz::TimeZone::system();
     let now = pyruse::vm::wall_clock_us();
     match command {
+        BansCommand::Ban {
+            address,
+            duration,
+            set,
+            state,
+        } => state::cmd_ban(&address, duration.as_deref(), set.as_deref(), &state),
         BansCommand::List { state } => {
             let (_, _, bans) = match open_bans(&state) {
                 Ok(x) => x,
@@ -594,40 +659,7 @@ fn cmd_bans(command: BansCommand) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        BansCommand::Unban { address, state } => {
-            let Ok(ip) = address.parse::<std::net::IpAddr>() else {
-                eprintln!("pyrusec: {address:?} is not an IP address");
-                return ExitCode::from(2);
-            };
-            let (config, mut store, bans) = match open_bans(&state) {
-                Ok(x) => x,
-                Err(c) => return c,
-            };
-            let mut found = 0;
-            for b in bans
-                .iter()
-                .filter(|b| b.ip.parse::<std::net::IpAddr>().ok() == Some(ip))
-            {
-                found += 1;
-                let removed = match b.kind {
-                    BanKind::Nft => host::nft_remove(&config, &b.set, ip),
-                    BanKind::Ipset => host::ipset_remove(&config, &b.set, ip),
-                };
-                if let Err(e) = removed {
-                    eprintln!("pyrusec: {} (the record is removed anyway)", e.message);
-                }
-                if let Err(e) = store.remove_ban(b.kind, &b.set, &b.ip) {
-                    eprintln!("pyrusec: {e}");
-                    return ExitCode::from(2);
-                }
-                println!("unbanned {} from {} set {}", b.ip, b.kind.as_str(), b.set);
-            }
-            if found == 0 {
-                eprintln!("pyrusec: {address} is not banned");
-                return ExitCode::from(1);
-            }
-            ExitCode::SUCCESS
-        }
+        BansCommand::Unban { address, state } => state::cmd_unban(&address, &state),
     }
 }
 
@@ -636,7 +668,7 @@ fn cmd_report(command: ReportCommand) -> ExitCode {
     let now = pyruse::vm::wall_clock_us();
     match command {
         ReportCommand::Preview { html, state } => {
-            let (_, store) = match open_state(&state) {
+            let (_, store) = match state::open_read(&state) {
                 Ok(x) => x,
                 Err(c) => return c,
             };
@@ -652,7 +684,7 @@ fn cmd_report(command: ReportCommand) -> ExitCode {
             }
         }
         ReportCommand::Send { state } => {
-            let (config, mut store) = match open_state(&state) {
+            let (_, config, mut store) = match state::open_change(&state) {
                 Ok(x) => x,
                 Err(c) => return c,
             };

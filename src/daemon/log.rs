@@ -3,10 +3,11 @@
 //! reading back `pyruse` lines never see it; to stderr otherwise. Never a line per entry: a recurring problem is logged
 //! once per cause, with a count at shutdown.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 /// Journal priorities.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Err = 3,
     Warning = 4,
@@ -34,6 +35,15 @@ impl Logger {
     }
 
     pub fn log(&self, level: Level, message: &str) {
+        if level <= Level::Warning {
+            let first = message.lines().next().unwrap_or("");
+            let cause: String = first.chars().take(160).collect();
+            tally(level, &cause, message);
+        }
+        self.write(level, message);
+    }
+
+    fn write(&self, level: Level, message: &str) {
         if self.journal {
             let m = format!("MESSAGE={message}");
             let p = format!("PRIORITY={}", level as u8);
@@ -54,8 +64,11 @@ impl Logger {
     pub fn once(&mut self, level: Level, cause: &str, message: &str) {
         let n = self.seen.entry(cause.to_owned()).or_insert(0);
         *n += 1;
+        if level <= Level::Warning {
+            tally(level, cause, message);
+        }
         if *n == 1 {
-            self.log(
+            self.write(
                 level,
                 &format!("{message} (further occurrences are counted, not logged)"),
             );
@@ -73,4 +86,113 @@ impl Logger {
         v.sort();
         v
     }
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Err => "error",
+            Level::Warning => "warning",
+            Level::Notice => "notice",
+            Level::Info => "info",
+        }
+    }
+}
+
+/// A cause of errors or warnings of the daemon's log, for `pyrusec status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    pub level: Level,
+    pub count: u64,
+    /// Wall clock, µs.
+    pub first_us: i64,
+    pub last_us: i64,
+    /// The message of its first occurrence.
+    pub message: String,
+}
+
+/// Errors and warnings by cause, kept (once [`keep_tally`] is called) for
+/// the daemon's status record. Every logger of the process (the loop's,
+/// the executor lanes') adds to it, at the cost of a lock per error.
+struct Tally {
+    causes: BTreeMap<String, Cause>,
+    /// Changes at each error or warning.
+    generation: u64,
+}
+
+static TALLY: Mutex<Option<Tally>> = Mutex::new(None);
+
+/// Causes kept at most; the others are counted under [`OTHER_CAUSES`].
+pub const MAX_CAUSES: usize = 200;
+pub const OTHER_CAUSES: &str = "(other causes)";
+
+/// Keep the errors and warnings of this process by cause, from now on.
+pub fn keep_tally() {
+    if let Ok(mut t) = TALLY.lock() {
+        t.get_or_insert_with(|| Tally {
+            causes: BTreeMap::new(),
+            generation: 0,
+        });
+    }
+}
+
+fn tally(level: Level, cause: &str, message: &str) {
+    let Ok(mut guard) = TALLY.lock() else {
+        return;
+    };
+    let Some(t) = guard.as_mut() else {
+        return;
+    };
+    let now = crate::vm::wall_clock_us();
+    t.generation += 1;
+    let key = if t.causes.len() >= MAX_CAUSES && !t.causes.contains_key(cause) {
+        OTHER_CAUSES
+    } else {
+        cause
+    };
+    match t.causes.get_mut(key) {
+        Some(c) => {
+            c.count += 1;
+            c.last_us = now;
+            c.level = c.level.min(level);
+        }
+        None => {
+            let message: String = message.chars().take(2000).collect();
+            t.causes.insert(
+                key.to_owned(),
+                Cause {
+                    level,
+                    count: 1,
+                    first_us: now,
+                    last_us: now,
+                    message,
+                },
+            );
+        }
+    }
+}
+
+/// The generation of the tally (it changes at each error or warning).
+pub fn tally_generation() -> u64 {
+    TALLY
+        .lock()
+        .ok()
+        .and_then(|t| t.as_ref().map(|t| t.generation))
+        .unwrap_or(0)
+}
+
+/// The causes so far, by name.
+pub fn tally_causes() -> Vec<(String, Cause)> {
+    TALLY
+        .lock()
+        .ok()
+        .and_then(|t| {
+            t.as_ref().map(|t| {
+                t.causes
+                    .iter()
+                    .map(|(k, c)| (k.clone(), c.clone()))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
 }

@@ -20,8 +20,10 @@
 pub mod daily;
 pub mod executor;
 pub mod input;
+pub mod inspect;
 pub mod log;
 mod run;
+pub mod status;
 
 pub use run::run;
 

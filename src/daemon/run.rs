@@ -4,6 +4,7 @@
 
 use super::input::{Next, Reader};
 use super::log::{Level, Logger};
+use super::status::{self, StatusRecorder};
 use super::{
     daily, executor, load_program, lock_state_dir, notify, open_state, remap_state, restore_state,
     warn_full_tables, EntryEffects, Options, Signals, StepErrors, WAIT,
@@ -136,7 +137,9 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut progress = Progress::new();
+    let recorder = StatusRecorder::new(&opts.rules, &program, &key, opts.dry_run);
+    let mut progress = Progress::new(recorder);
+    record_start(&mut store, &mut progress, &mut log);
     let mut exit = 0u8;
     loop {
         let users: Box<dyn UserDb> = match &users {
@@ -166,6 +169,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
             Outcome::Reload(p) => {
                 state = remap_state(state, &program, &p, progress.last_now);
                 program = *p;
+                progress.status.rules_loaded(&opts.rules, &program);
             }
             Outcome::Stop => break,
             Outcome::Fail => {
@@ -209,6 +213,19 @@ fn announce(opts: &Options, program: &Program, log: &mut Logger) {
         program.code.len()
     );
     log.log(Level::Info, &started_msg);
+}
+
+/// The status record of a daemon that just started (before any entry).
+fn record_start(store: &mut Store, progress: &mut Progress, log: &mut Logger) {
+    let mut batch = Batch::new();
+    batch.set_status(progress.status.record(0, None, false, None));
+    if let Err(e) = store.apply(&batch) {
+        log.once(
+            Level::Err,
+            "store: status",
+            &format!("cannot write the status record: {e}"),
+        );
+    }
 }
 
 /// Commit what the last entries changed, at the stop; false when it fails.
@@ -257,10 +274,14 @@ struct Progress {
     evicted: [u64; 3],
     /// The last commit failed: read nothing until one succeeds.
     commit_failing: bool,
+    /// What `pyrusec status` reads, written with the commits.
+    status: StatusRecorder,
+    /// When the queued commands were last looked for.
+    last_control: Instant,
 }
 
 impl Progress {
-    fn new() -> Progress {
+    fn new(status: StatusRecorder) -> Progress {
         let now = Instant::now();
         Progress {
             batch: Batch::new(),
@@ -277,6 +298,8 @@ impl Progress {
             last_now: i64::MIN,
             evicted: [0; 3],
             commit_failing: false,
+            status,
+            last_control: now,
         }
     }
 }
@@ -330,6 +353,7 @@ impl Loop<'_, '_> {
             if !self.commit_if_due(machine, caught_up) {
                 return Outcome::Fail;
             }
+            self.control(machine, caught_up);
             self.daily_report();
             self.tell_systemd();
             if caught_up {
@@ -509,6 +533,10 @@ impl Loop<'_, '_> {
             return false;
         }
         warn_full_tables(&machine.state, &mut p.evicted, self.log);
+        let last_entry = (p.last_now != i64::MIN).then_some(p.last_now);
+        let newest = self.reader.journal().and_then(|j| j.newest_realtime());
+        let record = p.status.record(p.processed, last_entry, caught_up, newest);
+        p.batch.set_status(record);
         let seen = self.reader.seen();
         let cursor = p.last_cursor.as_str();
         match self
@@ -540,6 +568,54 @@ impl Loop<'_, '_> {
             }
         }
         true
+    }
+
+    /// Apply the commands queued by `pyrusec` (at most every
+    /// [`status::CONTROL_EVERY`]); when no entry waits to be committed,
+    /// write them, and the status record if the log has something new.
+    fn control(&mut self, machine: &mut Machine, caught_up: bool) {
+        let p = &mut *self.p;
+        if p.last_control.elapsed() < status::CONTROL_EVERY || p.commit_failing {
+            return;
+        }
+        p.last_control = Instant::now();
+        let commands = match self.store.commands() {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = format!("cannot read the commands queued by pyrusec: {e}");
+                self.log.once(Level::Err, "store: commands", &msg);
+                Vec::new()
+            }
+        };
+        let now = if p.last_now == i64::MIN {
+            crate::vm::wall_clock_us()
+        } else {
+            p.last_now
+        };
+        let applied = status::apply_commands(
+            commands,
+            self.program,
+            &mut machine.state,
+            &mut p.batch,
+            now,
+            self.log,
+        );
+        // With entries pending, the next commit (due within the commit
+        // interval) carries the changes.
+        if p.pending != 0 || (applied == 0 && !p.status.wants_write()) {
+            return;
+        }
+        let last_entry = (p.last_now != i64::MIN).then_some(p.last_now);
+        let newest = self.reader.journal().and_then(|j| j.newest_realtime());
+        let record = p.status.record(p.processed, last_entry, caught_up, newest);
+        p.batch.set_status(record);
+        match self.store.apply(&p.batch) {
+            Ok(()) => p.batch.clear(),
+            Err(e) => {
+                let msg = format!("cannot write the status record: {e}");
+                self.log.once(Level::Err, "store: status", &msg);
+            }
+        }
     }
 
     /// Queue the daily report when it is due and everything is committed.

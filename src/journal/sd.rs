@@ -439,6 +439,14 @@ impl JournalReader {
         Ok(t)
     }
 
+    /// The time of the newest entry of the journal files open
+    /// (`sd_journal_get_cutoff_realtime_usec`: read from their headers,
+    /// without moving the reader), if known.
+    pub fn newest_realtime(&self) -> Option<i64> {
+        let (_, to) = self.journal.cutoff_realtime_usec().ok()??;
+        i64::try_from(to).ok()
+    }
+
     fn read_realtime(&self) -> io::Result<i64> {
         let usec = self.journal.timestamp_usec().map_err(io_err)?;
         i64::try_from(usec).map_err(|_| {

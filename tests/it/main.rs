@@ -15,4 +15,5 @@ mod layers;
 mod library;
 mod mail;
 mod robustness;
+mod status;
 mod ui;

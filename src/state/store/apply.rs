@@ -60,6 +60,7 @@ impl Store {
             if let Some((until, sent_at)) = b.report_sent {
                 mark_report_sent(sql, until, sent_at)?;
             }
+            super::control::write_control(sql, b.status.as_deref(), &b.done_commands)?;
             Ok(())
         })
     }

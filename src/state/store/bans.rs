@@ -38,6 +38,17 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Delete the bans of `ip` queued in the outbox and not carried out
+    /// yet (so that an unbanned address is not banned again by them);
+    /// returns how many.
+    pub fn drop_queued_bans(&mut self, ip: &str) -> Result<usize, StoreError> {
+        self.sql("cannot delete queued bans").run(
+            "DELETE FROM outbox WHERE kind IN ('nft', 'ipset')
+             AND json_extract(payload, '$.ip') = ?1",
+            [ip],
+        )
+    }
+
     /// Delete the bans that ended at or before `now_us`; returns how many.
     pub fn drop_expired_bans(&mut self, now_us: i64) -> Result<usize, StoreError> {
         self.sql("cannot delete expired bans").run(

@@ -22,6 +22,10 @@ pub struct Batch {
     pub(super) outbox: Vec<NewOutbox>,
     /// A report was sent (or queued): clear its records, start a period.
     pub(super) report_sent: Option<(i64, i64)>,
+    /// The daemon's status record (JSON text), for `pyrusec status`.
+    pub(super) status: Option<String>,
+    /// Commands queued by `pyrusec` that this batch carries out.
+    pub(super) done_commands: Vec<i64>,
 }
 
 impl Batch {
@@ -101,8 +105,20 @@ impl Batch {
         self.report_sent = Some((until_us, sent_at_us));
     }
 
+    /// Write the daemon's status record with the batch.
+    pub fn set_status(&mut self, record: String) {
+        self.status = Some(record);
+    }
+
+    /// The batch carries out the queued command `id`: it is deleted with it.
+    pub fn command_done(&mut self, id: i64) {
+        self.done_commands.push(id);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.report_sent.is_none()
+            && self.status.is_none()
+            && self.done_commands.is_empty()
             && self.counters.values().all(HashMap::is_empty)
             && self.mappings.is_empty()
             && self.sessions.is_empty()
@@ -122,5 +138,7 @@ impl Batch {
         self.reports.clear();
         self.outbox.clear();
         self.report_sent = None;
+        self.status = None;
+        self.done_commands.clear();
     }
 }

@@ -29,6 +29,10 @@ pub enum StoreError {
     },
     /// A stored record cannot be read back.
     Corrupt { path: PathBuf, what: String },
+    /// The state directory does not exist (`pyrusec` never creates it).
+    NoStateDir { path: PathBuf },
+    /// The state directory holds no state file (no daemon ran with it).
+    NoStateFile { path: PathBuf },
 }
 
 impl fmt::Display for StoreError {
@@ -58,6 +62,17 @@ impl fmt::Display for StoreError {
             StoreError::Corrupt { path, what } => {
                 write!(f, "state file {} is damaged: {what}", path.display())
             }
+            StoreError::NoStateDir { path } => write!(
+                f,
+                "the state directory {} does not exist: check --state-dir (or the rules' \
+                 `storage` setting); pyrused creates it when it first starts",
+                path.display()
+            ),
+            StoreError::NoStateFile { path } => write!(
+                f,
+                "there is no state file {}: pyrused has not run with this state directory yet",
+                path.display()
+            ),
         }
     }
 }

@@ -46,6 +46,7 @@
 mod apply;
 mod bans;
 mod batch;
+mod control;
 mod encoding;
 mod error;
 mod load;
@@ -57,6 +58,7 @@ mod salvage;
 mod schema;
 
 pub use batch::Batch;
+pub use control::{CommandRow, CounterRow, OutboxDepth};
 pub use encoding::{decode_value, encode_value};
 pub use error::StoreError;
 pub use outbox::Settled;
@@ -109,6 +111,80 @@ impl Store {
         store.configure()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Open the state file of an existing directory for reading only, as
+    /// `pyrusec` does beside a running daemon: no directory nor state file
+    /// is created, no mode, record or schema changed (SQLite may add the
+    /// `-wal` and `-shm` files a WAL reader needs, with the file's mode),
+    /// and the daemon's transactions are never waited on (WAL readers see
+    /// the last commit).
+    pub fn open_read_only(dir: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let path = existing_file(dir)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = sq(
+            &path,
+            "cannot open",
+            Connection::open_with_flags(&path, flags),
+        )?;
+        let store = Store { conn, path };
+        let p = &store.path;
+        sq(
+            p,
+            "cannot set the busy timeout",
+            store.conn.busy_timeout(std::time::Duration::from_secs(5)),
+        )?;
+        // A daemon starting creates the file, then its schema: wait for
+        // it (milliseconds) rather than take a new file for a foreign one.
+        let started = std::time::Instant::now();
+        let (app_id, version, creating) = loop {
+            let app_id: i32 = store
+                .sql("cannot read the file header")
+                .header_value("PRAGMA application_id")?;
+            let version: i64 = store
+                .sql("cannot read the schema version")
+                .value("PRAGMA user_version")?;
+            let tables: i64 = store
+                .sql("cannot read the schema")
+                .value("SELECT count(*) FROM sqlite_schema")?;
+            let creating = app_id == 0 && version == 0 && tables == 0;
+            if !creating || started.elapsed() >= std::time::Duration::from_secs(5) {
+                break (app_id, version, creating);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        if creating {
+            return Err(StoreError::NoStateFile {
+                path: store.path.clone(),
+            });
+        }
+        if app_id != APPLICATION_ID {
+            return Err(StoreError::NotStateFile {
+                path: p.clone(),
+                reason: format!("SQLite database with application id {app_id:#x}"),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: p.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(store)
+    }
+
+    /// [`open`](Self::open) for a directory that must exist: the state file
+    /// is created in it when missing, the directory never (a mistyped
+    /// `--state-dir` is an error, not a new empty state).
+    pub fn open_existing(dir: &Path) -> Result<Store, StoreError> {
+        if !dir.is_dir() {
+            return Err(StoreError::NoStateDir {
+                path: dir.to_owned(),
+            });
+        }
+        Store::open(dir)
     }
 
     /// The database file.
@@ -186,6 +262,20 @@ pub fn create_dir(dir: &Path) -> Result<(), StoreError> {
             .map_err(io_err(dir, "cannot set the state directory's mode"))?;
     }
     Ok(())
+}
+
+/// The state file of an existing directory, which must exist too.
+fn existing_file(dir: &Path) -> Result<PathBuf, StoreError> {
+    if !dir.is_dir() {
+        return Err(StoreError::NoStateDir {
+            path: dir.to_owned(),
+        });
+    }
+    let path = dir.join(FILE_NAME);
+    if !path.is_file() {
+        return Err(StoreError::NoStateFile { path });
+    }
+    Ok(path)
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";

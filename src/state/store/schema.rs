@@ -84,6 +84,17 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX session_until ON session (until);
     ",
+    // 3 → 4: changes asked for by `pyrusec` (a counter key reset), applied
+    // by the daemon to its state in memory at its next commit, so that
+    // the commit does not write back what was changed.
+    "
+    CREATE TABLE command (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL,
+        payload   TEXT NOT NULL,            -- JSON object
+        queued_us INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this code writes.

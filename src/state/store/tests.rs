@@ -754,3 +754,98 @@ fn kill9_at_random_times_leaves_a_consistent_file() {
     assert!(progressed >= 10, "the child made too little progress");
     eprintln!("kill9: {last} batches over 20 kills");
 }
+
+#[test]
+fn read_only_and_existing_opens_create_nothing() {
+    let tmp = temp();
+    let missing = tmp.path().join("missing");
+    assert!(matches!(
+        Store::open_read_only(&missing),
+        Err(StoreError::NoStateDir { .. })
+    ));
+    assert!(matches!(
+        Store::open_existing(&missing),
+        Err(StoreError::NoStateDir { .. })
+    ));
+    assert!(!missing.exists());
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(matches!(
+        Store::open_read_only(&empty),
+        Err(StoreError::NoStateFile { .. })
+    ));
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+    // An existing directory gets its state file when opened for changes.
+    let mut w = Store::open_existing(&empty).unwrap();
+    let mut b = Batch::new();
+    b.set_counter("ssh", &s("192.0.2.1"), &entry(&[10 * S], None));
+    w.commit("system", "c1", &b).unwrap();
+    // A reader sees the commit, and cannot write.
+    let mut r = Store::open_read_only(&empty).unwrap();
+    assert_eq!(r.load_cursor("system").unwrap().as_deref(), Some("c1"));
+    assert!(r.apply(&b).is_err());
+}
+
+#[test]
+fn a_counter_reset_is_queued_and_done_with_a_batch() {
+    let tmp = temp();
+    let mut st = Store::open(tmp.path()).unwrap();
+    let mut b = Batch::new();
+    b.set_counter(
+        "ssh",
+        &s("192.0.2.1"),
+        &entry(&[10 * S, 20 * S, 30 * S], None),
+    );
+    b.set_counter("ssh", &Value::Int(7), &entry(&[15 * S], None));
+    b.set_counter("ssh", &s("192.0.2.2"), &entry(&[], Some(40 * S)));
+    st.commit("system", "c1", &b).unwrap();
+
+    // Highest count at the time asked first; a key in grace counts 0.
+    let top = st.counter_top("ssh", 12 * S, 10).unwrap();
+    let got: Vec<(Value, i64, i64, Option<i64>)> = top
+        .into_iter()
+        .map(|r| (r.key, r.value, r.expires_us, r.grace_until_us))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (s("192.0.2.1"), 2, 30 * S, None),
+            (Value::Int(7), 1, 15 * S, None),
+            (s("192.0.2.2"), 0, 40 * S, Some(40 * S)),
+        ]
+    );
+    assert_eq!(st.counter_sizes(16 * S).unwrap(), vec![("ssh".into(), 2)]);
+    // Keys are found as they are written, whatever their type.
+    assert_eq!(
+        st.counter_keys_written("ssh", "7").unwrap(),
+        vec![Value::Int(7)]
+    );
+    assert!(st
+        .counter_keys_written("ssh", "192.0.2.9")
+        .unwrap()
+        .is_empty());
+
+    st.reset_counter("ssh", &s("192.0.2.1"), 5).unwrap();
+    assert!(st
+        .counter_keys_written("ssh", "192.0.2.1")
+        .unwrap()
+        .is_empty());
+    let cmds = st.commands().unwrap();
+    assert_eq!(cmds.len(), 1);
+    assert_eq!(cmds[0].kind, "counterReset");
+    assert_eq!(cmds[0].payload["counter"], "ssh");
+    assert_eq!(
+        decode_value(cmds[0].payload["key"].as_str().unwrap()).unwrap(),
+        s("192.0.2.1")
+    );
+    // The daemon's batch carries the command out with its status record.
+    let mut done = Batch::new();
+    done.command_done(cmds[0].id);
+    done.set_status("{\"pid\":1}".into());
+    assert!(!done.is_empty());
+    st.apply(&done).unwrap();
+    assert!(st.commands().unwrap().is_empty());
+    assert_eq!(st.status_record().unwrap().as_deref(), Some("{\"pid\":1}"));
+    done.clear();
+    assert!(done.is_empty());
+}
