@@ -32,6 +32,17 @@ pub struct Config {
     pub debug: bool,
     pub nft: Vec<String>,
     pub ipset: Vec<String>,
+    /// Whether the daemon creates at start the nftables tables, sets and
+    /// drop rules the rules' `nftBan` steps need (`nftBan.setup`).
+    pub nft_setup: bool,
+    /// Priority of the input chain it creates (`nftBan.priority`).
+    pub nft_priority: i32,
+    /// Whether it creates the ipset sets and the iptables rules that drop
+    /// their members (`ipsetBan.setup`).
+    pub ipset_setup: bool,
+    /// Commands for those rules (`ipsetBan.iptables`, `ipsetBan.ip6tables`).
+    pub iptables: Vec<String>,
+    pub ip6tables: Vec<String>,
     /// Hour and minute of the day the daily report is sent (local time).
     pub report_time: (u8, u8),
 }
@@ -47,14 +58,26 @@ impl Default for Config {
             storage: "/var/lib/pyruse".into(),
             message_encoding: Encoding::Latin1,
             debug: false,
-            nft: vec!["/usr/bin/nft".into()],
-            ipset: vec!["/usr/bin/ipset".into(), "-exist".into(), "-quiet".into()],
+            // /usr/sbin: Debian's place, and Arch's and Fedora's through
+            // their /usr/sbin → bin link.
+            nft: vec!["/usr/sbin/nft".into()],
+            ipset: vec!["/usr/sbin/ipset".into(), "-exist".into(), "-quiet".into()],
+            nft_setup: true,
+            nft_priority: DEFAULT_NFT_PRIORITY,
+            ipset_setup: true,
+            iptables: vec!["/usr/sbin/iptables".into()],
+            ip6tables: vec!["/usr/sbin/ip6tables".into()],
             report_time: (0, 0),
         }
     }
 }
 
 pub use crate::syntax::ast::SETTING_KEYS as KEYS;
+
+/// Priority of the input chain that drops banned addresses: nftables'
+/// `filter - 10`, before the usual filter chains (priority `filter`, 0),
+/// so that a ban holds whatever they accept.
+pub const DEFAULT_NFT_PRIORITY: i32 = -10;
 
 impl Config {
     /// Read the settings of a rule set, reporting bad values.
@@ -125,8 +148,11 @@ impl Config {
                 ExprKind::Bool(b) => self.debug = b,
                 _ => return Err("true or false"),
             },
-            "nftBan.nft" => self.nft = command(&v.kind)?,
-            "ipsetBan.ipset" => self.ipset = command(&v.kind)?,
+            key if (key.starts_with("nftBan.") || key.starts_with("ipsetBan."))
+                && KEYS.contains(&key) =>
+            {
+                self.read_ban(key, &v.kind)?;
+            }
             "dailyReport.time" => {
                 self.report_time = string(&v.kind)
                     .as_deref()
@@ -145,6 +171,29 @@ impl Config {
             "email.to" => self.email_to = strings(v).ok_or("a list of strings")?,
             "email.subject" => self.email_subject = string(v).ok_or("a string")?,
             _ => self.sendmail = command(v)?,
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// `nftBan.*` and `ipsetBan.*`.
+    fn read_ban(&mut self, key: &str, v: &ExprKind) -> Result<(), &'static str> {
+        let flag = |v: &ExprKind| match *v {
+            ExprKind::Bool(b) => Ok(b),
+            _ => Err("true or false"),
+        };
+        match key {
+            "nftBan.nft" => self.nft = command(v)?,
+            "nftBan.setup" => self.nft_setup = flag(v)?,
+            "nftBan.priority" => match *v {
+                ExprKind::Int(p) if (-1000..=1000).contains(&p) => self.nft_priority = p as i32,
+                _ => return Err("a chain priority, an integer from -1000 to 1000"),
+            },
+            "ipsetBan.ipset" => self.ipset = command(v)?,
+            "ipsetBan.setup" => self.ipset_setup = flag(v)?,
+            "ipsetBan.iptables" => self.iptables = command(v)?,
+            _ => self.ip6tables = command(v)?,
         }
         Ok(())
     }

@@ -9,7 +9,7 @@
 //! before it reaches `nft` or `ipset`.
 
 use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
-use crate::effects::Effect;
+use crate::effects::{self, BanSet, Effect};
 use crate::value::fields::FieldId;
 use crate::value::Value;
 use crate::vm::{Ctx, RunError};
@@ -132,6 +132,14 @@ impl Step for Ban {
             Firewall::Ipset => Effect::IpsetBan { set, ip, seconds },
         });
         Ok(true)
+    }
+
+    fn ban_sets(&self) -> Vec<BanSet> {
+        let firewall = match self.firewall {
+            Firewall::Nft => effects::Firewall::Nft,
+            Firewall::Ipset => effects::Firewall::Ipset,
+        };
+        BanSet::pair(firewall, &self.set4, &self.set6).into()
     }
 
     fn describe(&self) -> String {

@@ -80,8 +80,10 @@ fn start(opts: &Options, log: &mut Logger) -> Result<Started, String> {
         .ok()
         .filter(|&u| u > 0)
         .map(|u| Duration::from_micros(u / 2));
-    let executor =
-        (!opts.dry_run).then(|| executor::start(opts.state_dir.clone(), program.config.clone()));
+    let executor = (!opts.dry_run).then(|| {
+        let sets = program.ban_sets();
+        executor::start(opts.state_dir.clone(), program.config.clone(), sets)
+    });
     Ok(Started {
         program,
         _lock: lock,

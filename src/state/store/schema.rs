@@ -84,6 +84,12 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX session_until ON session (until);
     ",
+    // 3 → 4: what the firewall made of each ban: `pending` until it is
+    // carried out, then `applied` or `failed` (with the error).
+    "
+    ALTER TABLE ban ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+    ALTER TABLE ban ADD COLUMN error TEXT;
+    ",
 ];
 
 /// The schema version this code writes.
