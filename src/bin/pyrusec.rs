@@ -581,7 +581,10 @@ fn list_bans(
         "{:<40} {:<6} {:<28} {:<20} {:<9} rule",
         "address", "kind", "set", "until", "status"
     );
-    for (b, status) in bans.iter().filter(|(b, _)| b.end_us.is_none_or(|e| e > now)) {
+    for (b, status) in bans
+        .iter()
+        .filter(|(b, _)| b.end_us.is_none_or(|e| e > now))
+    {
         let until = b
             .end_us
             .map_or_else(|| "forever".to_owned(), |e| time_text(e, tz));

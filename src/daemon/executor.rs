@@ -326,13 +326,15 @@ impl LaneWorker {
 fn set_up_firewall(config: &Config, sets: &[BanSet], log: &mut Logger) -> bool {
     let mut outcomes = Vec::new();
     if config.nft_setup {
-        outcomes.extend(firewall::nft_setup(config, sets));
+        let done = firewall::nft_setup(config, sets);
+        outcomes.extend(done.into_iter().map(|o| (o, "nftBan.setup")));
     }
     if config.ipset_setup {
-        outcomes.extend(firewall::ipset_setup(config, sets));
+        let done = firewall::ipset_setup(config, sets);
+        outcomes.extend(done.into_iter().map(|o| (o, "ipsetBan.setup")));
     }
     let mut ready = false;
-    for o in outcomes {
+    for (o, key) in outcomes {
         match o {
             firewall::Outcome::Done(m) => {
                 ready = true;
@@ -344,7 +346,7 @@ fn set_up_firewall(config: &Config, sets: &[BanSet], log: &mut Logger) -> bool {
                 &m,
                 &format!(
                     "{m}; bans into it are recorded as failed and retried \
-                     (nftBan.setup / ipsetBan.setup = false leaves the firewall to you)"
+                     (`set {key} = false` leaves the firewall to you)"
                 ),
             ),
         }
@@ -416,15 +418,16 @@ fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
             }
         }
     }
-    let r = host::nft_apply(config, &nft);
-    if let Err(e) = &r {
-        log.once(
-            Level::Err,
-            &e.cause,
-            &format!("restoring bans: {}", e.message),
-        );
+    for (b, r) in nft_bans.iter().zip(nft_apply_by_set(config, &nft)) {
+        if let Err(e) = &r {
+            log.once(
+                Level::Err,
+                &e.cause,
+                &format!("restoring bans: {}", e.message),
+            );
+        }
+        outcomes.push(outcome(b, &r));
     }
-    outcomes.extend(nft_bans.iter().map(|b| outcome(b, &r)));
     record_outcomes(store, log, &outcomes);
     let restored = outcomes.iter().filter(|o| o.result.is_ok()).count();
     if restored > 0 {
@@ -498,10 +501,10 @@ fn carry_out(
         settled.push(settle(log, &item, outcome, now, &mut failed));
     }
     if !nft_items.is_empty() {
-        let r = host::nft_apply(config, &nft_elements);
-        for item in &nft_items {
+        let results = nft_apply_by_set(config, &nft_elements);
+        for (item, r) in nft_items.iter().zip(results) {
             bans.push(ban_outcome(item, &r));
-            settled.push(settle(log, item, r.clone(), now, &mut failed));
+            settled.push(settle(log, item, r, now, &mut failed));
         }
     }
     if let Err(e) = store.outbox_settle_bans(&settled, &bans) {
@@ -512,6 +515,33 @@ fn carry_out(
         );
     }
     failed
+}
+
+/// Apply nft bans in one transaction; when it fails and they go to
+/// several sets, each set in a transaction of its own, so that a set that
+/// is missing or refuses them holds back no other. The outcome of each.
+fn nft_apply_by_set(config: &Config, elements: &[NftElement]) -> Vec<Result<(), HostError>> {
+    let all = host::nft_apply(config, elements);
+    let mut sets: Vec<&str> = elements.iter().map(|e| e.set.as_str()).collect();
+    sets.sort_unstable();
+    sets.dedup();
+    if all.is_ok() || sets.len() < 2 {
+        return vec![all; elements.len()];
+    }
+    let mut results = vec![Ok(()); elements.len()];
+    for set in sets {
+        let (at, of_set): (Vec<usize>, Vec<NftElement>) = elements
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.set == set)
+            .map(|(i, e)| (i, e.clone()))
+            .unzip();
+        let r = host::nft_apply(config, &of_set);
+        for i in at {
+            results[i] = r.clone();
+        }
+    }
+    results
 }
 
 /// What the firewall made of the ban of an outbox item, to record.

@@ -196,9 +196,18 @@ fn nft_setup_table(config: &Config, t: &NftTable) -> Vec<Outcome> {
     let at = t.title();
     let mut list = config.nft.clone();
     list.extend(["-t", "list", "table", &t.family, &t.name].map(String::from));
+    let mut t = t.clone();
     match command_output(&list) {
-        Ok(text) if text.contains(TABLE_MARK) => {}
-        Ok(text) => return users_table(t, &text),
+        Ok(text) if text.contains(TABLE_MARK) => {
+            // Its sets the rules no longer name still hold recorded bans:
+            // the chain keeps dropping their members.
+            for (set, ipv6) in listed_sets(&text) {
+                if !t.v4.contains(&set) && !t.v6.contains(&set) {
+                    if ipv6 { &mut t.v6 } else { &mut t.v4 }.push(set);
+                }
+            }
+        }
+        Ok(text) => return users_table(&t, &text),
         Err(e) if e.message.contains("No such file or directory") => {}
         Err(e) => {
             return vec![Outcome::Failed(format!(
@@ -209,7 +218,7 @@ fn nft_setup_table(config: &Config, t: &NftTable) -> Vec<Outcome> {
     }
     let mut apply = config.nft.clone();
     apply.extend(["-f", "-"].map(String::from));
-    let script = nft_table_script(t, config.nft_priority);
+    let script = nft_table_script(&t, config.nft_priority);
     match run_command(&apply, Some(script.as_bytes())) {
         Ok(()) => {
             let sets: Vec<&str> = t.v4.iter().chain(&t.v6).map(String::as_str).collect();
@@ -226,15 +235,29 @@ fn nft_setup_table(config: &Config, t: &NftTable) -> Vec<Outcome> {
     }
 }
 
+/// The address sets of a table listed by `nft -t list table`, and whether
+/// each holds IPv6 addresses.
+fn listed_sets(listing: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut lines = listing.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let Some(name) = line.strip_prefix("set ").and_then(|l| l.strip_suffix(" {")) else {
+            continue;
+        };
+        match lines.next() {
+            Some("type ipv4_addr") => out.push((name.to_owned(), false)),
+            Some("type ipv6_addr") => out.push((name.to_owned(), true)),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A table pyrused did not create: left as it is; the sets it lacks are
 /// named.
 fn users_table(t: &NftTable, listing: &str) -> Vec<Outcome> {
     let at = t.title();
-    let has = |set: &str| {
-        listing
-            .lines()
-            .any(|l| l.trim() == format!("set {set} {{"))
-    };
+    let has = |set: &str| listing.lines().any(|l| l.trim() == format!("set {set} {{"));
     let mut out = vec![Outcome::Left(format!(
         "nftables table {at} exists and pyrused did not create it: left as it is (its sets need \
          `flags timeout`, and a chain of yours must drop their members)"
@@ -269,8 +292,10 @@ pub fn ipset_setup(config: &Config, sets: &[BanSet]) -> Vec<Outcome> {
         let family = if s.ipv6 { "inet6" } else { "inet" };
         let mut argv = config.ipset.clone();
         argv.extend(
-            ["create", &s.name, "hash:ip", "family", family, "timeout", "0", "-exist"]
-                .map(String::from),
+            [
+                "create", &s.name, "hash:ip", "family", family, "timeout", "0", "-exist",
+            ]
+            .map(String::from),
         );
         match run_command(&argv, None) {
             Ok(()) => ready[usize::from(s.ipv6)].push(&s.name),
@@ -308,7 +333,19 @@ fn iptables_setup(tables: &[String], sets: &[&str]) -> Outcome {
     let mut steps: Vec<(Vec<String>, Vec<String>)> =
         vec![(cmd(&["-n", "-L", chain]), cmd(&["-N", chain]))];
     for set in sets {
-        let rule = |op| [op, chain, "-m", "set", "--match-set", set, "src", "-j", "DROP"];
+        let rule = |op| {
+            [
+                op,
+                chain,
+                "-m",
+                "set",
+                "--match-set",
+                set,
+                "src",
+                "-j",
+                "DROP",
+            ]
+        };
         steps.push((cmd(&rule("-C")), cmd(&rule("-A"))));
     }
     steps.push((
@@ -379,6 +416,19 @@ mod tests {
         assert!(problems[2].contains("family inet, ip or ip6 are set up, not netdev"));
         assert!(problems[3].contains("`family table set`"));
         assert!(problems[4].contains("letters, digits"));
+    }
+
+    #[test]
+    fn address_sets_are_read_from_a_listing() {
+        let listing = format!(
+            "table inet pyruse {{\n\tcomment \"{TABLE_MARK}\"\n\tset old4 {{\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}}\n\n\
+             \tset ports {{\n\t\ttype inet_service\n\t}}\n\n\tset old6 {{\n\t\ttype ipv6_addr\n\t}}\n\n\
+             \tchain input {{\n\t\ttype filter hook input priority filter - 10; policy accept;\n\t}}\n}}\n"
+        );
+        assert_eq!(
+            listed_sets(&listing),
+            [("old4".to_owned(), false), ("old6".to_owned(), true)]
+        );
     }
 
     #[test]

@@ -115,9 +115,7 @@ fn run(argv: &[String], stdin: Option<&[u8]>, capture: bool) -> Result<String, H
         match child.try_wait() {
             Ok(Some(status)) => {
                 if status.success() {
-                    return Ok(output
-                        .and_then(|t| t.join().ok())
-                        .unwrap_or_default());
+                    return Ok(output.and_then(|t| t.join().ok()).unwrap_or_default());
                 }
                 let mut err = String::new();
                 if let Some(mut e) = child.stderr.take() {

@@ -47,7 +47,9 @@ impl Store {
                     "pending" => BanStatus::Pending,
                     "applied" => BanStatus::Applied,
                     "failed" => BanStatus::Failed(error.unwrap_or_default()),
-                    other => return Err(corrupt(p, "ban record", format!("status {other:?}")).into()),
+                    other => {
+                        return Err(corrupt(p, "ban record", format!("status {other:?}")).into())
+                    }
                 };
                 let record = BanRecord {
                     kind,
