@@ -117,21 +117,7 @@ fn run(argv: &[String], stdin: Option<&[u8]>, capture: bool) -> Result<String, H
                 if status.success() {
                     return Ok(output.and_then(|t| t.join().ok()).unwrap_or_default());
                 }
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    use std::io::Read;
-                    let _ = e.read_to_string(&mut err);
-                }
-                let err: String = err.trim().chars().take(500).collect();
-                let detail = if err.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {err}")
-                };
-                return Err(HostError::transient(
-                    &format!("{program}: {status}"),
-                    format!("{} failed ({status}){detail}", argv.join(" ")),
-                ));
+                return Err(exit_error(argv, status, child.stderr.take()));
             }
             Ok(None) if start.elapsed() > COMMAND_TIMEOUT => {
                 let _ = child.kill();
@@ -153,6 +139,31 @@ fn run(argv: &[String], stdin: Option<&[u8]>, capture: bool) -> Result<String, H
             }
         }
     }
+}
+
+/// A command that exited with a failure: the command, its status and
+/// the start of its standard error.
+fn exit_error(
+    argv: &[String],
+    status: std::process::ExitStatus,
+    stderr: Option<std::process::ChildStderr>,
+) -> HostError {
+    let mut err = String::new();
+    if let Some(mut e) = stderr {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut err);
+    }
+    let err: String = err.trim().chars().take(500).collect();
+    let detail = if err.is_empty() {
+        String::new()
+    } else {
+        format!(": {err}")
+    };
+    let program = argv.first().map_or("", String::as_str);
+    HostError::transient(
+        &format!("{program}: {status}"),
+        format!("{} failed ({status}){detail}", argv.join(" ")),
+    )
 }
 
 /// One nft element to add (or to delete first).
