@@ -7,7 +7,8 @@
 //!   remaining time (expired records are dropped): what Pyruse's separate
 //!   boot unit did. After a ban fails, the set-up runs again before the
 //!   retry (a `flush ruleset` of the firewall's own reload removes the
-//!   table), and when it succeeds the recorded bans are applied again.
+//!   table), and when it succeeds the recorded bans are applied again; a
+//!   reload of the rules (SIGHUP) does both, for the sets they name.
 //! - What the firewall made of each ban is recorded beside it (applied, or
 //!   failed and why), so that a ban it refused is never listed as in force.
 //! - Each [`Lane`] (bans, journal lines, mail) has a thread and a store
@@ -106,9 +107,24 @@ struct Worker {
 pub struct Executor {
     workers: Vec<Worker>,
     stop: Arc<AtomicBool>,
+    /// Sets for the bans lane to set up, with the recorded bans again.
+    set_up: SetUpRequest,
 }
 
+/// The sets of reloaded rules, for the bans lane to set up.
+type SetUpRequest = Arc<std::sync::Mutex<Option<Vec<BanSet>>>>;
+
 impl Executor {
+    /// Set the firewall up again for these sets (reloaded rules) and
+    /// apply the recorded bans again (what a reload of the firewall's own
+    /// rules, with its `flush ruleset`, removed).
+    pub fn set_up_again(&self, sets: Vec<BanSet>) {
+        if let Ok(mut pending) = self.set_up.lock() {
+            *pending = Some(sets);
+        }
+        self.wake();
+    }
+
     /// Something was queued: look at the outbox now.
     pub fn wake(&self) {
         for w in &self.workers {
@@ -131,6 +147,7 @@ impl Executor {
 /// Start the workers; `sets`: the firewall sets the rules ban into.
 pub fn start(state_dir: PathBuf, config: Config, sets: Vec<BanSet>) -> Executor {
     let stop = Arc::new(AtomicBool::new(false));
+    let set_up: SetUpRequest = Arc::default();
     let workers = Lane::ALL
         .iter()
         .map(|&lane| {
@@ -141,14 +158,19 @@ pub fn start(state_dir: PathBuf, config: Config, sets: Vec<BanSet>) -> Executor 
             } else {
                 Vec::new()
             };
+            let request = Arc::clone(&set_up);
             let handle = std::thread::Builder::new()
                 .name(format!("pyrused-{}", lane.name()))
-                .spawn(move || run(lane, dir, config, sets, rx, flag))
+                .spawn(move || run(lane, dir, config, (sets, request), rx, flag))
                 .ok();
             Worker { wake: tx, handle }
         })
         .collect();
-    Executor { workers, stop }
+    Executor {
+        workers,
+        stop,
+        set_up,
+    }
 }
 
 /// Delay before retry number `attempts` (1-based).
@@ -169,7 +191,7 @@ fn run(
     lane: Lane,
     state_dir: PathBuf,
     config: Config,
-    sets: Vec<BanSet>,
+    (sets, request): (Vec<BanSet>, SetUpRequest),
     rx: Receiver<()>,
     stop: Arc<AtomicBool>,
 ) {
@@ -196,6 +218,7 @@ fn run(
         paused_until: None,
         sets,
         set_up_again: false,
+        request,
     };
     // What is due when asked to stop is still carried out (with
     // `--exit-at-end`, the effects of the last entries) for up to
@@ -245,6 +268,8 @@ struct LaneWorker {
     sets: Vec<BanSet>,
     /// A ban failed: set the firewall up again before the next round.
     set_up_again: bool,
+    /// Sets of reloaded rules to set up (bans lane).
+    request: SetUpRequest,
 }
 
 impl LaneWorker {
@@ -261,6 +286,13 @@ impl LaneWorker {
     /// Carry out what is due; returns whether there was anything.
     fn round(&mut self) -> bool {
         self.trim();
+        if self.lane == Lane::Bans {
+            if let Some(sets) = self.request.lock().ok().and_then(|mut r| r.take()) {
+                self.sets = sets;
+                set_up_firewall(&self.config, &self.sets, &mut self.log);
+                restore_bans(&mut self.store, &self.config, &mut self.log);
+            }
+        }
         let now = crate::vm::wall_clock_us();
         let due = match self
             .store

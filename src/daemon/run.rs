@@ -166,6 +166,9 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
         drop(machine);
         match outcome {
             Outcome::Reload(p) => {
+                if let Some(x) = &executor {
+                    x.set_up_again(p.ban_sets());
+                }
                 state = remap_state(state, &program, &p, progress.last_now);
                 program = *p;
             }

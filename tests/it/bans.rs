@@ -634,3 +634,42 @@ fn ipset_sets_and_their_drop_rules_set_themselves_up() {
         "a second start adds nothing"
     );
 }
+
+#[test]
+fn a_reload_sets_the_firewall_up_again_and_restores_the_bans() {
+    if !can_run(
+        "a_reload_sets_the_firewall_up_again_and_restores_the_bans",
+        &["nft"],
+    ) {
+        return;
+    }
+    let Setup { _tmp, daemon, .. } = setup(RULES);
+    let follow = daemon.replace(" --exit-at-end", "");
+    let wait_ban = "for i in $(seq 100); do \
+                    nft list set inet pyruse ban4 2>/dev/null | grep -q 203.0.113.5 && break; \
+                    sleep 0.1; done";
+    // Debian's nftables.conf starts with `flush ruleset`: reloading
+    // nftables removes pyrused's table; reloading pyrused brings it back.
+    let script = format!(
+        "set -e\n\
+         {follow} &\n\
+         pid=$!\n\
+         {wait_ban}\n\
+         nft flush ruleset\n\
+         echo '=== FLUSHED'; nft list ruleset\n\
+         kill -HUP $pid\n\
+         {wait_ban}\n\
+         echo '=== RELOADED'; nft list ruleset\n\
+         kill -TERM $pid; wait $pid\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    assert_eq!(section(&stdout, "FLUSHED").trim(), "", "{stdout}");
+    let reloaded = section(&stdout, "RELOADED");
+    assert!(
+        reloaded.contains("203.0.113.5 timeout")
+            && reloaded.contains("2001:db8::66 timeout")
+            && reloaded.contains("ip saddr @ban4 drop"),
+        "table, sets, rules and bans are back:\n{reloaded}\n{stderr}"
+    );
+}
