@@ -673,3 +673,76 @@ fn a_reload_sets_the_firewall_up_again_and_restores_the_bans() {
         "table, sets, rules and bans are back:\n{reloaded}\n{stderr}"
     );
 }
+
+/// The code block of the README that follows the line `<!-- MARKER … -->`.
+fn readme_block(marker: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let at = readme
+        .find(&format!("<!-- {marker}"))
+        .unwrap_or_else(|| panic!("no <!-- {marker} in the README"));
+    let rest = &readme[at..];
+    let open = rest.find("\n```").expect("a code block after the marker") + 4;
+    let body = &rest[open..];
+    let body = &body[body.find('\n').expect("the fence line") + 1..];
+    body[..body.find("```").expect("the end of the block")].to_owned()
+}
+
+/// The README's manual set-up (`apply` runs it, from `FILE`), with rules
+/// that turn the daemon's set-up off: the bans are in force and their
+/// source dropped.
+fn manual_set_up_works(marker: &str, rules: &str, apply: &str) {
+    let block = readme_block(marker);
+    let Setup { _tmp, daemon, bans } = setup_with(rules, &attacks());
+    let file = _tmp.path().join("manual");
+    std::fs::write(&file, &block).expect("recipe");
+    let apply = apply.replace("FILE", &file.display().to_string());
+    let list = bans("list");
+    let script = format!(
+        "set -e\n\
+         ip link set lo up\n\
+         {apply}\n\
+         {daemon}\n\
+         echo '=== PROBE'; {PROBE}\n\
+         echo '=== LIST'; {list}\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    assert!(!stderr.contains("set up"), "set-up is off:\n{stderr}");
+    let probe = section(&stdout, "PROBE");
+    assert!(
+        probe.contains("127.0.0.5 dropped") && probe.contains("127.0.0.6 refused"),
+        "{block}\n{probe}"
+    );
+    let list = section(&stdout, "LIST");
+    assert_eq!(list.matches(" in force ").count(), 3, "{block}\n{list}");
+}
+
+#[test]
+fn the_readme_manual_nft_set_up_works() {
+    if !can_run("the_readme_manual_nft_set_up_works", &["nft", "python3"]) {
+        return;
+    }
+    let rules = format!("set nftBan.setup = false\n{RULES}");
+    manual_set_up_works("manual nft set-up", &rules, "nft -f FILE");
+}
+
+#[test]
+fn the_readme_manual_ipset_set_up_works() {
+    if !can_run(
+        "the_readme_manual_ipset_set_up_works",
+        &["ipset", "iptables", "ip6tables", "python3"],
+    ) {
+        return;
+    }
+    let rules = RULES
+        .replace(
+            "set nftBan.nft = [\"nft\"]",
+            "set ipsetBan.setup = false\nset ipsetBan.ipset = [\"ipset\", \"-exist\", \"-quiet\"]",
+        )
+        .replace(
+            "nftBan(IP: ip, nftSetIPv4: \"inet pyruse ban4\", nftSetIPv6: \"inet pyruse ban6\", banSeconds: 1h)",
+            "ipsetBan(IP: ip, ipSetIPv4: \"ssh4\", ipSetIPv6: \"ssh6\", banSeconds: 10m)",
+        );
+    manual_set_up_works("manual ipset set-up", &rules, "sh -e FILE");
+}
