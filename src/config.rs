@@ -270,3 +270,67 @@ fn parse_hhmm(s: &str) -> Option<(u8, u8)> {
     let (h, m): (u8, u8) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60).then_some((h, m))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(name: &str, text: &str) -> (Config, Vec<Diagnostic>) {
+        let (rules, mut diags) = crate::syntax::load_str(name, text);
+        let c = Config::from_rules(&rules, &mut diags);
+        (c, diags)
+    }
+
+    #[test]
+    fn ban_set_up_settings_in_pyr_and_in_json() {
+        let (c, d) = config("empty.pyr", "");
+        assert!(d.is_empty() && c.nft_setup && c.ipset_setup, "{d:?}");
+        assert_eq!(c.nft_priority, -10);
+        assert_eq!(c.nft, ["/usr/sbin/nft"]);
+        let (c, d) = config(
+            "rules.pyr",
+            "set nftBan.setup = false\nset nftBan.priority = -20\nset ipsetBan.setup = false\n\
+             set ipsetBan.iptables = [\"ssh\", \"fw\", \"iptables\"]\n\
+             set ipsetBan.ip6tables = [\"ssh\", \"fw\", \"ip6tables\"]\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(!c.nft_setup && !c.ipset_setup);
+        assert_eq!(c.nft_priority, -20);
+        assert_eq!(c.iptables, ["ssh", "fw", "iptables"]);
+        assert_eq!(c.ip6tables, ["ssh", "fw", "ip6tables"]);
+        let (c, d) = config(
+            "pyruse.json",
+            r#"{"nftBan": {"nft": ["nft"], "setup": false, "priority": 5}, "ipsetBan": {"setup": false}, "actions": {}}"#,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(!c.nft_setup && !c.ipset_setup);
+        assert_eq!((c.nft_priority, c.nft), (5, vec!["nft".to_owned()]));
+    }
+
+    #[test]
+    fn bad_ban_set_up_settings_are_diagnosed() {
+        let (c, d) = config(
+            "rules.pyr",
+            "set nftBan.setup = \"no\"\nset nftBan.priority = 5000\nset ipsetBan.setpu = false\n",
+        );
+        let text: Vec<String> = d.iter().map(|d| d.message.clone()).collect();
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert!(
+            text[0].contains("`nftBan.setup` expects true or false"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("an integer from -1000 to 1000"),
+            "{text:?}"
+        );
+        assert!(
+            text[2].contains("unknown setting `ipsetBan.setpu`"),
+            "{text:?}"
+        );
+        assert!(d[2]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("`ipsetBan.setup`")));
+        assert!(c.nft_setup, "a bad value leaves the default");
+    }
+}
