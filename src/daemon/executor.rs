@@ -373,9 +373,9 @@ fn set_up_firewall(config: &Config, sets: &[BanSet], log: &mut Logger) -> bool {
                 log.log(Level::Info, &m);
             }
             firewall::Outcome::Left(m) => log.once(Level::Notice, &m, &m),
-            firewall::Outcome::Failed(m) => log.once(
+            firewall::Outcome::Failed { cause, message: m } => log.once(
                 Level::Err,
-                &m,
+                &cause,
                 &format!(
                     "{m}; bans into it are recorded as failed and retried \
                      (`set {key} = false` leaves the firewall to you)"

@@ -38,8 +38,29 @@ pub enum Outcome {
     Done(String),
     /// Left alone on purpose (the administrator's table).
     Left(String),
-    /// Could not be done: the command and its error.
-    Failed(String),
+    /// Could not be done: the command and its error, and the cause to log
+    /// it under once.
+    Failed { cause: String, message: String },
+}
+
+impl Outcome {
+    fn failed(message: String) -> Outcome {
+        Outcome::Failed {
+            cause: message.clone(),
+            message,
+        }
+    }
+
+    /// A command that failed: logged under its own message, or, when it
+    /// cannot run at all, under the cause its bans fail with too.
+    fn command_failed(e: &HostError, message: String) -> Outcome {
+        let cause = if e.message.starts_with("cannot run ") {
+            e.cause.clone()
+        } else {
+            message.clone()
+        };
+        Outcome::Failed { cause, message }
+    }
 }
 
 /// One nftables table to set up: its sets by address family.
@@ -185,7 +206,7 @@ pub fn nft_table_script(t: &NftTable, priority: i32) -> String {
 /// Set up every nftables table the sets name (see the module's doc).
 pub fn nft_setup(config: &Config, sets: &[BanSet]) -> Vec<Outcome> {
     let (tables, problems) = nft_tables(sets);
-    let mut out: Vec<Outcome> = problems.into_iter().map(Outcome::Failed).collect();
+    let mut out: Vec<Outcome> = problems.into_iter().map(Outcome::failed).collect();
     for t in &tables {
         out.extend(nft_setup_table(config, t));
     }
@@ -208,12 +229,14 @@ fn nft_setup_table(config: &Config, t: &NftTable) -> Vec<Outcome> {
             }
         }
         Ok(text) => return users_table(&t, &text),
-        Err(e) if e.message.contains("No such file or directory") => {}
+        // nft ran, and says there is no such table.
+        Err(e) if e.message.contains("Error: No such file or directory") => {}
         Err(e) => {
-            return vec![Outcome::Failed(format!(
+            let m = format!(
                 "cannot set up the nftables table {at}: {}",
                 failed(&list, &e)
-            ))]
+            );
+            return vec![Outcome::command_failed(&e, m)];
         }
     }
     let mut apply = config.nft.clone();
@@ -228,10 +251,13 @@ fn nft_setup_table(config: &Config, t: &NftTable) -> Vec<Outcome> {
                 config.nft_priority
             ))]
         }
-        Err(e) => vec![Outcome::Failed(format!(
-            "cannot set up the nftables table {at}: {}",
-            failed(&apply, &e)
-        ))],
+        Err(e) => {
+            let m = format!(
+                "cannot set up the nftables table {at}: {}",
+                failed(&apply, &e)
+            );
+            vec![Outcome::command_failed(&e, m)]
+        }
     }
 }
 
@@ -263,7 +289,7 @@ fn users_table(t: &NftTable, listing: &str) -> Vec<Outcome> {
          `flags timeout`, and a chain of yours must drop their members)"
     ))];
     for set in t.v4.iter().chain(&t.v6).filter(|s| !has(s)) {
-        out.push(Outcome::Failed(format!(
+        out.push(Outcome::failed(format!(
             "nftables set {at} {set} does not exist, and its table is not pyrused's to change: \
              bans into it fail until you create it"
         )));
@@ -283,7 +309,7 @@ pub fn ipset_setup(config: &Config, sets: &[BanSet]) -> Vec<Outcome> {
     let mut ready: [Vec<&str>; 2] = [Vec::new(), Vec::new()];
     for s in sets.iter().filter(|s| s.firewall == Firewall::Ipset) {
         if !ipset_name(&s.name) {
-            out.push(Outcome::Failed(format!(
+            out.push(Outcome::failed(format!(
                 "ipset set {:?}: a name is 1 to 31 visible characters",
                 s.name
             )));
@@ -299,11 +325,14 @@ pub fn ipset_setup(config: &Config, sets: &[BanSet]) -> Vec<Outcome> {
         );
         match run_command(&argv, None) {
             Ok(()) => ready[usize::from(s.ipv6)].push(&s.name),
-            Err(e) => out.push(Outcome::Failed(format!(
-                "cannot create the ipset set {}: {}",
-                s.name,
-                failed(&argv, &e)
-            ))),
+            Err(e) => {
+                let m = format!(
+                    "cannot create the ipset set {}: {}",
+                    s.name,
+                    failed(&argv, &e)
+                );
+                out.push(Outcome::command_failed(&e, m));
+            }
         }
     }
     for (names, tables) in ready.iter().zip([&config.iptables, &config.ip6tables]) {
@@ -328,7 +357,7 @@ fn iptables_setup(tables: &[String], sets: &[&str]) -> Outcome {
         if run_command(&check, None).is_ok() {
             return Ok(());
         }
-        run_command(&add, None).map_err(|e| failed(&add, &e))
+        run_command(&add, None).map_err(|e| (failed(&add, &e), e))
     };
     let mut steps: Vec<(Vec<String>, Vec<String>)> =
         vec![(cmd(&["-n", "-L", chain]), cmd(&["-N", chain]))];
@@ -354,11 +383,12 @@ fn iptables_setup(tables: &[String], sets: &[&str]) -> Outcome {
     ));
     let program = tables.last().map_or("iptables", String::as_str);
     for (check, add) in steps {
-        if let Err(message) = ensure(check, add) {
-            return Outcome::Failed(format!(
+        if let Err((message, e)) = ensure(check, add) {
+            let m = format!(
                 "cannot set up the {program} rules that drop the members of ipset sets {}: {message}",
                 sets.join(", ")
-            ));
+            );
+            return Outcome::command_failed(&e, m);
         }
     }
     Outcome::Done(format!(
