@@ -746,3 +746,63 @@ fn the_readme_manual_ipset_set_up_works() {
         );
     manual_set_up_works("manual ipset set-up", &rules, "sh -e FILE");
 }
+
+#[test]
+fn a_ban_that_fails_after_a_flush_sets_the_firewall_up_again() {
+    if !can_run(
+        "a_ban_that_fails_after_a_flush_sets_the_firewall_up_again",
+        &["nft", "mkfifo"],
+    ) {
+        return;
+    }
+    let Setup { _tmp, daemon, .. } = setup(RULES);
+    let journal = _tmp.path().join("journal").display().to_string();
+    let fifo = _tmp.path().join("entries").display().to_string();
+    // Entries from a pipe, so that new ones come after the flush.
+    let follow = daemon
+        .replace(&format!("--directory {journal}"), &format!("--json {fifo}"))
+        .replace(" --exit-at-end", "");
+    let lines = |ip: &str| {
+        failed_logins(pyruse::vm::wall_clock_us(), &[ip])
+            .replace('\'', "")
+            .lines()
+            .map(|l| format!("echo '{l}' >&3\n"))
+            .collect::<String>()
+    };
+    let wait_for = |ip: &str| {
+        format!(
+            "for i in $(seq 300); do \
+             nft list set inet pyruse ban4 2>/dev/null | grep -q {ip} && break; sleep 0.1; done"
+        )
+    };
+    let script = format!(
+        "set -e\n\
+         mkfifo {fifo}\n\
+         {follow} &\n\
+         pid=$!\n\
+         exec 3>{fifo}\n\
+         {first}\
+         {wait_first}\n\
+         nft flush ruleset\n\
+         {second}\
+         {wait_second}\n\
+         echo '=== RECOVERED'; nft list ruleset\n\
+         kill -TERM $pid; wait $pid\n\
+         echo '=== END'\n",
+        first = lines("203.0.113.5"),
+        wait_first = wait_for("203.0.113.5"),
+        second = lines("198.51.100.7"),
+        wait_second = wait_for("198.51.100.7"),
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    let recovered = section(&stdout, "RECOVERED");
+    // The new ban failed (no table), the set-up ran again before its
+    // retry, and the bans recorded before the flush were applied again.
+    assert!(
+        recovered.contains("198.51.100.7 timeout")
+            && recovered.contains("203.0.113.5 timeout")
+            && recovered.contains("ip saddr @ban4 drop"),
+        "{recovered}\n{stderr}"
+    );
+    assert!(stderr.contains("will retry"), "{stderr}");
+}
