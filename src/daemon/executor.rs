@@ -322,8 +322,8 @@ impl LaneWorker {
         busy
     }
 
-    /// After a failed ban: the set-up again, and when it did something, the
-    /// recorded bans again (what a flushed ruleset lost).
+    /// After a failed ban: the set-up again, and when some part of it is
+    /// ready, the recorded bans again (what a flushed ruleset lost).
     fn set_up_and_restore(&mut self) {
         if set_up_firewall(&self.config, &self.sets, &mut self.log) {
             restore_bans(&mut self.store, &self.config, &mut self.log);
@@ -354,7 +354,7 @@ impl LaneWorker {
 
 /// Set up the sets the rules ban into, and what drops their members
 /// (`host::firewall`), for each firewall whose set-up is on; each outcome
-/// logged, a failure once per message. Whether some part is ready.
+/// logged, a failure once per cause. Whether some part is ready.
 fn set_up_firewall(config: &Config, sets: &[BanSet], log: &mut Logger) -> bool {
     let mut outcomes = Vec::new();
     if config.nft_setup {
@@ -397,6 +397,7 @@ fn record_outcomes(store: &mut Store, log: &mut Logger, outcomes: &[BanOutcome])
     }
 }
 
+/// What the firewall made of a recorded ban, to record.
 fn outcome(b: &crate::state::store::BanRecord, r: &Result<(), HostError>) -> BanOutcome {
     BanOutcome {
         kind: b.kind,

@@ -7,8 +7,10 @@
 //! ([`TABLE_MARK`]), with the sets (`flags timeout`, `ipv4_addr` or
 //! `ipv6_addr`) and a chain `input` hooked at input that drops packets
 //! whose source is in one of them. A table with the mark is brought up to
-//! date (sets the rules name since are added, the chain is rewritten with
-//! the configured priority) in one transaction. A table without the mark is
+//! date in one transaction: sets the rules name since are added, and the
+//! chain is written again with the configured priority, dropping the
+//! members of every address set of the table (those the rules no longer
+//! name still hold recorded bans). A table without the mark is
 //! the administrator's: nothing in it is changed, only the sets the rules
 //! need are looked for. Nothing outside those tables is touched.
 //!
