@@ -32,6 +32,17 @@ pub struct Config {
     pub debug: bool,
     pub nft: Vec<String>,
     pub ipset: Vec<String>,
+    /// Whether the daemon creates at start the nftables tables, sets and
+    /// drop rules the rules' `nftBan` steps need (`nftBan.setup`).
+    pub nft_setup: bool,
+    /// Priority of the input chain it creates (`nftBan.priority`).
+    pub nft_priority: i32,
+    /// Whether it creates the ipset sets and the iptables rules that drop
+    /// their members (`ipsetBan.setup`).
+    pub ipset_setup: bool,
+    /// Commands for those rules (`ipsetBan.iptables`, `ipsetBan.ip6tables`).
+    pub iptables: Vec<String>,
+    pub ip6tables: Vec<String>,
     /// Hour and minute of the day the daily report is sent (local time).
     pub report_time: (u8, u8),
 }
@@ -47,14 +58,26 @@ impl Default for Config {
             storage: "/var/lib/pyruse".into(),
             message_encoding: Encoding::Latin1,
             debug: false,
-            nft: vec!["/usr/bin/nft".into()],
-            ipset: vec!["/usr/bin/ipset".into(), "-exist".into(), "-quiet".into()],
+            // /usr/sbin: Debian's place, and Arch's and Fedora's through
+            // their /usr/sbin → bin link.
+            nft: vec!["/usr/sbin/nft".into()],
+            ipset: vec!["/usr/sbin/ipset".into(), "-exist".into(), "-quiet".into()],
+            nft_setup: true,
+            nft_priority: DEFAULT_NFT_PRIORITY,
+            ipset_setup: true,
+            iptables: vec!["/usr/sbin/iptables".into()],
+            ip6tables: vec!["/usr/sbin/ip6tables".into()],
             report_time: (0, 0),
         }
     }
 }
 
 pub use crate::syntax::ast::SETTING_KEYS as KEYS;
+
+/// Priority of the input chain that drops banned addresses: nftables'
+/// `filter - 10`, before the usual filter chains (priority `filter`, 0),
+/// so that a ban holds whatever they accept.
+pub const DEFAULT_NFT_PRIORITY: i32 = -10;
 
 impl Config {
     /// Read the settings of a rule set, reporting bad values.
@@ -125,8 +148,11 @@ impl Config {
                 ExprKind::Bool(b) => self.debug = b,
                 _ => return Err("true or false"),
             },
-            "nftBan.nft" => self.nft = command(&v.kind)?,
-            "ipsetBan.ipset" => self.ipset = command(&v.kind)?,
+            key if (key.starts_with("nftBan.") || key.starts_with("ipsetBan."))
+                && KEYS.contains(&key) =>
+            {
+                self.read_ban(key, &v.kind)?;
+            }
             "dailyReport.time" => {
                 self.report_time = string(&v.kind)
                     .as_deref()
@@ -145,6 +171,29 @@ impl Config {
             "email.to" => self.email_to = strings(v).ok_or("a list of strings")?,
             "email.subject" => self.email_subject = string(v).ok_or("a string")?,
             _ => self.sendmail = command(v)?,
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// `nftBan.*` and `ipsetBan.*`.
+    fn read_ban(&mut self, key: &str, v: &ExprKind) -> Result<(), &'static str> {
+        let flag = |v: &ExprKind| match *v {
+            ExprKind::Bool(b) => Ok(b),
+            _ => Err("true or false"),
+        };
+        match key {
+            "nftBan.nft" => self.nft = command(v)?,
+            "nftBan.setup" => self.nft_setup = flag(v)?,
+            "nftBan.priority" => match *v {
+                ExprKind::Int(p) if (-1000..=1000).contains(&p) => self.nft_priority = p as i32,
+                _ => return Err("a chain priority, an integer from -1000 to 1000"),
+            },
+            "ipsetBan.ipset" => self.ipset = command(v)?,
+            "ipsetBan.setup" => self.ipset_setup = flag(v)?,
+            "ipsetBan.iptables" => self.iptables = command(v)?,
+            _ => self.ip6tables = command(v)?,
         }
         Ok(())
     }
@@ -220,4 +269,68 @@ fn parse_hhmm(s: &str) -> Option<(u8, u8)> {
     let (h, m) = s.split_once(':')?;
     let (h, m): (u8, u8) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60).then_some((h, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(name: &str, text: &str) -> (Config, Vec<Diagnostic>) {
+        let (rules, mut diags) = crate::syntax::load_str(name, text);
+        let c = Config::from_rules(&rules, &mut diags);
+        (c, diags)
+    }
+
+    #[test]
+    fn ban_set_up_settings_in_pyr_and_in_json() {
+        let (c, d) = config("empty.pyr", "");
+        assert!(d.is_empty() && c.nft_setup && c.ipset_setup, "{d:?}");
+        assert_eq!(c.nft_priority, -10);
+        assert_eq!(c.nft, ["/usr/sbin/nft"]);
+        let (c, d) = config(
+            "rules.pyr",
+            "set nftBan.setup = false\nset nftBan.priority = -20\nset ipsetBan.setup = false\n\
+             set ipsetBan.iptables = [\"ssh\", \"fw\", \"iptables\"]\n\
+             set ipsetBan.ip6tables = [\"ssh\", \"fw\", \"ip6tables\"]\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(!c.nft_setup && !c.ipset_setup);
+        assert_eq!(c.nft_priority, -20);
+        assert_eq!(c.iptables, ["ssh", "fw", "iptables"]);
+        assert_eq!(c.ip6tables, ["ssh", "fw", "ip6tables"]);
+        let (c, d) = config(
+            "pyruse.json",
+            r#"{"nftBan": {"nft": ["nft"], "setup": false, "priority": 5}, "ipsetBan": {"setup": false}, "actions": {}}"#,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(!c.nft_setup && !c.ipset_setup);
+        assert_eq!((c.nft_priority, c.nft), (5, vec!["nft".to_owned()]));
+    }
+
+    #[test]
+    fn bad_ban_set_up_settings_are_diagnosed() {
+        let (c, d) = config(
+            "rules.pyr",
+            "set nftBan.setup = \"no\"\nset nftBan.priority = 5000\nset ipsetBan.setpu = false\n",
+        );
+        let text: Vec<String> = d.iter().map(|d| d.message.clone()).collect();
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert!(
+            text[0].contains("`nftBan.setup` expects true or false"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("an integer from -1000 to 1000"),
+            "{text:?}"
+        );
+        assert!(
+            text[2].contains("unknown setting `ipsetBan.setpu`"),
+            "{text:?}"
+        );
+        assert!(d[2]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("`ipsetBan.setup`")));
+        assert!(c.nft_setup, "a bad value leaves the default");
+    }
 }

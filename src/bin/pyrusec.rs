@@ -6,7 +6,7 @@ use pyruse::compile::{build, Built};
 use pyruse::diag::{Code, Diagnostic};
 use pyruse::replay::{replay, ErrorLog};
 use pyruse::source::SourceMap;
-use pyruse::state::store::Store;
+use pyruse::state::store::BanStatus;
 use pyruse::syntax;
 use pyruse::syntax::ast::Example;
 use pyruse::vm::trace::TraceWriter;
@@ -167,7 +167,10 @@ struct StateArgs {
 
 #[derive(Subcommand)]
 enum BansCommand {
-    /// Address, set, end time and rule of each ban in force.
+    /// Address, set, end time, status and rule of each ban not over yet.
+    /// Status: `in force` (the firewall took it), `pending` (not carried out
+    /// yet), or `failed` (the firewall refused it or could not be reached;
+    /// the next line gives its error, and the daemon retries).
     List {
         #[command(flatten)]
         state: StateArgs,
@@ -604,23 +607,39 @@ fn time_text(us: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_else(|_| us.to_string())
 }
 
-/// The state, and the bans it records.
-fn open_bans(
-    args: &StateArgs,
-) -> Result<
-    (
-        pyruse::config::Config,
-        Store,
-        Vec<pyruse::state::store::BanRecord>,
-    ),
-    ExitCode,
-> {
-    let (config, store) = state::open_read(args)?;
-    match store.bans() {
-        Ok(b) => Ok((config, store, b)),
-        Err(e) => {
-            eprintln!("pyrusec: {e}");
-            Err(ExitCode::from(2))
+/// The bans not over yet, each with what the firewall made of it: `in
+/// force`, `pending` (not carried out yet), or `failed`, followed by an
+/// indented line with the firewall's error.
+fn list_bans(
+    bans: &[(pyruse::state::store::BanRecord, BanStatus)],
+    now: i64,
+    tz: &jiff::tz::TimeZone,
+) {
+    println!(
+        "{:<40} {:<6} {:<28} {:<20} {:<9} rule",
+        "address", "kind", "set", "until", "status"
+    );
+    for (b, status) in bans
+        .iter()
+        .filter(|(b, _)| b.end_us.is_none_or(|e| e > now))
+    {
+        let until = b
+            .end_us
+            .map_or_else(|| "forever".to_owned(), |e| time_text(e, tz));
+        println!(
+            "{:<40} {:<6} {:<28} {:<20} {:<9} {}",
+            b.ip,
+            b.kind.as_str(),
+            b.set,
+            until,
+            status.name(),
+            b.rule
+        );
+        if let BanStatus::Failed(why) = status {
+            // The first line of the firewall's error (nft adds the
+            // offending script line and a caret line).
+            let why: String = why.lines().next().unwrap_or("").chars().take(300).collect();
+            println!("    {why}");
         }
     }
 }
@@ -636,27 +655,15 @@ fn cmd_bans(command: BansCommand) -> ExitCode {
             state,
         } => state::cmd_ban(&address, duration.as_deref(), set.as_deref(), &state),
         BansCommand::List { state } => {
-            let (_, _, bans) = match open_bans(&state) {
-                Ok(x) => x,
+            let bans = match state::open_read(&state).map(|(_, store)| store.bans_with_status()) {
+                Ok(Ok(b)) => b,
+                Ok(Err(e)) => {
+                    eprintln!("pyrusec: {e}");
+                    return ExitCode::from(2);
+                }
                 Err(c) => return c,
             };
-            println!(
-                "{:<40} {:<6} {:<28} {:<20} rule",
-                "address", "kind", "set", "until"
-            );
-            for b in bans.iter().filter(|b| b.end_us.is_none_or(|e| e > now)) {
-                let until = b
-                    .end_us
-                    .map_or_else(|| "forever".to_owned(), |e| time_text(e, &tz));
-                println!(
-                    "{:<40} {:<6} {:<28} {:<20} {}",
-                    b.ip,
-                    b.kind.as_str(),
-                    b.set,
-                    until,
-                    b.rule
-                );
-            }
+            list_bans(&bans, now, &tz);
             ExitCode::SUCCESS
         }
         BansCommand::Unban { address, state } => state::cmd_unban(&address, &state),

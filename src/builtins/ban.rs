@@ -9,7 +9,7 @@
 //! before it reaches `nft` or `ipset`.
 
 use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
-use crate::effects::Effect;
+use crate::effects::{self, BanSet, Effect};
 use crate::value::fields::FieldId;
 use crate::value::Value;
 use crate::vm::{Ctx, RunError};
@@ -36,9 +36,9 @@ bans the address held by the field `IP` in the nftables set `nftSetIPv4`
 or `nftSetIPv6` (written `family table set`, e.g. `"inet pyruse ban4"`),
 chosen by the address family, for `banSeconds` or forever. A missing
 field, or a value that is not an IPv4 or IPv6 address, fails the action:
-nothing is banned and the entry stops. The sets must exist with timeouts
-enabled, e.g. `nft add set inet pyruse ban4 '{ type ipv4_addr; flags
-timeout; }'`.
+nothing is banned and the entry stops. `pyrused` creates the sets at
+start (`flags timeout`), in a table of its own with a chain that drops
+their members; with `set nftBan.setup = false`, they must exist.
 "#;
 
 pub static IPSET: Builtin = Builtin {
@@ -61,9 +61,10 @@ pub static IPSET: Builtin = Builtin {
 const IPSET_DOC: &str = r#"
 the same as `nftBan` with ipset: bans the address held by the field `IP`
 in the ipset set `ipSetIPv4` or `ipSetIPv6`, chosen by the address family,
-for `banSeconds` or forever. The sets must exist with timeouts enabled
-(`ipset create ssh4 hash:ip timeout 0`, and `family inet6` for the IPv6
-set).
+for `banSeconds` or forever. `pyrused` creates the sets at start
+(`timeout 0`, `family inet6` for the IPv6 set) and iptables/ip6tables rules
+that drop their members; with `set ipsetBan.setup = false`, they must
+exist.
 "#;
 
 /// Which firewall the ban goes to.
@@ -132,6 +133,14 @@ impl Step for Ban {
             Firewall::Ipset => Effect::IpsetBan { set, ip, seconds },
         });
         Ok(true)
+    }
+
+    fn ban_sets(&self) -> Vec<BanSet> {
+        let firewall = match self.firewall {
+            Firewall::Nft => effects::Firewall::Nft,
+            Firewall::Ipset => effects::Firewall::Ipset,
+        };
+        BanSet::pair(firewall, &self.set4, &self.set6).into()
     }
 
     fn describe(&self) -> String {

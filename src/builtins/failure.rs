@@ -22,7 +22,7 @@
 use super::in_networks::Nets;
 use super::{opt, req, Builtin, Kind, Prep, Step, Ty};
 use crate::diag::Code;
-use crate::effects::Effect;
+use crate::effects::{BanSet, Effect, Firewall};
 use crate::state::CounterId;
 use crate::value::fields::FieldId;
 use crate::value::Value;
@@ -236,6 +236,14 @@ impl Step for Failure {
             });
         }
         Ok(true)
+    }
+
+    fn ban_sets(&self) -> Vec<BanSet> {
+        let firewall = match self.action {
+            BanAction::Nft => Firewall::Nft,
+            BanAction::Ipset => Firewall::Ipset,
+        };
+        BanSet::pair(firewall, &self.set4, &self.set6).into()
     }
 
     fn describe(&self) -> String {

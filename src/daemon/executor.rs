@@ -1,9 +1,16 @@
 //! The executor: a thread that carries out the effects queued in the
 //! outbox, with retries, so that the rules never wait on the outside world.
 //!
-//! - At start, every unexpired ban of the store is applied again, with its
+//! - At start, the bans lane sets up the firewall sets the rules ban into
+//!   (`host::firewall`, unless `nftBan.setup`/`ipsetBan.setup` are off),
+//!   then every unexpired ban of the store is applied again, with its
 //!   remaining time (expired records are dropped): what Pyruse's separate
-//!   boot unit did.
+//!   boot unit did. After a ban fails, the set-up runs again before the
+//!   retry (a `flush ruleset` of the firewall's own reload removes the
+//!   table), and when it succeeds the recorded bans are applied again; a
+//!   reload of the rules (SIGHUP) does both, for the sets they name.
+//! - What the firewall made of each ban is recorded beside it (applied, or
+//!   failed and why), so that a ban it refused is never listed as in force.
 //! - Each [`Lane`] (bans, journal lines, mail) has a thread and a store
 //!   connection of its own, so bans never wait behind a mail to a dead
 //!   relay, a report, or another lane's retries. Mail and journal lanes are
@@ -16,8 +23,9 @@
 
 use super::log::{Level, Logger};
 use crate::config::Config;
-use crate::host::{self, HostError, NftElement};
-use crate::state::store::{BanKind, OutboxItem, Settled, Store};
+use crate::effects::BanSet;
+use crate::host::{self, firewall, HostError, NftElement};
+use crate::state::store::{BanKind, BanOutcome, OutboxItem, Settled, Store};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -99,9 +107,24 @@ struct Worker {
 pub struct Executor {
     workers: Vec<Worker>,
     stop: Arc<AtomicBool>,
+    /// Sets for the bans lane to set up, with the recorded bans again.
+    set_up: SetUpRequest,
 }
 
+/// The sets of reloaded rules, for the bans lane to set up.
+type SetUpRequest = Arc<std::sync::Mutex<Option<Vec<BanSet>>>>;
+
 impl Executor {
+    /// Set the firewall up again for these sets (reloaded rules) and
+    /// apply the recorded bans again (what a reload of the firewall's own
+    /// rules, with its `flush ruleset`, removed).
+    pub fn set_up_again(&self, sets: Vec<BanSet>) {
+        if let Ok(mut pending) = self.set_up.lock() {
+            *pending = Some(sets);
+        }
+        self.wake();
+    }
+
     /// Something was queued: look at the outbox now.
     pub fn wake(&self) {
         for w in &self.workers {
@@ -121,21 +144,33 @@ impl Executor {
     }
 }
 
-pub fn start(state_dir: PathBuf, config: Config) -> Executor {
+/// Start the workers; `sets`: the firewall sets the rules ban into.
+pub fn start(state_dir: PathBuf, config: Config, sets: Vec<BanSet>) -> Executor {
     let stop = Arc::new(AtomicBool::new(false));
+    let set_up: SetUpRequest = Arc::default();
     let workers = Lane::ALL
         .iter()
         .map(|&lane| {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             let (dir, config, flag) = (state_dir.clone(), config.clone(), Arc::clone(&stop));
+            let sets = if lane == Lane::Bans {
+                sets.clone()
+            } else {
+                Vec::new()
+            };
+            let request = Arc::clone(&set_up);
             let handle = std::thread::Builder::new()
                 .name(format!("pyrused-{}", lane.name()))
-                .spawn(move || run(lane, dir, config, rx, flag))
+                .spawn(move || run(lane, dir, config, (sets, request), rx, flag))
                 .ok();
             Worker { wake: tx, handle }
         })
         .collect();
-    Executor { workers, stop }
+    Executor {
+        workers,
+        stop,
+        set_up,
+    }
 }
 
 /// Delay before retry number `attempts` (1-based).
@@ -152,7 +187,14 @@ fn remaining_seconds(end_us: Option<i64>, now_us: i64) -> Result<Option<u64>, ()
     }
 }
 
-fn run(lane: Lane, state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: Arc<AtomicBool>) {
+fn run(
+    lane: Lane,
+    state_dir: PathBuf,
+    config: Config,
+    (sets, request): (Vec<BanSet>, SetUpRequest),
+    rx: Receiver<()>,
+    stop: Arc<AtomicBool>,
+) {
     let mut log = Logger::new();
     let mut store = match Store::open(&state_dir) {
         Ok(s) => s,
@@ -165,6 +207,7 @@ fn run(lane: Lane, state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: A
         }
     };
     if lane == Lane::Bans {
+        set_up_firewall(&config, &sets, &mut log);
         restore_bans(&mut store, &config, &mut log);
     }
     let mut worker = LaneWorker {
@@ -173,6 +216,9 @@ fn run(lane: Lane, state_dir: PathBuf, config: Config, rx: Receiver<()>, stop: A
         config,
         log,
         paused_until: None,
+        sets,
+        set_up_again: false,
+        request,
     };
     // What is due when asked to stop is still carried out (with
     // `--exit-at-end`, the effects of the last entries) for up to
@@ -218,6 +264,12 @@ struct LaneWorker {
     /// A mail relay that failed is left alone until its backoff is over,
     /// instead of being tried again for every queued mail.
     paused_until: Option<Instant>,
+    /// The firewall sets the rules ban into (bans lane).
+    sets: Vec<BanSet>,
+    /// A ban failed: set the firewall up again before the next round.
+    set_up_again: bool,
+    /// Sets of reloaded rules to set up (bans lane).
+    request: SetUpRequest,
 }
 
 impl LaneWorker {
@@ -234,6 +286,13 @@ impl LaneWorker {
     /// Carry out what is due; returns whether there was anything.
     fn round(&mut self) -> bool {
         self.trim();
+        if self.lane == Lane::Bans {
+            if let Some(sets) = self.request.lock().ok().and_then(|mut r| r.take()) {
+                self.sets = sets;
+                set_up_firewall(&self.config, &self.sets, &mut self.log);
+                restore_bans(&mut self.store, &self.config, &mut self.log);
+            }
+        }
         let now = crate::vm::wall_clock_us();
         let due = match self
             .store
@@ -250,11 +309,25 @@ impl LaneWorker {
             }
         };
         let busy = !due.is_empty();
+        if busy && std::mem::take(&mut self.set_up_again) {
+            self.set_up_and_restore();
+        }
         let failed = carry_out(&mut self.store, &self.config, &mut self.log, due, now);
+        if self.lane == Lane::Bans && failed.is_some() {
+            self.set_up_again = true;
+        }
         if self.lane == Lane::Mail {
             self.paused_until = failed.map(|attempts| Instant::now() + backoff(attempts));
         }
         busy
+    }
+
+    /// After a failed ban: the set-up again, and when some part of it is
+    /// ready, the recorded bans again (what a flushed ruleset lost).
+    fn set_up_and_restore(&mut self) {
+        if set_up_firewall(&self.config, &self.sets, &mut self.log) {
+            restore_bans(&mut self.store, &self.config, &mut self.log);
+        }
     }
 
     /// Drop the oldest items of a lane past its cap.
@@ -279,6 +352,61 @@ impl LaneWorker {
     }
 }
 
+/// Set up the sets the rules ban into, and what drops their members
+/// (`host::firewall`), for each firewall whose set-up is on; each outcome
+/// logged, a failure once per cause. Whether some part is ready.
+fn set_up_firewall(config: &Config, sets: &[BanSet], log: &mut Logger) -> bool {
+    let mut outcomes = Vec::new();
+    if config.nft_setup {
+        let done = firewall::nft_setup(config, sets);
+        outcomes.extend(done.into_iter().map(|o| (o, "nftBan.setup")));
+    }
+    if config.ipset_setup {
+        let done = firewall::ipset_setup(config, sets);
+        outcomes.extend(done.into_iter().map(|o| (o, "ipsetBan.setup")));
+    }
+    let mut ready = false;
+    for (o, key) in outcomes {
+        match o {
+            firewall::Outcome::Done(m) => {
+                ready = true;
+                log.log(Level::Info, &m);
+            }
+            firewall::Outcome::Left(m) => log.once(Level::Notice, &m, &m),
+            firewall::Outcome::Failed { cause, message: m } => log.once(
+                Level::Err,
+                &cause,
+                &format!(
+                    "{m}; bans into it are recorded as failed and retried \
+                     (`set {key} = false` leaves the firewall to you)"
+                ),
+            ),
+        }
+    }
+    ready
+}
+
+/// Record what the firewall made of bans; a failure to record is logged.
+fn record_outcomes(store: &mut Store, log: &mut Logger, outcomes: &[BanOutcome]) {
+    if let Err(e) = store.ban_outcomes(outcomes) {
+        log.once(
+            Level::Err,
+            "bans: record",
+            &format!("cannot record the outcome of bans: {e}"),
+        );
+    }
+}
+
+/// What the firewall made of a recorded ban, to record.
+fn outcome(b: &crate::state::store::BanRecord, r: &Result<(), HostError>) -> BanOutcome {
+    BanOutcome {
+        kind: b.kind,
+        set: b.set.clone(),
+        ip: b.ip.clone(),
+        result: r.clone().map_err(|e| e.message),
+    }
+}
+
 fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
     let now = crate::vm::wall_clock_us();
     if let Err(e) = store.drop_expired_bans(now) {
@@ -292,7 +420,8 @@ fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
         }
     };
     let mut nft = Vec::new();
-    let mut restored = 0usize;
+    let mut nft_bans = Vec::new();
+    let mut outcomes = Vec::new();
     for b in &bans {
         let Ok(ip) = host::parse_ip(&b.ip) else {
             continue;
@@ -301,29 +430,39 @@ fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
             continue;
         };
         match b.kind {
-            BanKind::Nft => nft.push(NftElement {
-                set: b.set.clone(),
-                ip,
-                seconds,
-            }),
-            BanKind::Ipset => match host::ipset_apply(config, &b.set, ip, seconds) {
-                Ok(()) => restored += 1,
-                Err(e) => log.once(
-                    Level::Err,
-                    &e.cause,
-                    &format!("restoring bans: {}", e.message),
-                ),
-            },
+            BanKind::Nft => {
+                nft.push(NftElement {
+                    set: b.set.clone(),
+                    ip,
+                    seconds,
+                });
+                nft_bans.push(b);
+            }
+            BanKind::Ipset => {
+                let r = host::ipset_apply(config, &b.set, ip, seconds);
+                if let Err(e) = &r {
+                    log.once(
+                        Level::Err,
+                        &e.cause,
+                        &format!("restoring bans: {}", e.message),
+                    );
+                }
+                outcomes.push(outcome(b, &r));
+            }
         }
     }
-    match host::nft_apply(config, &nft) {
-        Ok(()) => restored += nft.len(),
-        Err(e) => log.once(
-            Level::Err,
-            &e.cause,
-            &format!("restoring bans: {}", e.message),
-        ),
+    for (b, r) in nft_bans.iter().zip(nft_apply_by_set(config, &nft)) {
+        if let Err(e) = &r {
+            log.once(
+                Level::Err,
+                &e.cause,
+                &format!("restoring bans: {}", e.message),
+            );
+        }
+        outcomes.push(outcome(b, &r));
     }
+    record_outcomes(store, log, &outcomes);
+    let restored = outcomes.iter().filter(|o| o.result.is_ok()).count();
     if restored > 0 {
         log.log(Level::Info, &format!("restored {restored} bans"));
     }
@@ -372,6 +511,7 @@ fn carry_out(
 ) -> Option<u32> {
     let mut failed = None;
     let mut settled = Vec::with_capacity(due.len());
+    let mut bans = Vec::new();
     // nft bans of this round go in one transaction.
     let mut nft_items = Vec::new();
     let mut nft_elements = Vec::new();
@@ -379,6 +519,10 @@ fn carry_out(
         let outcome = match item.kind.as_str() {
             "nft" | "ipset" => match plan_ban(config, &item, now) {
                 BanPlan::Done(r) => r,
+                BanPlan::Ipset(r) => {
+                    bans.push(ban_outcome(&item, &r));
+                    r
+                }
                 BanPlan::Nft(element) => {
                     nft_elements.push(element);
                     nft_items.push(item);
@@ -390,12 +534,13 @@ fn carry_out(
         settled.push(settle(log, &item, outcome, now, &mut failed));
     }
     if !nft_items.is_empty() {
-        let r = host::nft_apply(config, &nft_elements);
-        for item in &nft_items {
-            settled.push(settle(log, item, r.clone(), now, &mut failed));
+        let results = nft_apply_by_set(config, &nft_elements);
+        for (item, r) in nft_items.iter().zip(results) {
+            bans.push(ban_outcome(item, &r));
+            settled.push(settle(log, item, r, now, &mut failed));
         }
     }
-    if let Err(e) = store.outbox_settle(&settled) {
+    if let Err(e) = store.outbox_settle_bans(&settled, &bans) {
         log.once(
             Level::Err,
             "outbox: write",
@@ -405,10 +550,53 @@ fn carry_out(
     failed
 }
 
-/// What becomes of a due ban: an outcome now, or an element of the
-/// round's nft transaction.
+/// Apply nft bans in one transaction; when it fails and they go to
+/// several sets, each set in a transaction of its own, so that a set that
+/// is missing or refuses them holds back no other. The outcome of each.
+fn nft_apply_by_set(config: &Config, elements: &[NftElement]) -> Vec<Result<(), HostError>> {
+    let all = host::nft_apply(config, elements);
+    let mut sets: Vec<&str> = elements.iter().map(|e| e.set.as_str()).collect();
+    sets.sort_unstable();
+    sets.dedup();
+    if all.is_ok() || sets.len() < 2 {
+        return vec![all; elements.len()];
+    }
+    let mut results = vec![Ok(()); elements.len()];
+    for set in sets {
+        let (at, of_set): (Vec<usize>, Vec<NftElement>) = elements
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.set == set)
+            .map(|(i, e)| (i, e.clone()))
+            .unzip();
+        let r = host::nft_apply(config, &of_set);
+        for i in at {
+            results[i] = r.clone();
+        }
+    }
+    results
+}
+
+/// What the firewall made of the ban of an outbox item, to record.
+fn ban_outcome(item: &OutboxItem, r: &Result<(), HostError>) -> BanOutcome {
+    BanOutcome {
+        kind: if item.kind == "ipset" {
+            BanKind::Ipset
+        } else {
+            BanKind::Nft
+        },
+        set: text(item, "set").to_owned(),
+        ip: text(item, "ip").to_owned(),
+        result: r.clone().map_err(|e| e.message),
+    }
+}
+
+/// What becomes of a due ban: an outcome now with nothing to record (no
+/// address, or already over), the outcome of an ipset ban, or an element
+/// of the round's nft transaction.
 enum BanPlan {
     Done(Result<(), HostError>),
+    Ipset(Result<(), HostError>),
     Nft(NftElement),
 }
 
@@ -431,7 +619,7 @@ fn plan_ban(config: &Config, item: &OutboxItem, now: i64) -> BanPlan {
     if item.kind == "nft" {
         BanPlan::Nft(NftElement { set, ip, seconds })
     } else {
-        BanPlan::Done(host::ipset_apply(config, &set, ip, seconds))
+        BanPlan::Ipset(host::ipset_apply(config, &set, ip, seconds))
     }
 }
 

@@ -4,7 +4,7 @@
 //! from that object).
 
 use super::LOCK_FILE;
-use crate::state::store::{Store, StoreError};
+use crate::state::store::{BanStatus, Store, StoreError};
 use serde_json::{json, Map, Value as J};
 use std::path::Path;
 
@@ -230,11 +230,12 @@ fn counters_part(store: &Store, record: &J, clock: i64, top: usize) -> Result<J,
     Ok(J::Array(out))
 }
 
-/// Per set, the bans in force at `now` (wall clock), the latest to end first.
+/// Per set, the bans not ended at `now` (wall clock), the latest to end
+/// first, each with what the firewall made of it.
 fn sets_part(store: &Store, now: i64) -> Result<J, StoreError> {
-    let mut bans = store.bans()?;
-    bans.retain(|b| b.end_us.is_none_or(|e| e > now));
-    bans.sort_by(|a, b| {
+    let mut bans = store.bans_with_status()?;
+    bans.retain(|(b, _)| b.end_us.is_none_or(|e| e > now));
+    bans.sort_by(|(a, _), (b, _)| {
         (a.kind.as_str(), &a.set)
             .cmp(&(b.kind.as_str(), &b.set))
             .then(
@@ -244,8 +245,16 @@ fn sets_part(store: &Store, now: i64) -> Result<J, StoreError> {
             )
     });
     let mut sets: Vec<J> = Vec::new();
-    for b in bans {
-        let ban = json!({"address": b.ip, "until": time_or_null(b.end_us), "rule": b.rule});
+    for (b, status) in bans {
+        let mut ban = json!({
+            "address": b.ip,
+            "until": time_or_null(b.end_us),
+            "rule": b.rule,
+            "status": status.name(),
+        });
+        if let (BanStatus::Failed(why), J::Object(o)) = (&status, &mut ban) {
+            o.insert("error".into(), J::String(why.clone()));
+        }
         let same = |s: &J| {
             s.get("kind").and_then(J::as_str) == Some(b.kind.as_str())
                 && s.get("set").and_then(J::as_str) == Some(b.set.as_str())
@@ -530,7 +539,7 @@ fn counters_node(s: &J, tz: &jiff::tz::TimeZone) -> Node {
 }
 
 fn bans_node(s: &J, tz: &jiff::tz::TimeZone) -> Node {
-    let mut n = node("bans in force:".into());
+    let mut n = node("bans:".into());
     for set in s["sets"].as_array().into_iter().flatten() {
         let bans = set["bans"].as_array().cloned().unwrap_or_default();
         let mut sn = node(format!(
@@ -545,8 +554,12 @@ fn bans_node(s: &J, tz: &jiff::tz::TimeZone) -> Node {
             } else {
                 local(&b["until"], tz)
             };
+            let status = match b["status"].as_str() {
+                Some("in force") | None => String::new(),
+                Some(other) => format!("  [{other}]"),
+            };
             sn.children.push(node(format!(
-                "{:<39} until {until:<19}  {}",
+                "{:<39} until {until:<19}  {}{status}",
                 b["address"].as_str().unwrap_or("?"),
                 b["rule"].as_str().unwrap_or("")
             )));

@@ -81,8 +81,10 @@ fn start(opts: &Options, log: &mut Logger) -> Result<Started, String> {
         .ok()
         .filter(|&u| u > 0)
         .map(|u| Duration::from_micros(u / 2));
-    let executor =
-        (!opts.dry_run).then(|| executor::start(opts.state_dir.clone(), program.config.clone()));
+    let executor = (!opts.dry_run).then(|| {
+        let sets = program.ban_sets();
+        executor::start(opts.state_dir.clone(), program.config.clone(), sets)
+    });
     Ok(Started {
         program,
         _lock: lock,
@@ -167,6 +169,9 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
         drop(machine);
         match outcome {
             Outcome::Reload(p) => {
+                if let Some(x) = &executor {
+                    x.set_up_again(p.ban_sets());
+                }
                 state = remap_state(state, &program, &p, progress.last_now);
                 program = *p;
                 progress.status.rules_loaded(&opts.rules, &program);

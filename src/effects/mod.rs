@@ -7,6 +7,36 @@
 
 use crate::value::Value;
 
+/// The firewall a ban goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Firewall {
+    /// An nftables set, named `family table set`.
+    Nft,
+    /// An ipset set.
+    Ipset,
+}
+
+/// A set a ban step may ban into: what the daemon creates at start.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BanSet {
+    pub firewall: Firewall,
+    /// As the rules write it (`inet pyruse ban4`, `ssh4`).
+    pub name: String,
+    /// Whether it holds IPv6 addresses (else IPv4).
+    pub ipv6: bool,
+}
+
+impl BanSet {
+    /// The IPv4 and IPv6 sets of a ban step.
+    pub fn pair(firewall: Firewall, v4: &str, v6: &str) -> [BanSet; 2] {
+        [(v4, false), (v6, true)].map(|(name, ipv6)| BanSet {
+            firewall,
+            name: name.to_owned(),
+            ipv6,
+        })
+    }
+}
+
 /// One effect, with the values it was decided with.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+pub mod firewall;
 pub mod mail;
 pub mod smtp;
 
@@ -63,6 +64,15 @@ pub fn parse_ip(text: &str) -> Result<IpAddr, HostError> {
 
 /// Run a command with an optional standard input, within a time limit.
 pub fn run_command(argv: &[String], stdin: Option<&[u8]>) -> Result<(), HostError> {
+    run(argv, stdin, false).map(drop)
+}
+
+/// Run a command without input, within a time limit; its standard output.
+pub fn command_output(argv: &[String]) -> Result<String, HostError> {
+    run(argv, None, true)
+}
+
+fn run(argv: &[String], stdin: Option<&[u8]>, capture: bool) -> Result<String, HostError> {
     let Some((program, args)) = argv.split_first() else {
         return Err(HostError::fatal("command: empty", "empty command".into()));
     };
@@ -73,7 +83,11 @@ pub fn run_command(argv: &[String], stdin: Option<&[u8]>) -> Result<(), HostErro
         } else {
             Stdio::null()
         })
-        .stdout(Stdio::null())
+        .stdout(if capture {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
@@ -88,28 +102,22 @@ pub fn run_command(argv: &[String], stdin: Option<&[u8]>) -> Result<(), HostErro
             let _ = pipe.write_all(&data);
         });
     }
+    // Read the output as it comes, so that a long one never fills the pipe.
+    let output = child.stdout.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut pipe, &mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    });
     let start = std::time::Instant::now();
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
                 if status.success() {
-                    return Ok(());
+                    return Ok(output.and_then(|t| t.join().ok()).unwrap_or_default());
                 }
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    use std::io::Read;
-                    let _ = e.read_to_string(&mut err);
-                }
-                let err: String = err.trim().chars().take(500).collect();
-                let detail = if err.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {err}")
-                };
-                return Err(HostError::transient(
-                    &format!("{program}: {status}"),
-                    format!("{} failed ({status}){detail}", argv.join(" ")),
-                ));
+                return Err(exit_error(argv, status, child.stderr.take()));
             }
             Ok(None) if start.elapsed() > COMMAND_TIMEOUT => {
                 let _ = child.kill();
@@ -131,6 +139,31 @@ pub fn run_command(argv: &[String], stdin: Option<&[u8]>) -> Result<(), HostErro
             }
         }
     }
+}
+
+/// A command that exited with a failure: the command, its status and
+/// the start of its standard error.
+fn exit_error(
+    argv: &[String],
+    status: std::process::ExitStatus,
+    stderr: Option<std::process::ChildStderr>,
+) -> HostError {
+    let mut err = String::new();
+    if let Some(mut e) = stderr {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut err);
+    }
+    let err: String = err.trim().chars().take(500).collect();
+    let detail = if err.is_empty() {
+        String::new()
+    } else {
+        format!(": {err}")
+    };
+    let program = argv.first().map_or("", String::as_str);
+    HostError::transient(
+        &format!("{program}: {status}"),
+        format!("{} failed ({status}){detail}", argv.join(" ")),
+    )
 }
 
 /// One nft element to add (or to delete first).

@@ -25,7 +25,12 @@ pub const SETTING_KEYS: &[&str] = &[
     "8bit-message-encoding",
     "debug",
     "nftBan.nft",
+    "nftBan.setup",
+    "nftBan.priority",
     "ipsetBan.ipset",
+    "ipsetBan.setup",
+    "ipsetBan.iptables",
+    "ipsetBan.ip6tables",
     "dailyReport.time",
 ];
 

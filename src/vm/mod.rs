@@ -82,6 +82,15 @@ pub struct Program {
 }
 
 impl Program {
+    /// The firewall sets the program's ban steps ban into, each once,
+    /// sorted.
+    pub fn ban_sets(&self) -> Vec<crate::effects::BanSet> {
+        let mut sets: Vec<_> = self.steps.iter().flat_map(|s| s.ban_sets()).collect();
+        sets.sort();
+        sets.dedup();
+        sets
+    }
+
     /// `file:line:col` of an instruction's step.
     pub fn locate(&self, pc: Pc) -> &str {
         let all = self.locations.get_or_init(|| {
@@ -239,6 +248,11 @@ pub trait Step: Send + Sync {
     /// ([`memo`]).
     fn pure_on(&self) -> Option<FieldId> {
         None
+    }
+    /// The firewall sets a ban step bans into (none for other steps), so
+    /// that the daemon can create them at start.
+    fn ban_sets(&self) -> Vec<crate::effects::BanSet> {
+        Vec::new()
     }
 }
 

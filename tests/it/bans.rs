@@ -2,7 +2,11 @@
 //! (`unshare -n`): failed logins from a journal file ban IPv4 and IPv6
 //! addresses with timeouts; text crafted to smuggle nft syntax through a
 //! captured "address" changes nothing; a restart restores flushed bans; an
-//! unbanned address stays out after a restart.
+//! unbanned address stays out after a restart. From an empty ruleset the
+//! daemon sets up its table, sets and drop rule (and ipset sets with their
+//! iptables rules), the same at every start, leaving the administrator's
+//! table alone; with the set-up off, a ban the firewall refuses is listed
+//! as failed, never as in force.
 
 use crate::common::*;
 use std::process::Command;
@@ -19,13 +23,20 @@ chain "SSH failed logins" {
 "#;
 
 fn entries(now_us: i64) -> String {
-    let clients = [
-        "203.0.113.5",
-        "2001:db8::66",
-        // An "address" that tries to close the nft set expression and add
-        // a command of its own.
-        "192.0.2.1 } ; flush ruleset ; add element inet pyruse ban4 { 198.51.100.99",
-    ];
+    failed_logins(
+        now_us,
+        &[
+            "203.0.113.5",
+            "2001:db8::66",
+            // An "address" that tries to close the nft set expression and
+            // add a command of its own.
+            "192.0.2.1 } ; flush ruleset ; add element inet pyruse ban4 { 198.51.100.99",
+        ],
+    )
+}
+
+/// Two failed logins from each client, in the last ten seconds.
+fn failed_logins(now_us: i64, clients: &[&str]) -> String {
     let mut out = String::new();
     let mut t = now_us - 10_000_000;
     for c in clients {
@@ -299,4 +310,499 @@ fn ten_thousand_bans_all_reach_the_set() {
     assert_eq!(elements, 10_000, "every address is in the set:\n{stderr}");
     let banned = stderr.matches("(given up)").count() + stderr.matches("will retry").count();
     assert_eq!(banned, 0, "no ban failed:\n{stderr}");
+}
+
+/// Prints, for each source address, whether a TCP connection from it to
+/// a closed port of 127.0.0.1 is refused (the packet got through) or times
+/// out (dropped).
+const PROBE: &str = "python3 -c '
+import socket
+for src in [\"127.0.0.5\", \"127.0.0.6\"]:
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(1)
+    try:
+        s.connect((\"127.0.0.1\", 9))
+        print(src, \"connected\")
+    except ConnectionRefusedError:
+        print(src, \"refused\")
+    except socket.timeout:
+        print(src, \"dropped\")
+'";
+
+/// A table of the administrator's, present before pyrused starts.
+const USER_TABLE: &str = "nft add table inet user\n\
+     nft add chain inet user keep '{ type filter hook input priority 0; policy accept; }'\n\
+     nft add rule inet user keep tcp dport 22 accept\n";
+
+/// Failed logins of the usual clients, and of 127.0.0.5 (loopback, so that
+/// the namespace can check that its packets are dropped).
+fn attacks() -> String {
+    failed_logins(
+        pyruse::vm::wall_clock_us(),
+        &["203.0.113.5", "2001:db8::66", "127.0.0.5"],
+    )
+}
+
+#[test]
+fn the_daemon_sets_up_its_nft_table_from_an_empty_ruleset() {
+    if !can_run(
+        "the_daemon_sets_up_its_nft_table_from_an_empty_ruleset",
+        &["nft", "python3"],
+    ) {
+        return;
+    }
+    let Setup { _tmp, daemon, bans } = setup_with(RULES, &attacks());
+    // The same rules, naming a new IPv4 set and another chain priority.
+    let newer = _tmp.path().join("newer.pyr");
+    let newer_rules = format!(
+        "set nftBan.priority = -20\n{}",
+        RULES.replace("inet pyruse ban4", "inet pyruse web4")
+    );
+    std::fs::write(&newer, newer_rules).expect("rules");
+    let rules = _tmp.path().join("rules.pyr").display().to_string();
+    let daemon_newer = daemon.replace(&rules, &newer.display().to_string());
+    let list = bans("list");
+    let script = format!(
+        "set -e\n\
+         ip link set lo up\n\
+         echo '=== EMPTY'; nft list ruleset\n\
+         {USER_TABLE}\
+         echo '=== USER BEFORE'; nft list table inet user\n\
+         {daemon}\n\
+         echo '=== FIRST'; nft list ruleset\n\
+         echo '=== FIRST TERSE'; nft -t list ruleset\n\
+         echo '=== PROBE'; {PROBE}\n\
+         echo '=== LIST'; {list}\n\
+         {daemon}\n\
+         echo '=== SECOND TERSE'; nft -t list ruleset\n\
+         echo '=== AGAIN'; nft list ruleset\n\
+         {daemon_newer}\n\
+         echo '=== NEWER'; nft list ruleset\n\
+         echo '=== NEWER PROBE'; {PROBE}\n\
+         echo '=== USER AFTER'; nft list table inet user\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    assert_eq!(
+        section(&stdout, "EMPTY").trim(),
+        "",
+        "the ruleset was empty"
+    );
+
+    let first = section(&stdout, "FIRST");
+    // The table, marked as pyrused's, with its sets (of the right type,
+    // with timeouts) holding the banned addresses, and the drop rules.
+    let table = first
+        .find("table inet pyruse {")
+        .map(|at| &first[at..])
+        .unwrap_or_else(|| panic!("no table inet pyruse:\n{first}\n{stderr}"));
+    assert!(
+        table.contains(pyruse::host::firewall::TABLE_MARK),
+        "{table}"
+    );
+    let set = |name: &str| {
+        let at = table
+            .find(&format!("set {name} {{"))
+            .unwrap_or_else(|| panic!("no set {name}:\n{table}"));
+        &table[at..at + table[at..].find("\n\t}").unwrap_or(0)]
+    };
+    let (ban4, ban6) = (set("ban4"), set("ban6"));
+    assert!(
+        ban4.contains("type ipv4_addr") && ban4.contains("flags timeout"),
+        "{ban4}"
+    );
+    assert!(
+        ban6.contains("type ipv6_addr") && ban6.contains("flags timeout"),
+        "{ban6}"
+    );
+    assert!(
+        ban4.contains("203.0.113.5 timeout") && ban4.contains("127.0.0.5 timeout"),
+        "{ban4}"
+    );
+    assert!(ban6.contains("2001:db8::66 timeout"), "{ban6}");
+    assert!(
+        table.contains("type filter hook input priority filter - 10; policy accept;")
+            && table.contains("ip saddr @ban4 drop")
+            && table.contains("ip6 saddr @ban6 drop"),
+        "a chain hooked at input drops the members of both sets:\n{table}"
+    );
+    assert!(
+        stderr.contains("nftables table inet pyruse ready"),
+        "the set-up is logged:\n{stderr}"
+    );
+    // The drop rule works: the banned source is dropped, another is not.
+    let probe = section(&stdout, "PROBE");
+    assert!(
+        probe.contains("127.0.0.5 dropped") && probe.contains("127.0.0.6 refused"),
+        "{probe}"
+    );
+    let list = section(&stdout, "LIST");
+    let line = |ip: &str| {
+        list.lines()
+            .find(|l| l.starts_with(ip))
+            .unwrap_or_else(|| panic!("{ip} not listed:\n{list}"))
+            .to_owned()
+    };
+    assert!(line("203.0.113.5").contains(" in force "), "{list}");
+    assert!(line("2001:db8::66").contains(" in force "), "{list}");
+
+    // A second start changes nothing: no second table, chain or rule.
+    assert_eq!(
+        section(&stdout, "FIRST TERSE"),
+        section(&stdout, "SECOND TERSE"),
+        "a second start leaves the same ruleset"
+    );
+    let second = section(&stdout, "AGAIN");
+    assert_eq!(second.matches("table inet pyruse").count(), 1, "{second}");
+    assert_eq!(second.matches("ip saddr @ban4 drop").count(), 1, "{second}");
+    assert!(second.contains("203.0.113.5 timeout"), "{second}");
+
+    // Rules that name a new set: it is added, with its drop rule, and the
+    // old set still drops the bans it holds; the new priority holds.
+    let newer = section(&stdout, "NEWER");
+    assert!(newer.contains("set web4 {"), "{newer}");
+    assert!(
+        newer.contains("ip saddr @web4 drop") && newer.contains("ip saddr @ban4 drop"),
+        "{newer}"
+    );
+    assert!(
+        newer.contains("type filter hook input priority -20;"),
+        "{newer}"
+    );
+    assert!(
+        section(&stdout, "NEWER PROBE").contains("127.0.0.5 dropped"),
+        "{stdout}"
+    );
+    assert_eq!(
+        section(&stdout, "USER BEFORE"),
+        section(&stdout, "USER AFTER"),
+        "the administrator's table is untouched"
+    );
+}
+
+#[test]
+fn with_set_up_off_and_no_table_a_refused_ban_is_not_in_force() {
+    if !can_run(
+        "with_set_up_off_and_no_table_a_refused_ban_is_not_in_force",
+        &["nft"],
+    ) {
+        return;
+    }
+    let rules = format!("set nftBan.setup = false\n{RULES}");
+    let Setup { _tmp, daemon, bans } = setup(&rules);
+    let list = bans("list");
+    let script = format!(
+        "set -e\n\
+         {daemon}\n\
+         echo '=== RULESET'; nft list ruleset\n\
+         echo '=== LIST'; {list}\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    assert_eq!(
+        section(&stdout, "RULESET").trim(),
+        "",
+        "set-up off: nothing created"
+    );
+    assert!(!stderr.contains("set up"), "{stderr}");
+    assert!(stderr.contains("stopped after 6 entries"), "{stderr}");
+    let list = section(&stdout, "LIST");
+    assert!(!list.contains("in force"), "{list}");
+    for ip in ["203.0.113.5", "2001:db8::66"] {
+        let at = list
+            .find(ip)
+            .unwrap_or_else(|| panic!("{ip} not listed:\n{list}"));
+        let rest = &list[at..];
+        let mut lines = rest.lines();
+        assert!(
+            lines.next().is_some_and(|l| l.contains(" failed ")),
+            "{list}"
+        );
+        let why = lines.next().unwrap_or("");
+        assert!(
+            why.starts_with("    nft -f - failed") && why.contains("No such file or directory"),
+            "the firewall's error, on the next line:\n{list}"
+        );
+    }
+}
+
+#[test]
+fn a_set_up_that_fails_is_logged_and_the_daemon_goes_on() {
+    if !can_run(
+        "a_set_up_that_fails_is_logged_and_the_daemon_goes_on",
+        &["nft"],
+    ) {
+        return;
+    }
+    let Setup { _tmp, daemon, bans } = setup(RULES);
+    let list = bans("list");
+    // pyrused's table, where its IPv4 set was made for IPv6 addresses.
+    let mark = pyruse::host::firewall::TABLE_MARK;
+    let script = format!(
+        "set -e\n\
+         nft add table inet pyruse '{{ comment \"{mark}\"; }}'\n\
+         nft add set inet pyruse ban4 '{{ type ipv6_addr; flags timeout; }}'\n\
+         {daemon}\n\
+         echo '=== LIST'; {list}\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    assert!(
+        stderr.contains("cannot set up the nftables table inet pyruse: nft -f - failed")
+            && stderr.contains("Error: datatype mismatch"),
+        "the command and its error are logged:\n{stderr}"
+    );
+    assert!(stderr.contains("stopped after 6 entries"), "{stderr}");
+    let list = section(&stdout, "LIST");
+    let v4 = list.lines().find(|l| l.starts_with("203.0.113.5"));
+    assert!(v4.is_some_and(|l| l.contains(" failed ")), "{list}");
+}
+
+#[test]
+fn ipset_sets_and_their_drop_rules_set_themselves_up() {
+    if !can_run(
+        "ipset_sets_and_their_drop_rules_set_themselves_up",
+        &["ipset", "iptables", "ip6tables", "python3"],
+    ) {
+        return;
+    }
+    let rules = RULES
+        .replace(
+            "set nftBan.nft = [\"nft\"]",
+            "set ipsetBan.ipset = [\"ipset\", \"-exist\", \"-quiet\"]\n\
+             set ipsetBan.iptables = [\"iptables\"]\n\
+             set ipsetBan.ip6tables = [\"ip6tables\"]",
+        )
+        .replace(
+            "nftBan(IP: ip, nftSetIPv4: \"inet pyruse ban4\", nftSetIPv6: \"inet pyruse ban6\", banSeconds: 1h)",
+            "ipsetBan(IP: ip, ipSetIPv4: \"ssh4\", ipSetIPv6: \"ssh6\", banSeconds: 10m)",
+        );
+    let Setup { _tmp, daemon, bans } = setup_with(&rules, &attacks());
+    let list = bans("list");
+    let script = format!(
+        "set -e\n\
+         ip link set lo up\n\
+         {daemon}\n\
+         echo '=== SETS'; ipset list\n\
+         echo '=== V4'; iptables -S\n\
+         echo '=== V6'; ip6tables -S\n\
+         echo '=== PROBE'; {PROBE}\n\
+         echo '=== LIST'; {list}\n\
+         {daemon}\n\
+         echo '=== V4 AGAIN'; iptables -S\n\
+         echo '=== V6 AGAIN'; ip6tables -S\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    let sets = section(&stdout, "SETS");
+    let ssh4 = &sets[sets.find("Name: ssh4").expect("ssh4 created")..];
+    let ssh6 = &sets[sets.find("Name: ssh6").expect("ssh6 created")..];
+    assert!(
+        ssh4.contains("Header: family inet hash") && ssh4.contains("timeout"),
+        "{sets}"
+    );
+    assert!(ssh6.contains("Header: family inet6 hash"), "{sets}");
+    assert!(sets.contains("203.0.113.5 timeout") && sets.contains("2001:db8::66 timeout"));
+    let v4 = section(&stdout, "V4");
+    assert!(
+        v4.contains("-A INPUT -j pyruse-bans")
+            && v4.contains("-A pyruse-bans -m set --match-set ssh4 src -j DROP"),
+        "{v4}\n{stderr}"
+    );
+    let v6 = section(&stdout, "V6");
+    assert!(
+        v6.contains("-A INPUT -j pyruse-bans")
+            && v6.contains("-A pyruse-bans -m set --match-set ssh6 src -j DROP"),
+        "{v6}"
+    );
+    let probe = section(&stdout, "PROBE");
+    assert!(
+        probe.contains("127.0.0.5 dropped") && probe.contains("127.0.0.6 refused"),
+        "{probe}"
+    );
+    let list = section(&stdout, "LIST");
+    assert_eq!(list.matches(" in force ").count(), 3, "{list}");
+    assert_eq!(
+        v4,
+        section(&stdout, "V4 AGAIN"),
+        "a second start adds nothing"
+    );
+    assert_eq!(
+        v6,
+        section(&stdout, "V6 AGAIN"),
+        "a second start adds nothing"
+    );
+}
+
+#[test]
+fn a_reload_sets_the_firewall_up_again_and_restores_the_bans() {
+    if !can_run(
+        "a_reload_sets_the_firewall_up_again_and_restores_the_bans",
+        &["nft"],
+    ) {
+        return;
+    }
+    let Setup { _tmp, daemon, .. } = setup(RULES);
+    let follow = daemon.replace(" --exit-at-end", "");
+    let wait_ban = "for i in $(seq 100); do \
+                    nft list set inet pyruse ban4 2>/dev/null | grep -q 203.0.113.5 && break; \
+                    sleep 0.1; done";
+    // Debian's nftables.conf starts with `flush ruleset`: reloading
+    // nftables removes pyrused's table; reloading pyrused brings it back.
+    let script = format!(
+        "set -e\n\
+         {follow} &\n\
+         pid=$!\n\
+         {wait_ban}\n\
+         nft flush ruleset\n\
+         echo '=== FLUSHED'; nft list ruleset\n\
+         kill -HUP $pid\n\
+         {wait_ban}\n\
+         echo '=== RELOADED'; nft list ruleset\n\
+         kill -TERM $pid; wait $pid\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    assert_eq!(section(&stdout, "FLUSHED").trim(), "", "{stdout}");
+    let reloaded = section(&stdout, "RELOADED");
+    assert!(
+        reloaded.contains("203.0.113.5 timeout")
+            && reloaded.contains("2001:db8::66 timeout")
+            && reloaded.contains("ip saddr @ban4 drop"),
+        "table, sets, rules and bans are back:\n{reloaded}\n{stderr}"
+    );
+}
+
+/// The code block of the README that follows the line `<!-- MARKER … -->`.
+fn readme_block(marker: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let at = readme
+        .find(&format!("<!-- {marker}"))
+        .unwrap_or_else(|| panic!("no <!-- {marker} in the README"));
+    let rest = &readme[at..];
+    let open = rest.find("\n```").expect("a code block after the marker") + 4;
+    let body = &rest[open..];
+    let body = &body[body.find('\n').expect("the fence line") + 1..];
+    body[..body.find("```").expect("the end of the block")].to_owned()
+}
+
+/// The README's manual set-up (`apply` runs it, from `FILE`), with rules
+/// that turn the daemon's set-up off: the bans are in force and their
+/// source dropped.
+fn manual_set_up_works(marker: &str, rules: &str, apply: &str) {
+    let block = readme_block(marker);
+    let Setup { _tmp, daemon, bans } = setup_with(rules, &attacks());
+    let file = _tmp.path().join("manual");
+    std::fs::write(&file, &block).expect("recipe");
+    let apply = apply.replace("FILE", &file.display().to_string());
+    let list = bans("list");
+    let script = format!(
+        "set -e\n\
+         ip link set lo up\n\
+         {apply}\n\
+         {daemon}\n\
+         echo '=== PROBE'; {PROBE}\n\
+         echo '=== LIST'; {list}\n\
+         echo '=== END'\n"
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    assert!(!stderr.contains("set up"), "set-up is off:\n{stderr}");
+    let probe = section(&stdout, "PROBE");
+    assert!(
+        probe.contains("127.0.0.5 dropped") && probe.contains("127.0.0.6 refused"),
+        "{block}\n{probe}"
+    );
+    let list = section(&stdout, "LIST");
+    assert_eq!(list.matches(" in force ").count(), 3, "{block}\n{list}");
+}
+
+#[test]
+fn the_readme_manual_nft_set_up_works() {
+    if !can_run("the_readme_manual_nft_set_up_works", &["nft", "python3"]) {
+        return;
+    }
+    let rules = format!("set nftBan.setup = false\n{RULES}");
+    manual_set_up_works("manual nft set-up", &rules, "nft -f FILE");
+}
+
+#[test]
+fn the_readme_manual_ipset_set_up_works() {
+    if !can_run(
+        "the_readme_manual_ipset_set_up_works",
+        &["ipset", "iptables", "ip6tables", "python3"],
+    ) {
+        return;
+    }
+    let rules = RULES
+        .replace(
+            "set nftBan.nft = [\"nft\"]",
+            "set ipsetBan.setup = false\nset ipsetBan.ipset = [\"ipset\", \"-exist\", \"-quiet\"]",
+        )
+        .replace(
+            "nftBan(IP: ip, nftSetIPv4: \"inet pyruse ban4\", nftSetIPv6: \"inet pyruse ban6\", banSeconds: 1h)",
+            "ipsetBan(IP: ip, ipSetIPv4: \"ssh4\", ipSetIPv6: \"ssh6\", banSeconds: 10m)",
+        );
+    manual_set_up_works("manual ipset set-up", &rules, "sh -e FILE");
+}
+
+#[test]
+fn a_ban_that_fails_after_a_flush_sets_the_firewall_up_again() {
+    if !can_run(
+        "a_ban_that_fails_after_a_flush_sets_the_firewall_up_again",
+        &["nft", "mkfifo"],
+    ) {
+        return;
+    }
+    let Setup { _tmp, daemon, .. } = setup(RULES);
+    let journal = _tmp.path().join("journal").display().to_string();
+    let fifo = _tmp.path().join("entries").display().to_string();
+    // Entries from a pipe, so that new ones come after the flush.
+    let follow = daemon
+        .replace(&format!("--directory {journal}"), &format!("--json {fifo}"))
+        .replace(" --exit-at-end", "");
+    let lines = |ip: &str| {
+        failed_logins(pyruse::vm::wall_clock_us(), &[ip])
+            .replace('\'', "")
+            .lines()
+            .map(|l| format!("echo '{l}' >&3\n"))
+            .collect::<String>()
+    };
+    let wait_for = |ip: &str| {
+        format!(
+            "for i in $(seq 300); do \
+             nft list set inet pyruse ban4 2>/dev/null | grep -q {ip} && break; sleep 0.1; done"
+        )
+    };
+    let script = format!(
+        "set -e\n\
+         mkfifo {fifo}\n\
+         {follow} &\n\
+         pid=$!\n\
+         exec 3>{fifo}\n\
+         {first}\
+         {wait_first}\n\
+         nft flush ruleset\n\
+         {second}\
+         {wait_second}\n\
+         echo '=== RECOVERED'; nft list ruleset\n\
+         kill -TERM $pid; wait $pid\n\
+         echo '=== END'\n",
+        first = lines("203.0.113.5"),
+        wait_first = wait_for("203.0.113.5"),
+        second = lines("198.51.100.7"),
+        wait_second = wait_for("198.51.100.7"),
+    );
+    let (stdout, stderr) = in_network_namespace(&script);
+    let recovered = section(&stdout, "RECOVERED");
+    // The new ban failed (no table), the set-up ran again before its
+    // retry, and the bans recorded before the flush were applied again.
+    assert!(
+        recovered.contains("198.51.100.7 timeout")
+            && recovered.contains("203.0.113.5 timeout")
+            && recovered.contains("ip saddr @ban4 drop"),
+        "{recovered}\n{stderr}"
+    );
+    assert!(stderr.contains("will retry"), "{stderr}");
 }

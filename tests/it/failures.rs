@@ -72,11 +72,18 @@ fn missing_nft_and_failing_sendmail_do_not_stop_processing() {
         &["bans", "list", "--rules", &r, "--state-dir", &state],
         None,
     );
-    assert_eq!(
-        String::from_utf8_lossy(&bans.stdout)
-            .matches("203.0.113.")
-            .count(),
-        10
+    let listed = String::from_utf8_lossy(&bans.stdout);
+    assert_eq!(listed.matches("203.0.113.").count(), 10);
+    // nft never ran: no ban is in force, each is listed as failed.
+    assert!(!listed.contains("in force"), "{listed}");
+    assert_eq!(listed.matches(" failed ").count(), 10, "{listed}");
+    // The set-up names the command that could not run.
+    assert!(
+        stderr.contains(
+            "cannot set up the nftables table inet pyruse: \
+             /nonexistent/nft -t list table inet pyruse: cannot run /nonexistent/nft"
+        ),
+        "{stderr}"
     );
     // Each cause logged once, however often it happened.
     assert_eq!(

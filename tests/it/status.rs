@@ -240,6 +240,8 @@ fn status_shows_what_a_pyrused_run_over_a_journal_left() {
         .as_str()
         .expect("rule")
         .ends_with("rules.pyr:8:5"));
+    assert_eq!(ban["status"], "in force", "{ban}");
+    assert!(ban.get("error").is_none(), "{ban}");
     // The refused ban: one cause, counted once, at the ban step.
     let errors = s["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 1, "{s}");

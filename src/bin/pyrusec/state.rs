@@ -4,7 +4,7 @@
 
 use super::{print_diags, Format, StateArgs};
 use pyruse::host::{self, NftElement};
-use pyruse::state::store::{BanKind, BanRecord, Batch, Store};
+use pyruse::state::store::{BanKind, BanOutcome, BanRecord, Batch, Store};
 use pyruse::syntax;
 use pyruse::syntax::ast::{ExprKind, RuleSet};
 use std::net::IpAddr;
@@ -189,18 +189,27 @@ pub const MANUAL_RULE: &str = "manual (pyrusec bans ban)";
 
 /// Record a manual ban; one not carried out is queued as well: a running
 /// daemon carries it out (retrying), else its next start.
+/// Record a manual ban with what the firewall made of it (`applied`: the
+/// firewall's error, if any); a refused ban is queued for the daemon.
 fn record_ban(
     store: &mut Store,
     record: BanRecord,
-    applied: bool,
+    applied: Result<(), String>,
 ) -> Result<(), pyruse::state::store::StoreError> {
     let mut batch = Batch::new();
-    if !applied {
+    if applied.is_err() {
         let payload = host::ban_payload(&record.set, &record.ip, record.end_us, MANUAL_RULE);
         batch.outbox(record.kind.as_str(), payload, 0);
     }
+    let outcome = BanOutcome {
+        kind: record.kind,
+        set: record.set.clone(),
+        ip: record.ip.clone(),
+        result: applied,
+    };
     batch.ban(record);
-    store.apply(&batch)
+    store.apply(&batch)?;
+    store.ban_outcomes(&[outcome])
 }
 
 pub fn cmd_ban(
@@ -256,7 +265,11 @@ pub fn cmd_ban(
         end_us,
         rule: MANUAL_RULE.to_owned(),
     };
-    if let Err(e) = record_ban(&mut store, record, applied.is_ok()) {
+    if let Err(e) = record_ban(
+        &mut store,
+        record,
+        applied.as_ref().map(|_| ()).map_err(|e| e.message.clone()),
+    ) {
         return store_error(e);
     }
     let until = match end_us {

@@ -5,7 +5,8 @@
 //! - the journal cursor of the last processed entry, per input source;
 //! - the counters (category name, key, tick expiry times, grace end);
 //! - the DNAT mappings, in capture order;
-//! - the ban records, one per (command kind, set, ip);
+//! - the ban records, one per (command kind, set, ip), with what the
+//!   firewall made of each (pending, applied, failed and why);
 //! - the daily-report records and the time of the last report sent;
 //! - an outbox of effects not yet carried out, for at-least-once delivery.
 //!
@@ -62,7 +63,7 @@ pub use control::{CommandRow, CounterRow, OutboxDepth};
 pub use encoding::{decode_value, encode_value};
 pub use error::StoreError;
 pub use outbox::Settled;
-pub use records::{BanKind, BanRecord, OutboxItem, ReportRecord};
+pub use records::{BanKind, BanOutcome, BanRecord, BanStatus, OutboxItem, ReportRecord};
 pub use salvage::{salvage, Salvage};
 pub use schema::SCHEMA_VERSION;
 

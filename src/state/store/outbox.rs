@@ -1,7 +1,7 @@
 //! The outbox: effects not yet carried out, for at-least-once delivery.
 
 use super::error::{corrupt, StoreError};
-use super::records::OutboxItem;
+use super::records::{BanOutcome, OutboxItem};
 use super::Store;
 use rusqlite::params;
 
@@ -83,10 +83,21 @@ impl Store {
     /// Record what became of several items in one transaction (one `fsync`
     /// for a whole round of bans instead of one per ban).
     pub fn outbox_settle(&mut self, outcomes: &[Settled]) -> Result<(), StoreError> {
-        if outcomes.is_empty() {
+        self.outbox_settle_bans(outcomes, &[])
+    }
+
+    /// [`outbox_settle`](Self::outbox_settle), and what the firewall made
+    /// of the bans among the items, in the same transaction.
+    pub fn outbox_settle_bans(
+        &mut self,
+        outcomes: &[Settled],
+        bans: &[BanOutcome],
+    ) -> Result<(), StoreError> {
+        if outcomes.is_empty() && bans.is_empty() {
             return Ok(());
         }
         self.transaction("cannot update the outbox", |sql| {
+            super::bans::write_ban_outcomes(sql, bans)?;
             for o in outcomes {
                 match o {
                     Settled::Done(id) => {

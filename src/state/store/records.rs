@@ -39,6 +39,39 @@ pub struct BanRecord {
     pub rule: String,
 }
 
+/// What the firewall made of a ban.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BanStatus {
+    /// Recorded, not carried out yet (or not since the daemon started).
+    Pending,
+    /// The firewall took it: in force.
+    Applied,
+    /// The firewall refused it (or could not be reached): not in force.
+    /// The error; the ban is tried again when the error may pass.
+    Failed(String),
+}
+
+impl BanStatus {
+    /// How `pyrusec bans list` names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BanStatus::Pending => "pending",
+            BanStatus::Applied => "in force",
+            BanStatus::Failed(_) => "failed",
+        }
+    }
+}
+
+/// The outcome of carrying out a ban, to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BanOutcome {
+    pub kind: BanKind,
+    pub set: String,
+    pub ip: String,
+    /// `Err`: the firewall's error.
+    pub result: Result<(), String>,
+}
+
 /// One line for the daily report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportRecord {

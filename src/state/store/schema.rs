@@ -95,6 +95,12 @@ const MIGRATIONS: &[&str] = &[
         queued_us INTEGER NOT NULL
     );
     ",
+    // 4 → 5: what the firewall made of each ban: `pending` until it is
+    // carried out, then `applied` or `failed` (with the error).
+    "
+    ALTER TABLE ban ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+    ALTER TABLE ban ADD COLUMN error TEXT;
+    ",
 ];
 
 /// The schema version this code writes.

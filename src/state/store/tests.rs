@@ -361,6 +361,73 @@ fn bans_replace_remove_and_expire() {
     assert_eq!(st.bans().unwrap().len(), 1);
 }
 
+#[test]
+fn a_ban_is_pending_until_the_firewall_takes_or_refuses_it() {
+    let d = temp();
+    let mut st = Store::open(d.path()).unwrap();
+    let outcome = |ip: &str, result: Result<(), String>| BanOutcome {
+        kind: BanKind::Nft,
+        set: "inet pyruse ban4".into(),
+        ip: ip.into(),
+        result,
+    };
+    let status = |st: &Store| -> Vec<(String, BanStatus)> {
+        let all = st.bans_with_status().unwrap();
+        all.into_iter().map(|(b, s)| (b.ip, s)).collect()
+    };
+    let mut b = Batch::new();
+    for ip in ["192.0.2.1", "192.0.2.2"] {
+        b.ban(ban(
+            BanKind::Nft,
+            "inet pyruse ban4",
+            ip,
+            Some(100),
+            "r:1:1",
+        ));
+    }
+    st.commit("system", "1", &b).unwrap();
+    assert_eq!(
+        status(&st),
+        [
+            ("192.0.2.1".into(), BanStatus::Pending),
+            ("192.0.2.2".into(), BanStatus::Pending)
+        ]
+    );
+    st.ban_outcomes(&[
+        outcome("192.0.2.1", Ok(())),
+        outcome("192.0.2.2", Err("nft: no such table".into())),
+        // A ban removed meanwhile (an unban) is not brought back.
+        outcome("192.0.2.3", Ok(())),
+    ])
+    .unwrap();
+    assert_eq!(
+        status(&st),
+        [
+            ("192.0.2.1".into(), BanStatus::Applied),
+            (
+                "192.0.2.2".into(),
+                BanStatus::Failed("nft: no such table".into())
+            )
+        ]
+    );
+    // A retry that succeeds, with the outbox in the same transaction.
+    st.outbox_settle_bans(&[], &[outcome("192.0.2.2", Ok(()))])
+        .unwrap();
+    assert_eq!(status(&st)[1].1, BanStatus::Applied);
+    // A new ban of the same address waits for the firewall again.
+    let mut b = Batch::new();
+    b.ban(ban(
+        BanKind::Nft,
+        "inet pyruse ban4",
+        "192.0.2.1",
+        Some(200),
+        "r:2:1",
+    ));
+    st.commit("system", "2", &b).unwrap();
+    assert_eq!(status(&st)[0].1, BanStatus::Pending);
+    assert_eq!(st.bans().unwrap().len(), 2);
+}
+
 fn rec(msg: &str, t: i64) -> ReportRecord {
     ReportRecord {
         level: "WARN".into(),
