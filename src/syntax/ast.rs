@@ -27,6 +27,8 @@ pub const SETTING_KEYS: &[&str] = &[
     "nftBan.nft",
     "ipsetBan.ipset",
     "dailyReport.time",
+    "logFiles",
+    "logFiles.pollMilliseconds",
 ];
 
 /// Everything loaded from one rule file (and the files it includes).
