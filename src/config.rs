@@ -242,7 +242,11 @@ fn log_file(
             "path" if !text.is_empty() => path = Some(text),
             "identifier" if !text.is_empty() => identifier = Some(text),
             "path" | "identifier" => {
-                diags.push(Diagnostic::error(Code::InvalidValue, v.span, format!("empty `{key}`")));
+                diags.push(Diagnostic::error(
+                    Code::InvalidValue,
+                    v.span,
+                    format!("empty `{key}`"),
+                ));
                 ok = false;
             }
             "timeFormat" => match TimeFormat::new(&text) {
@@ -316,9 +320,12 @@ fn unknown_setting(key: &str, span: Span) -> Diagnostic {
     let top = key.split('.').next().unwrap_or(key);
     let hint = did_you_mean(key, KEYS.iter().copied())
         .or_else(|| {
-            did_you_mean(top, ["email", "nftBan", "ipsetBan", "dailyReport", "logFiles"])
-                .and_then(|t| KEYS.iter().copied().find(|k| k.starts_with(t)))
-                .map(|k| k.split('.').next().unwrap_or(k))
+            did_you_mean(
+                top,
+                ["email", "nftBan", "ipsetBan", "dailyReport", "logFiles"],
+            )
+            .and_then(|t| KEYS.iter().copied().find(|k| k.starts_with(t)))
+            .map(|k| k.split('.').next().unwrap_or(k))
         })
         .map_or(String::new(), |k| format!("did you mean `{k}`? "));
     Diagnostic::warning(

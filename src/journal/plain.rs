@@ -337,12 +337,36 @@ mod tests {
     #[test]
     fn named_formats_read_their_examples() {
         let cases = [
-            ("nginx-error", "2024/10/10 13:55:36 [error] 12#12: *1 open() failed", "2024-10-10T13:55:36Z"),
-            ("apache-error", "[Thu Oct 10 13:55:36.123456 2024] [auth_basic:error] [pid 1]", "2024-10-10T13:55:36.123456Z"),
-            ("syslog", "Oct  1 13:55:36 host sshd[1]: x", "2024-10-01T13:55:36Z"),
-            ("iso8601", "2024-10-10T13:55:36.5+02:00 level=warn", "2024-10-10T11:55:36.5Z"),
-            ("iso8601", "time=2024-10-10T13:55:36Z msg=x", "2024-10-10T13:55:36Z"),
-            ("iso8601", "2024-10-10 13:55:36,123 WARN", "2024-10-10T13:55:36Z"),
+            (
+                "nginx-error",
+                "2024/10/10 13:55:36 [error] 12#12: *1 open() failed",
+                "2024-10-10T13:55:36Z",
+            ),
+            (
+                "apache-error",
+                "[Thu Oct 10 13:55:36.123456 2024] [auth_basic:error] [pid 1]",
+                "2024-10-10T13:55:36.123456Z",
+            ),
+            (
+                "syslog",
+                "Oct  1 13:55:36 host sshd[1]: x",
+                "2024-10-01T13:55:36Z",
+            ),
+            (
+                "iso8601",
+                "2024-10-10T13:55:36.5+02:00 level=warn",
+                "2024-10-10T11:55:36.5Z",
+            ),
+            (
+                "iso8601",
+                "time=2024-10-10T13:55:36Z msg=x",
+                "2024-10-10T13:55:36Z",
+            ),
+            (
+                "iso8601",
+                "2024-10-10 13:55:36,123 WARN",
+                "2024-10-10T13:55:36Z",
+            ),
             ("epoch", "1728568536.25 GET /", "2024-10-10T13:55:36.25Z"),
         ];
         for (format, line, want) in cases {
@@ -352,8 +376,14 @@ mod tests {
 
     #[test]
     fn a_date_without_a_year_ahead_of_now_is_last_year() {
-        assert_eq!(find("syslog", "Dec 25 10:00:00 x"), Some(at("2023-12-25T10:00:00Z")));
-        assert_eq!(find("syslog", "Dec  2 10:00:00 x"), Some(at("2024-12-02T10:00:00Z")));
+        assert_eq!(
+            find("syslog", "Dec 25 10:00:00 x"),
+            Some(at("2023-12-25T10:00:00Z"))
+        );
+        assert_eq!(
+            find("syslog", "Dec  2 10:00:00 x"),
+            Some(at("2024-12-02T10:00:00Z"))
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Batch {
     pub(super) outbox: Vec<NewOutbox>,
     /// A report was sent (or queued): clear its records, start a period.
     pub(super) report_sent: Option<(i64, i64)>,
+    /// Positions of other inputs (plain log files): source → position.
+    pub(super) positions: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -101,8 +103,23 @@ impl Batch {
         self.report_sent = Some((until_us, sent_at_us));
     }
 
+    /// The position of another input (a plain log file) read up to the
+    /// batch's last entry; written like a cursor, in the same transaction.
+    pub fn set_position(&mut self, source: &str, position: &str) {
+        match self.positions.iter_mut().find(|(s, _)| s == source) {
+            Some((_, p)) => {
+                p.clear();
+                p.push_str(position);
+            }
+            None => self
+                .positions
+                .push((source.to_owned(), position.to_owned())),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.report_sent.is_none()
+            && self.positions.is_empty()
             && self.counters.values().all(HashMap::is_empty)
             && self.mappings.is_empty()
             && self.sessions.is_empty()
@@ -122,5 +139,6 @@ impl Batch {
         self.reports.clear();
         self.outbox.clear();
         self.report_sent = None;
+        self.positions.clear();
     }
 }
