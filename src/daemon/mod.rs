@@ -19,6 +19,7 @@
 
 pub mod daily;
 pub mod executor;
+pub mod files;
 pub mod input;
 pub mod log;
 mod run;
