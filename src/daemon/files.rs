@@ -57,6 +57,8 @@ pub struct Follower {
     /// Not looked at again before this (it was at its end).
     next_look: Instant,
     interval: Duration,
+    /// How long a replaced file must stay unchanged ([`ROTATION_GRACE`]).
+    grace: Duration,
     /// The file is missing and that was logged.
     missing: bool,
     /// Long lines cut, logged once per file.
@@ -83,6 +85,7 @@ impl Follower {
             grew_at: now,
             next_look: now,
             interval,
+            grace: ROTATION_GRACE,
             missing: false,
             cut_logged: false,
         }
@@ -286,7 +289,7 @@ impl Follower {
             // Gone: the old file is read while the new one is not there.
             Err(_) => false,
         };
-        if !replaced || now.duration_since(self.grew_at) < ROTATION_GRACE {
+        if !replaced || now.duration_since(self.grew_at) < self.grace {
             return AtEnd::Wait;
         }
         if let Some(n) = self.lines.flush() {
@@ -368,6 +371,9 @@ pub struct Files {
     /// The journal had nothing: not asked again before this while files
     /// give lines (JSON input waits a little for each answer).
     journal_dry_until: Option<Instant>,
+    /// Files are read as they are, without waiting for a replaced one to
+    /// settle (`--exit-at-end`).
+    settled: bool,
 }
 
 /// How long the journal is left alone after it had nothing, while files
@@ -378,13 +384,22 @@ impl Files {
     /// The files of `program`'s settings, each where it starts: `head`
     /// (`Some(true)`: the start, `Some(false)`: the end), else its saved
     /// position, else its end (a file that appears later: its start).
-    pub fn open(program: &Program, head: Option<bool>, store: &Store, log: &mut Logger) -> Files {
+    /// `settled`: the files are not written any more (`--exit-at-end`): a
+    /// replaced one is not waited for.
+    pub fn open(
+        program: &Program,
+        head: Option<bool>,
+        settled: bool,
+        store: &Store,
+        log: &mut Logger,
+    ) -> Files {
         let mut files = Files {
             followers: Vec::new(),
             turn: 0,
             current: None,
             entry: PlainEntry::new(program),
             journal_dry_until: None,
+            settled,
         };
         files.follow(program, head, store, log);
         files
@@ -410,6 +425,9 @@ impl Files {
                 continue;
             }
             let mut f = Follower::new(spec.clone(), interval);
+            if self.settled {
+                f.grace = Duration::ZERO;
+            }
             let at = match head {
                 Some(true) => StartAt::Head,
                 Some(false) => StartAt::Tail,
