@@ -65,7 +65,7 @@ fn start(opts: &Options, log: &mut Logger) -> Result<Started, String> {
     };
     let reader = Reader::open(&opts.input, head, after)
         .map_err(|e| format!("cannot open the journal: {e}"))?;
-    let files = Files::open(&program, opts.start_head, &store, log);
+    let files = Files::open(&program, opts.start_head, opts.exit_at_end, &store, log);
     let state = restore_state(&store, &program)?;
     let tz = TimeZone::system();
     let users = match &opts.passwd {
