@@ -436,3 +436,71 @@ fn replay_log_refuses_bad_arguments_with_status_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read a full time back"));
 }
+
+/// nginx's logs are `www-data:adm 0640`: root without `CAP_DAC_*` cannot
+/// read them. The unit `pyrused --unit` writes for rules with `logFiles`
+/// keeps the capability to; run with exactly its capabilities (setpriv),
+/// the daemon reads a file of another owner, and without it it cannot.
+#[test]
+fn the_unit_keeps_the_capability_to_read_log_files_of_other_owners() {
+    use std::os::unix::fs::PermissionsExt;
+    let test = "the_unit_keeps_the_capability_to_read_log_files_of_other_owners";
+    if !can_run(test, &["setpriv"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("logs");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let log = dir.join("access.log");
+    append(&log, 0..3);
+    std::os::unix::fs::chown(&log, Some(12_345), Some(12_345)).expect("chown");
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let rules = write_rules(tmp.path(), &log, 50);
+    let unit = pyrused(&["--unit", "--rules", rules.to_str().expect("UTF-8")]);
+    let unit = String::from_utf8(unit.stdout).expect("UTF-8");
+    let caps = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("CapabilityBoundingSet="))
+        .expect("a capability bounding set");
+    assert_eq!(
+        caps, "CAP_DAC_READ_SEARCH",
+        "these rules ban nothing: reading only"
+    );
+    let none = tmp.path().join("none.jsonl");
+    std::fs::write(&none, "").expect("empty journal");
+    let read_with = |bounding: &str, state: &str| {
+        let out = Command::new("setpriv")
+            .args(["--bounding-set", bounding, "--inh-caps", "-all", "--"])
+            .arg(env!("CARGO_BIN_EXE_pyrused"))
+            .args(["--rules", rules.to_str().expect("UTF-8")])
+            .args([
+                "--json",
+                none.to_str().expect("UTF-8"),
+                "--dry-run",
+                "--exit-at-end",
+            ])
+            .args(["--start", "head", "--state-dir"])
+            .arg(tmp.path().join(state))
+            .output()
+            .expect("setpriv runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            counted(&tmp.path().join(state)).len(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let caps: Vec<String> = caps
+        .split_whitespace()
+        .map(|c| format!("+{}", c.trim_start_matches("CAP_").to_lowercase()))
+        .collect();
+    let (n, err) = read_with(&format!("-all,{}", caps.join(",")), "with");
+    assert_eq!(n, 3, "{err}");
+    let (n, err) = read_with("-all", "without");
+    assert_eq!(n, 0);
+    assert!(err.contains("Permission denied"), "{err}");
+}
