@@ -326,10 +326,14 @@ enum AtEnd {
 }
 
 fn open(path: &Path) -> std::io::Result<Open> {
+    // Not a FIFO (opening one waits for a writer), a device, a directory.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let file = File::open(path)?;
     let m = file.metadata()?;
-    if m.is_dir() {
-        return Err(std::io::Error::other("a directory"));
+    if !m.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
     }
     Ok(Open {
         file: BufReader::with_capacity(1 << 16, file),
@@ -606,6 +610,24 @@ mod tests {
         assert_eq!(drain(&mut g, &mut log), ["3"]);
         g.grew_at = Instant::now() - ROTATION_GRACE;
         assert_eq!(drain(&mut g, &mut log), ["4"]);
+    }
+
+    #[test]
+    fn what_is_not_a_regular_file_is_waited_for_never_read() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("fifo");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo");
+        let mut log = Logger::new();
+        for path in [p.as_path(), d.path()] {
+            let mut f = follower(path);
+            f.start(StartAt::Head, &mut log);
+            assert!(drain(&mut f, &mut log).is_empty());
+            assert!(f.missing, "{}", path.display());
+        }
     }
 
     #[test]
