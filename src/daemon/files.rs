@@ -405,18 +405,26 @@ impl Files {
             journal_dry_until: None,
             settled,
         };
-        files.follow(program, head, store, log);
+        files.follow(program, head, store, log, false);
         files
     }
 
+    /// After a reload: the files of the new rules, each added or dropped
+    /// one logged.
+    pub fn reload(&mut self, program: &Program, store: &Store, log: &mut Logger) {
+        self.follow(program, None, store, log, true);
+    }
+
     /// Follow the files of `program`'s settings: those already followed
-    /// go on where they are, new ones start as in [`open`](Self::open).
-    pub fn follow(
+    /// go on where they are, new ones start as in [`open`](Self::open);
+    /// `announce`: log each file added or dropped.
+    fn follow(
         &mut self,
         program: &Program,
         head: Option<bool>,
         store: &Store,
         log: &mut Logger,
+        announce: bool,
     ) {
         let interval = Duration::from_millis(program.config.log_poll_ms);
         let mut old = std::mem::take(&mut self.followers);
@@ -449,7 +457,14 @@ impl Files {
                 },
             };
             f.start(at, log);
+            if announce {
+                log.log(Level::Info, &format!("following {}", spec.path.display()));
+            }
             self.followers.push(f);
+        }
+        for f in old.iter().filter(|_| announce) {
+            let msg = format!("no longer following {}", f.spec.path.display());
+            log.log(Level::Info, &msg);
         }
         self.entry = PlainEntry::new(program);
         self.turn = 0;

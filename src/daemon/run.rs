@@ -173,7 +173,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
             Outcome::Reload(p) => {
                 state = remap_state(state, &program, &p, progress.last_now);
                 program = *p;
-                files.follow(&program, None, &store, &mut log);
+                files.reload(&program, &store, &mut log);
             }
             Outcome::Stop => break,
             Outcome::Fail => {

@@ -504,3 +504,60 @@ fn the_unit_keeps_the_capability_to_read_log_files_of_other_owners() {
     assert_eq!(n, 0);
     assert!(err.contains("Permission denied"), "{err}");
 }
+
+/// SIGHUP with another `logFiles`: a file added is followed (from its
+/// end, as at a first start), the one kept goes on where it was.
+#[test]
+fn a_reload_follows_the_files_of_the_new_rules() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = tmp.path().join("a.log");
+    let b = tmp.path().join("b.log");
+    std::fs::write(&a, "").expect("a");
+    std::fs::write(&b, "n=999\n").expect("b");
+    let rules = write_rules(tmp.path(), &a, 50);
+    let state = tmp.path().join("state");
+    let mut child = Reaped::spawn(
+        daemon(&rules, &state, "-", &[])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let _stdin = child.stdin.take();
+    let out = spawn_lines(child.stdout.take().expect("stdout"));
+    let err = spawn_lines(child.stderr.take().expect("stderr"));
+    let started = err.recv_timeout(Duration::from_secs(20)).expect("started");
+    assert!(started.contains("following"), "{started}");
+    let mut seen = BTreeMap::new();
+    append(&a, 0..10);
+    wait_for_keys(&out, &mut seen, 10);
+    let text = std::fs::read_to_string(&rules).expect("rules");
+    let both = text.replace(
+        "identifier: \"app\" }",
+        &format!(
+            "identifier: \"app\" }}, {{ path: \"{}\", identifier: \"app\" }}",
+            b.display()
+        ),
+    );
+    std::fs::write(&rules, both).expect("rules");
+    let ok = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !err
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .expect("the new file followed")
+        .contains(&format!("following {}", b.display()))
+    {}
+    append(&a, 10..20);
+    append(&b, 100..110);
+    wait_for_keys(&out, &mut seen, 30);
+    term(child.id());
+    assert!(child.wait().expect("exits").success());
+    let mut want: BTreeMap<u64, usize> = (0..20).map(|n| (n, 1)).collect();
+    want.extend((100..110).map(|n| (n, 1)));
+    assert_eq!(seen, want, "b from its end (n=999 was there before)");
+    assert_eq!(counted(&state), want);
+}
