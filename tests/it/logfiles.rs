@@ -329,8 +329,11 @@ const ACCESS_LOG: &str = r#"203.0.113.7 - - [28/Nov/2024:10:00:00 +0100] "GET /w
 198.51.100.9 - - [28/Nov/2024:10:44:05 +0100] "GET /.aws/credentials HTTP/1.1" 404 153 "-" "curl/8.5"
 "#;
 
+/// A ban of a trace: entry, address, seconds.
+type Ban = (u64, String, i64);
+
 /// (counterRaise key and value, bans) of a replay's trace.
-fn raises_and_bans(trace: &str) -> (Vec<(String, i64)>, Vec<(u64, String, i64)>) {
+fn raises_and_bans(trace: &str) -> (Vec<(String, i64)>, Vec<Ban>) {
     let mut raises = Vec::new();
     let mut bans = Vec::new();
     for v in trace
