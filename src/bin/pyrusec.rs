@@ -3,9 +3,9 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use pyruse::builtins::user_exists::SystemUsers;
 use pyruse::compile::{build, Built};
+use pyruse::config::TimeFormat;
 use pyruse::diag::{Code, Diagnostic};
 use pyruse::host;
-use pyruse::journal::plain::TimeFormat;
 use pyruse::replay::{replay, replay_log, ErrorLog, PlainLog};
 use pyruse::source::SourceMap;
 use pyruse::state::store::{BanKind, Store};

@@ -1,14 +1,27 @@
-//! Core settings of a rule set: mail, storage, command prefixes, decoding.
+//! Core settings of a rule set: mail, storage, command prefixes, decoding,
+//! plain log files.
 //!
 //! In `pyruse.json` these are the top-level keys other than `actions`
 //! (docs/legacy-semantics.md §1); in `.pyr` they are `set KEY = VALUE` lines with the same
 //! names, dotted (`set email.to = [...]`). Defaults are Pyruse's.
 
 use crate::diag::{did_you_mean, Code, Diagnostic};
-use crate::journal::plain::{LogFile, TimeFormat};
 use crate::source::Span;
 use crate::syntax::ast::{ExprKind, RuleSet, Setting};
 use crate::value::fields::Encoding;
+use std::path::PathBuf;
+
+mod time_format;
+pub use time_format::{TimeFormat, NAMED_FORMATS};
+
+/// A plain log file to follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogFile {
+    pub path: PathBuf,
+    /// The `SYSLOG_IDENTIFIER` of its lines.
+    pub identifier: String,
+    pub time_format: Option<TimeFormat>,
+}
 
 /// SMTP delivery, an option of `.pyr` rule sets (Pyruse only had sendmail).
 #[derive(Clone, Debug, PartialEq, Eq)]
