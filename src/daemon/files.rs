@@ -372,17 +372,10 @@ pub struct Files {
     pub current: Option<usize>,
     /// The entry of the current line.
     pub entry: PlainEntry,
-    /// The journal had nothing: not asked again before this while files
-    /// give lines (JSON input waits a little for each answer).
-    journal_dry_until: Option<Instant>,
     /// Files are read as they are, without waiting for a replaced one to
     /// settle (`--exit-at-end`).
     settled: bool,
 }
-
-/// How long the journal is left alone after it had nothing, while files
-/// give lines.
-const JOURNAL_DRY: Duration = Duration::from_millis(20);
 
 impl Files {
     /// The files of `program`'s settings, each where it starts: `head`
@@ -402,7 +395,6 @@ impl Files {
             turn: 0,
             current: None,
             entry: PlainEntry::new(program),
-            journal_dry_until: None,
             settled,
         };
         files.follow(program, head, store, log, false);
@@ -475,25 +467,20 @@ impl Files {
         self.followers.is_empty()
     }
 
-    /// The next entry, from the journal (`journal` moves it) or a file in
-    /// turn; false when none has one.
-    pub fn next(&mut self, log: &mut Logger, journal: &mut dyn FnMut(&mut Logger) -> bool) -> bool {
+    /// The next entry, from the journal (`journal` moves it; `false`:
+    /// without waiting at all) or a file, in turn; false when none has one.
+    pub fn next(
+        &mut self,
+        log: &mut Logger,
+        journal: &mut dyn FnMut(&mut Logger, bool) -> bool,
+    ) -> bool {
         let now = Instant::now();
         let n = self.followers.len() + 1;
-        let mut skipped = false;
         for k in 0..n {
             let i = (self.turn + k) % n;
-            let got = if i == 0 {
-                if self.journal_dry_until.is_some_and(|t| now < t) {
-                    skipped = true;
-                    false
-                } else {
-                    let got = journal(log);
-                    self.journal_dry_until = (!got).then(|| now + JOURNAL_DRY);
-                    got
-                }
-            } else {
-                self.followers[i - 1].next_line(now, log)
+            let got = match i.checked_sub(1) {
+                None => journal(log, false),
+                Some(f) => self.followers[f].next_line(now, log),
             };
             if got {
                 self.turn = (i + 1) % n;
@@ -501,9 +488,9 @@ impl Files {
                 return true;
             }
         }
-        // Nothing anywhere: the journal is asked before saying so.
-        if skipped && journal(log) {
-            self.journal_dry_until = None;
+        // Nothing anywhere: the journal is given its usual grace before
+        // saying so.
+        if journal(log, true) {
             self.turn = 1 % n;
             self.current = None;
             return true;

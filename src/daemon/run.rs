@@ -423,7 +423,11 @@ impl Loop<'_, '_> {
     /// turn); false when there is none yet.
     fn next_entry(&mut self) -> bool {
         let reader = &mut *self.reader;
-        let mut journal = |log: &mut Logger| match reader.advance() {
+        let mut journal = |log: &mut Logger, patient: bool| match if patient {
+            reader.advance()
+        } else {
+            reader.advance_now()
+        } {
             Ok(Next::Entry) => true,
             Ok(Next::End) => false,
             Err(e) => {
@@ -432,7 +436,7 @@ impl Loop<'_, '_> {
             }
         };
         if self.files.is_empty() {
-            return journal(self.log);
+            return journal(self.log, true);
         }
         self.files.next(self.log, &mut journal)
     }
