@@ -2,6 +2,7 @@
 //! effect in the trace instead of carrying it out.
 
 use crate::journal::json_lines::JsonEntry;
+use crate::journal::plain::{Lines, PlainEntry, TimeFormat};
 use crate::vm::trace::TraceWriter;
 use crate::vm::{ErrorSink, Machine, Pc, Program, RunError};
 use std::collections::HashMap;
@@ -17,6 +18,10 @@ pub struct Summary {
     pub step_errors: Vec<(String, String, u64)>,
     /// How many of those were internal errors (bugs of the engine).
     pub internal_errors: u64,
+    /// Lines of a plain log in which the time format found no time.
+    pub untimed: u64,
+    /// Lines of a plain log longer than `journal::plain::MAX_LINE`, cut.
+    pub cut: u64,
 }
 
 /// Logs each distinct run-time error once, and counts them.
@@ -113,6 +118,60 @@ pub fn replay<R: BufRead, W: Write, E: Write>(
         trace.entry = this;
         trace.cursor = None;
         machine.run(&mut entry, trace, errors);
+        summary.entries += 1;
+        if let Some(e) = trace.error.take() {
+            return Err(e);
+        }
+    }
+    trace.flush()?;
+    summary.step_errors = errors.summary();
+    summary.internal_errors = errors.internal;
+    Ok(summary)
+}
+
+/// A plain log to replay: its lines are entries with `MESSAGE` and
+/// `SYSLOG_IDENTIFIER`, timed by `time_format` when it finds a time in the
+/// line, else by the time the line is read.
+pub struct PlainLog<'a> {
+    pub identifier: &'a str,
+    pub time_format: Option<&'a TimeFormat>,
+}
+
+/// Replay every line of a plain log, as the daemon reads a file of
+/// `logFiles`.
+pub fn replay_log<R: BufRead, W: Write, E: Write>(
+    machine: &mut Machine,
+    mut input: R,
+    log: &PlainLog<'_>,
+    trace: &mut TraceWriter<W>,
+    errors: &mut ErrorLog<E>,
+) -> std::io::Result<Summary> {
+    let mut entry = PlainEntry::new(machine.program);
+    let tz = jiff::tz::TimeZone::system();
+    let mut summary = Summary::default();
+    let mut lines = Lines::default();
+    let mut index: u64 = 0;
+    loop {
+        if lines.next(&mut input)?.is_none() && lines.flush().is_none() {
+            break;
+        }
+        summary.cut += u64::from(lines.truncated);
+        let read_at = crate::vm::wall_clock_us();
+        let time = match log.time_format {
+            None => read_at,
+            Some(f) => {
+                let now = jiff::Timestamp::now();
+                f.find(&lines.line, &tz, now).unwrap_or_else(|| {
+                    summary.untimed += 1;
+                    read_at
+                })
+            }
+        };
+        entry.set(&lines.line, log.identifier, time);
+        trace.entry = index;
+        trace.cursor = None;
+        machine.run(&mut entry, trace, errors);
+        index += 1;
         summary.entries += 1;
         if let Some(e) = trace.error.take() {
             return Err(e);

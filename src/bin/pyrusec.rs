@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use pyruse::builtins::user_exists::SystemUsers;
 use pyruse::compile::{build, Built};
+use pyruse::config::TimeFormat;
 use pyruse::diag::{Code, Diagnostic};
-use pyruse::replay::{replay, ErrorLog};
+use pyruse::replay::{replay, replay_log, ErrorLog, PlainLog};
 use pyruse::source::SourceMap;
 use pyruse::state::store::BanStatus;
 use pyruse::syntax;
@@ -70,6 +71,8 @@ enum Command {
         /// time (share of the time in steps, calls, time per call, where).
         #[arg(long)]
         profile: bool,
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// Run the examples written in the rule files (`example "…" => ADDRESS`)
     /// through the rules: exit 0 when all pass, 1 when some fail, 2 when the
@@ -153,6 +156,30 @@ enum CountersCommand {
     },
 }
 
+/// `replay --log`: the lines of a plain log file instead of journal entries.
+#[derive(clap::Args)]
+struct LogArgs {
+    /// Replay the lines of this plain log file (an nginx access.log…), each
+    /// an entry with MESSAGE and SYSLOG_IDENTIFIER, as pyrused reads the
+    /// files of the logFiles setting; `-` for standard input.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "entries",
+        requires = "identifier"
+    )]
+    log: Option<PathBuf>,
+    /// The SYSLOG_IDENTIFIER of the lines of --log (e.g. nginx).
+    #[arg(long, value_name = "NAME", requires = "log")]
+    identifier: Option<String>,
+    /// The time format of the lines of --log: clf (or nginx, apache),
+    /// nginx-error, apache-error, syslog, iso8601, epoch, or a strftime
+    /// pattern like "%d/%b/%Y:%H:%M:%S %z" [default: each line is timed
+    /// when it is read].
+    #[arg(long, value_name = "FMT", requires = "log")]
+    time_format: Option<String>,
+}
+
 /// Where the state is: `--state-dir`, else the `storage` setting of the rules.
 #[derive(clap::Args)]
 struct StateArgs {
@@ -229,12 +256,14 @@ fn main() -> ExitCode {
             no_rule,
             passwd,
             profile,
+            log,
         } => cmd_replay(
             &rules,
             entries.as_deref(),
             no_rule,
             passwd.as_deref(),
             profile,
+            &log,
         ),
         Command::Test {
             rules,
@@ -460,7 +489,15 @@ fn cmd_replay(
     no_rule: bool,
     passwd: Option<&Path>,
     profile: bool,
+    log: &LogArgs,
 ) -> ExitCode {
+    let time_format = match log.time_format.as_deref().map(TimeFormat::new).transpose() {
+        Ok(f) => f,
+        Err(why) => {
+            eprintln!("pyrusec: --time-format: {why}");
+            return ExitCode::from(2);
+        }
+    };
     let (checked, sources) = match load_checked(rules, Format::Human) {
         Ok(c) => c,
         Err(_) => return ExitCode::from(2),
@@ -483,28 +520,32 @@ fn cmd_replay(
             }
         }
     }
-    let input: Box<dyn std::io::BufRead> = match entries {
-        None => Box::new(std::io::stdin().lock()),
-        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
-        Some(p) => match std::fs::File::open(p) {
-            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
-            Err(e) => {
-                eprintln!("pyrusec: cannot read {}: {e}", p.display());
-                return ExitCode::from(2);
-            }
-        },
+    let input = match open_input(log.log.as_deref().or(entries)) {
+        Ok(i) => i,
+        Err(code) => return code,
     };
     let stdout = std::io::stdout();
     let mut trace = TraceWriter::new(std::io::BufWriter::new(stdout.lock()), &program);
     trace.with_rule = !no_rule;
     let mut errors = ErrorLog::new(&program, std::io::stderr());
-    match replay(&mut machine, input, &mut trace, &mut errors) {
+    let replayed = match &log.identifier {
+        Some(identifier) => {
+            let plain = PlainLog {
+                identifier,
+                time_format: time_format.as_ref(),
+            };
+            replay_log(&mut machine, input, &plain, &mut trace, &mut errors)
+        }
+        None => replay(&mut machine, input, &mut trace, &mut errors),
+    };
+    match replayed {
         Err(e) => {
             eprintln!("pyrusec: replay stopped: {e}");
             ExitCode::from(2)
         }
         Ok(summary) => {
             print_profile(&machine, summary.entries);
+            print_plain_notes(&summary, time_format.as_ref());
             for (line, why) in &summary.bad_lines {
                 eprintln!("pyrusec: line {line} is not an entry ({why}); skipped");
             }
@@ -519,6 +560,39 @@ fn cmd_replay(
                 ExitCode::from(1)
             }
         }
+    }
+}
+
+/// A file to read, or standard input (none, or `-`).
+fn open_input(path: Option<&Path>) -> Result<Box<dyn std::io::BufRead>, ExitCode> {
+    Ok(match path {
+        None => Box::new(std::io::stdin().lock()),
+        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
+        Some(p) => match std::fs::File::open(p) {
+            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Err(e) => {
+                eprintln!("pyrusec: cannot read {}: {e}", p.display());
+                return Err(ExitCode::from(2));
+            }
+        },
+    })
+}
+
+/// What a replay of a plain log could not read as it is: lines without a
+/// time, lines cut.
+fn print_plain_notes(summary: &pyruse::replay::Summary, time_format: Option<&TimeFormat>) {
+    if let (Some(f), n @ 1..) = (time_format, summary.untimed) {
+        eprintln!(
+            "pyrusec: {n} of {} lines had no time of format `{}`: the time they were read stood for it",
+            summary.entries, f.written
+        );
+    }
+    if summary.cut > 0 {
+        eprintln!(
+            "pyrusec: {} lines were longer than {} bytes and were cut to that length",
+            summary.cut,
+            pyruse::journal::plain::MAX_LINE
+        );
     }
 }
 

@@ -35,7 +35,8 @@ struct Cli {
     json: Option<PathBuf>,
     /// Where to start when no cursor is saved, or to ignore the saved one
     /// [default: after the saved cursor; else the tail of the local journal,
-    /// the head of anything else].
+    /// the head of anything else; the plain log files of logFiles: after
+    /// their saved position, else their end].
     #[arg(long, value_enum)]
     start: Option<StartAt>,
     /// Process what exists, then exit.
@@ -61,7 +62,8 @@ struct Cli {
     passwd: Option<PathBuf>,
     /// Print the systemd unit file to install, and exit. The unit keeps
     /// CAP_NET_ADMIN only when the rules (--rules, or the default ones)
-    /// ban with a local nft or ipset.
+    /// ban with a local nft or ipset, and CAP_DAC_READ_SEARCH only when
+    /// they follow plain log files (logFiles).
     #[arg(long)]
     unit: bool,
 }

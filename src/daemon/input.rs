@@ -169,6 +169,20 @@ impl Reader {
     /// Advance to the next entry without waiting. Errors of JSON input are
     /// returned as `Err` and reading goes on.
     pub fn advance(&mut self) -> Result<Next, String> {
+        // A short grace, so that a reader thread lagging behind a file is
+        // not taken for the end of the input (which commits the state and
+        // waits).
+        self.advance_within(Duration::from_millis(10))
+    }
+
+    /// [`advance`](Self::advance) without the grace of JSON input: while
+    /// other inputs have entries, a JSON line not there yet is taken next
+    /// time.
+    pub fn advance_now(&mut self) -> Result<Next, String> {
+        self.advance_within(Duration::ZERO)
+    }
+
+    fn advance_within(&mut self, grace: Duration) -> Result<Next, String> {
         match self {
             Reader::Journal(j) => match j.next() {
                 Ok(true) => Ok(Next::Entry),
@@ -186,10 +200,7 @@ impl Reader {
                 }
                 let got = match buffered.take() {
                     Some(l) => l,
-                    // A short grace, so that a reader thread lagging behind
-                    // a file is not taken for the end of the input (which
-                    // commits the state and waits).
-                    None => match rx.recv_timeout(Duration::from_millis(10)) {
+                    None => match rx.recv_timeout(grace) {
                         Ok(l) => l,
                         Err(RecvTimeoutError::Timeout) => return Ok(Next::End),
                         Err(RecvTimeoutError::Disconnected) => JsonLine::End,

@@ -19,6 +19,7 @@
 
 pub mod daily;
 pub mod executor;
+pub mod files;
 pub mod input;
 pub mod inspect;
 pub mod log;
@@ -153,9 +154,46 @@ pub fn bans_locally(path: &Path) -> bool {
 /// The unit file to install for the rules at `rules`: without any
 /// capability when they ban nothing on this machine.
 pub fn unit_file(template: &str, rules: &Path) -> String {
-    if bans_locally(rules) {
-        return template.to_owned();
+    let unit = if bans_locally(rules) {
+        template.to_owned()
+    } else {
+        without_capabilities(template)
+    };
+    let (loaded, _) = crate::syntax::load(rules);
+    if crate::check::config_of(&loaded).log_files.is_empty() {
+        return unit;
     }
+    reading_log_files(&unit)
+}
+
+/// The unit with the capability to read the plain log files of `logFiles`
+/// whatever their owner and mode (nginx's are `www-data:adm 0640`, which
+/// root without `CAP_DAC_*` cannot read).
+fn reading_log_files(unit: &str) -> String {
+    let mut out = String::with_capacity(unit.len() + 200);
+    for line in unit.lines() {
+        if let Some(caps) = line.strip_prefix("CapabilityBoundingSet=") {
+            out.push_str(
+                "# The plain log files of logFiles are read whatever their owner and mode.\n",
+            );
+            out.push_str("CapabilityBoundingSet=");
+            if !caps.is_empty() {
+                out.push_str(caps);
+                out.push(' ');
+            }
+            out.push_str("CAP_DAC_READ_SEARCH\n");
+        } else if line.starts_with("# These rules ban nothing on this machine") {
+            out.push_str("# These rules ban nothing on this machine: no capability to change the firewall.\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The unit without any capability.
+fn without_capabilities(template: &str) -> String {
     template
         .replace(
             "CapabilityBoundingSet=CAP_NET_ADMIN",

@@ -2,6 +2,7 @@
 //! message and exit status 1), then entries in, effects and state out,
 //! commits, the daily report, systemd notifications, reloads, and the stop.
 
+use super::files::Files;
 use super::input::{Next, Reader};
 use super::log::{Level, Logger};
 use super::status::{self, StatusRecorder};
@@ -28,6 +29,8 @@ struct Started {
     /// The input's key in the store (its cursor row).
     key: String,
     reader: Reader,
+    /// Plain log files read with the journal.
+    files: Files,
     state: State,
     tz: TimeZone,
     users: Option<PasswdFile>,
@@ -63,6 +66,7 @@ fn start(opts: &Options, log: &mut Logger) -> Result<Started, String> {
     };
     let reader = Reader::open(&opts.input, head, after)
         .map_err(|e| format!("cannot open the journal: {e}"))?;
+    let files = Files::open(&program, opts.start_head, opts.exit_at_end, &store, log);
     let state = restore_state(&store, &program)?;
     let tz = TimeZone::system();
     let users = match &opts.passwd {
@@ -91,6 +95,7 @@ fn start(opts: &Options, log: &mut Logger) -> Result<Started, String> {
         store,
         key,
         reader,
+        files,
         state,
         tz,
         users,
@@ -128,6 +133,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
         mut store,
         key,
         mut reader,
+        mut files,
         mut state,
         tz,
         users,
@@ -135,7 +141,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
         watchdog,
         executor,
     } = started;
-    announce(opts, &program, &mut log);
+    announce(opts, &program, &files, &mut log);
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -156,6 +162,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
             store: &mut store,
             key: &key,
             reader: &mut reader,
+            files: &mut files,
             out: &mut out,
             log: &mut log,
             executor: executor.as_ref(),
@@ -175,6 +182,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
                 state = remap_state(state, &program, &p, progress.last_now);
                 program = *p;
                 progress.status.rules_loaded(&opts.rules, &program);
+                files.reload(&program, &store, &mut log);
             }
             Outcome::Stop => break,
             Outcome::Fail => {
@@ -184,7 +192,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
         }
     }
     let _ = out.flush();
-    let saved = save_last(&mut store, &key, &reader, &progress, &mut log);
+    let saved = save_last(&mut store, &key, &reader, &files, &mut progress, &mut log);
     finish(executor, &progress, &mut log);
     if saved {
         exit
@@ -207,16 +215,24 @@ fn finish(executor: Option<executor::Executor>, progress: &Progress, log: &mut L
 }
 
 /// Tell systemd and the log that the daemon is up.
-fn announce(opts: &Options, program: &Program, log: &mut Logger) {
+fn announce(opts: &Options, program: &Program, files: &Files, log: &mut Logger) {
     notify(&[
         ("READY", "1".into()),
         ("STATUS", "following the journal".into()),
     ]);
-    let started_msg = format!(
+    let mut started_msg = format!(
         "started with {} ({} steps)",
         opts.rules.display(),
         program.code.len()
     );
+    if !files.is_empty() {
+        let paths: Vec<String> = files
+            .followers
+            .iter()
+            .map(|f| f.spec.path.display().to_string())
+            .collect();
+        started_msg.push_str(&format!("; following {}", paths.join(", ")));
+    }
     log.log(Level::Info, &started_msg);
 }
 
@@ -238,19 +254,50 @@ fn save_last(
     store: &mut Store,
     key: &str,
     reader: &Reader,
-    progress: &Progress,
+    files: &Files,
+    progress: &mut Progress,
     log: &mut Logger,
 ) -> bool {
     if progress.pending == 0 {
         return true;
     }
-    let cursor = progress.last_cursor.as_str();
-    match store.commit_position(key, cursor, reader.seen().as_deref(), &progress.batch) {
+    match commit(store, key, reader, files, progress) {
         Ok(()) => true,
         Err(e) => {
             log.log(Level::Err, &format!("cannot save the state: {e}"));
             false
         }
+    }
+}
+
+/// Commit the batch with the position of every input: the journal cursor
+/// (when an entry of the journal was read), the files' positions.
+fn commit(
+    store: &mut Store,
+    key: &str,
+    reader: &Reader,
+    files: &Files,
+    p: &mut Progress,
+) -> Result<(), crate::state::store::StoreError> {
+    files.positions(&mut p.batch);
+    let cursor = p.last_cursor.as_str();
+    if cursor.is_empty() {
+        // No journal entry yet: its saved cursor stays.
+        store.apply(&p.batch)
+    } else {
+        store.commit_position(key, cursor, reader.seen().as_deref(), &p.batch)
+    }
+}
+
+/// Copy the entry's cursor into the reused buffer; whether it has one.
+fn keep_cursor(c: Option<&str>, last: &mut String) -> bool {
+    match c {
+        Some(c) => {
+            last.clear();
+            last.push_str(c);
+            true
+        }
+        None => false,
     }
 }
 
@@ -286,6 +333,14 @@ struct Progress {
 }
 
 impl Progress {
+    /// An entry was processed, with `queued` outside effects.
+    fn done(&mut self, queued: usize) {
+        self.queued += queued;
+        self.index += 1;
+        self.processed += 1;
+        self.pending += 1;
+    }
+
     fn new(status: StatusRecorder) -> Progress {
         let now = Instant::now();
         Progress {
@@ -326,6 +381,7 @@ struct Loop<'a, 'o> {
     store: &'a mut Store,
     key: &'a str,
     reader: &'a mut Reader,
+    files: &'a mut Files,
     out: &'a mut BufWriter<StdoutLock<'o>>,
     log: &'a mut Logger,
     executor: Option<&'a executor::Executor>,
@@ -368,7 +424,7 @@ impl Loop<'_, '_> {
                 {
                     return Outcome::Stop;
                 }
-                let wait = self.watchdog.map_or(WAIT, |p| p.min(WAIT));
+                let wait = self.files.wait(self.watchdog.map_or(WAIT, |p| p.min(WAIT)));
                 self.reader.wait(wait);
             }
         }
@@ -392,33 +448,42 @@ impl Loop<'_, '_> {
         }
     }
 
-    /// Move the input to its next entry; false when there is none yet.
+    /// Move the input to its next entry (the journal and the files in
+    /// turn); false when there is none yet.
     fn next_entry(&mut self) -> bool {
-        match self.reader.advance() {
+        let reader = &mut *self.reader;
+        let mut journal = |log: &mut Logger, patient: bool| match if patient {
+            reader.advance()
+        } else {
+            reader.advance_now()
+        } {
             Ok(Next::Entry) => true,
             Ok(Next::End) => false,
             Err(e) => {
-                self.log.once(Level::Err, &e, &e);
+                log.once(Level::Err, &e, &e);
                 false
             }
+        };
+        if self.files.is_empty() {
+            return journal(self.log, true);
         }
+        self.files.next(self.log, &mut journal)
     }
 
     /// Run the current entry through the rules and keep what changed;
     /// false when the effect trace cannot be written.
     fn run_entry(&mut self, machine: &mut Machine, json_entry: &mut JsonEntry) -> bool {
-        // The entry's cursor, copied into the reused buffer.
-        let keep = |c: Option<&str>, last: &mut String| match c {
-            Some(c) => {
-                last.clear();
-                last.push_str(c);
-                true
-            }
-            None => false,
-        };
         let has_cursor: bool;
-        let src: &mut dyn EntrySource = match (self.reader.take_json_line(), &mut *self.reader) {
-            (Some((n, line)), _) => {
+        let file_line = self.files.current.take();
+        // A file line is current, or a JSON line, or a journal entry.
+        let json_line = file_line.map_or_else(|| self.reader.take_json_line(), |_| None);
+        let src: &mut dyn EntrySource = match (file_line, json_line, &mut *self.reader) {
+            (Some(i), _, _) => {
+                has_cursor = false;
+                let read_at = crate::vm::wall_clock_us();
+                self.files.take_line(i, self.tz, read_at, self.log)
+            }
+            (None, Some((n, line)), _) => {
                 let parsed = std::str::from_utf8(&line)
                     .map_err(|_| "not valid UTF-8".to_owned())
                     .and_then(|l| json_entry.parse(l.trim_end()).map_err(|e| e.0));
@@ -431,14 +496,14 @@ impl Loop<'_, '_> {
                     self.p.index += 1;
                     return true;
                 }
-                has_cursor = keep(json_entry.cursor(), &mut self.p.last_cursor);
+                has_cursor = keep_cursor(json_entry.cursor(), &mut self.p.last_cursor);
                 json_entry
             }
-            (None, Reader::Journal(j)) => {
-                has_cursor = keep(j.cursor(), &mut self.p.last_cursor);
+            (None, None, Reader::Journal(j)) => {
+                has_cursor = keep_cursor(j.cursor(), &mut self.p.last_cursor);
                 j
             }
-            (None, Reader::Json { .. }) => return true,
+            (None, None, Reader::Json { .. }) => return true,
         };
         let now = src
             .realtime()
@@ -479,11 +544,8 @@ impl Loop<'_, '_> {
             sink.captures,
             sink.queued,
         );
-        self.p.queued += queued;
         self.keep_state_changes(machine, touched, captures, now);
-        self.p.index += 1;
-        self.p.processed += 1;
-        self.p.pending += 1;
+        self.p.done(queued);
         true
     }
 
@@ -542,12 +604,7 @@ impl Loop<'_, '_> {
         let newest = self.reader.journal().and_then(|j| j.newest_realtime());
         let record = p.status.record(p.processed, last_entry, caught_up, newest);
         p.batch.set_status(record);
-        let seen = self.reader.seen();
-        let cursor = p.last_cursor.as_str();
-        match self
-            .store
-            .commit_position(self.key, cursor, seen.as_deref(), &p.batch)
-        {
+        match commit(self.store, self.key, self.reader, self.files, p) {
             Ok(()) => {
                 if std::mem::take(&mut p.commit_failing) {
                     self.log

@@ -32,6 +32,8 @@ pub const SETTING_KEYS: &[&str] = &[
     "ipsetBan.iptables",
     "ipsetBan.ip6tables",
     "dailyReport.time",
+    "logFiles",
+    "logFiles.pollMilliseconds",
 ];
 
 /// Everything loaded from one rule file (and the files it includes).

@@ -13,6 +13,7 @@ mod function_length;
 mod golden;
 mod layers;
 mod library;
+mod logfiles;
 mod mail;
 mod robustness;
 mod status;

@@ -48,6 +48,9 @@ impl Store {
             if let Some((source, cursor, seen)) = cursor {
                 write_cursor(sql, source, cursor, seen)?;
             }
+            for (source, position) in &b.positions {
+                write_cursor(sql, source, position, None)?;
+            }
             write_counters(sql, &b.counters)?;
             write_mappings(sql, &b.mappings)?;
             write_sessions(sql, &b.sessions)?;

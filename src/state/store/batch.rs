@@ -26,6 +26,8 @@ pub struct Batch {
     pub(super) status: Option<String>,
     /// Commands queued by `pyrusec` that this batch carries out.
     pub(super) done_commands: Vec<i64>,
+    /// Positions of other inputs (plain log files): source → position.
+    pub(super) positions: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -115,10 +117,25 @@ impl Batch {
         self.done_commands.push(id);
     }
 
+    /// The position of another input (a plain log file) read up to the
+    /// batch's last entry; written like a cursor, in the same transaction.
+    pub fn set_position(&mut self, source: &str, position: &str) {
+        match self.positions.iter_mut().find(|(s, _)| s == source) {
+            Some((_, p)) => {
+                p.clear();
+                p.push_str(position);
+            }
+            None => self
+                .positions
+                .push((source.to_owned(), position.to_owned())),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.report_sent.is_none()
             && self.status.is_none()
             && self.done_commands.is_empty()
+            && self.positions.is_empty()
             && self.counters.values().all(HashMap::is_empty)
             && self.mappings.is_empty()
             && self.sessions.is_empty()
@@ -140,5 +157,6 @@ impl Batch {
         self.report_sent = None;
         self.status = None;
         self.done_commands.clear();
+        self.positions.clear();
     }
 }

@@ -166,6 +166,54 @@ fn cursors_are_per_source() {
 }
 
 #[test]
+fn file_positions_commit_with_the_cursor_and_the_batch_or_not_at_all() {
+    let d = temp();
+    let mut st = Store::open(d.path()).unwrap();
+    let mut b = Batch::new();
+    b.set_counter("fails", &s("a"), &entry(&[10], None));
+    b.set_position("logfile:/a.log", "1:2:30");
+    b.set_position("logfile:/a.log", "1:2:40");
+    b.set_position("logfile:/b.log", "1:3:5");
+    assert!(!b.is_empty());
+    st.commit("system", "s=1", &b).unwrap();
+    assert_eq!(
+        st.load_cursor("logfile:/a.log").unwrap().as_deref(),
+        Some("1:2:40"),
+        "the last one"
+    );
+    assert_eq!(
+        st.load_cursor("logfile:/b.log").unwrap().as_deref(),
+        Some("1:3:5")
+    );
+    assert_eq!(st.load_cursor("system").unwrap().as_deref(), Some("s=1"));
+    // Without a journal cursor too.
+    b.clear();
+    assert!(b.is_empty());
+    b.set_position("logfile:/a.log", "1:2:50");
+    st.apply(&b).unwrap();
+    assert_eq!(
+        st.load_cursor("logfile:/a.log").unwrap().as_deref(),
+        Some("1:2:50")
+    );
+    assert_eq!(st.load_cursor("system").unwrap().as_deref(), Some("s=1"));
+    // A failed transaction writes no position.
+    b.clear();
+    b.set_position("logfile:/a.log", "1:2:60");
+    b.report(ReportRecord {
+        level: "WARN".into(),
+        message: "m".into(),
+        details: "NONE".into(),
+        time_us: 1,
+    });
+    st.conn.execute_batch("DROP TABLE report").unwrap();
+    assert!(st.apply(&b).is_err());
+    assert_eq!(
+        st.load_cursor("logfile:/a.log").unwrap().as_deref(),
+        Some("1:2:50")
+    );
+}
+
+#[test]
 fn batch_keeps_the_last_state_of_a_counter_key() {
     let d = temp();
     let mut st = Store::open(d.path()).unwrap();

@@ -1,4 +1,5 @@
-//! Core settings of a rule set: mail, storage, command prefixes, decoding.
+//! Core settings of a rule set: mail, storage, command prefixes, decoding,
+//! plain log files.
 //!
 //! In `pyruse.json` these are the top-level keys other than `actions`
 //! (docs/legacy-semantics.md §1); in `.pyr` they are `set KEY = VALUE` lines with the same
@@ -8,6 +9,19 @@ use crate::diag::{did_you_mean, Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{ExprKind, RuleSet, Setting};
 use crate::value::fields::Encoding;
+use std::path::PathBuf;
+
+mod time_format;
+pub use time_format::{TimeFormat, NAMED_FORMATS};
+
+/// A plain log file to follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogFile {
+    pub path: PathBuf,
+    /// The `SYSLOG_IDENTIFIER` of its lines.
+    pub identifier: String,
+    pub time_format: Option<TimeFormat>,
+}
 
 /// SMTP delivery, an option of `.pyr` rule sets (Pyruse only had sendmail).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +59,14 @@ pub struct Config {
     pub ip6tables: Vec<String>,
     /// Hour and minute of the day the daily report is sent (local time).
     pub report_time: (u8, u8),
+    /// Plain log files the daemon follows besides the journal.
+    pub log_files: Vec<LogFile>,
+    /// How often a plain log file at its end is looked at again.
+    pub log_poll_ms: u64,
 }
+
+/// The default of `logFiles.pollMilliseconds`.
+pub const LOG_POLL_MS: u64 = 250;
 
 impl Default for Config {
     fn default() -> Config {
@@ -68,6 +89,8 @@ impl Default for Config {
             iptables: vec!["/usr/sbin/iptables".into()],
             ip6tables: vec!["/usr/sbin/ip6tables".into()],
             report_time: (0, 0),
+            log_files: Vec::new(),
+            log_poll_ms: LOG_POLL_MS,
         }
     }
 }
@@ -159,6 +182,11 @@ impl Config {
                     .and_then(parse_hhmm)
                     .ok_or("a time of day like \"00:00\"")?;
             }
+            "logFiles" => self.log_files = log_files(&v.kind, diags)?,
+            "logFiles.pollMilliseconds" => match v.kind {
+                ExprKind::Int(ms) if (10..=60_000).contains(&ms) => self.log_poll_ms = ms as u64,
+                _ => return Err("a number of milliseconds from 10 to 60000"),
+            },
             other => diags.push(unknown_setting(other, s.key_span)),
         }
         Ok(())
@@ -225,6 +253,108 @@ impl SmtpSettings {
     }
 }
 
+/// `logFiles`: a list of `{ path, identifier, timeFormat }`.
+fn log_files(e: &ExprKind, diags: &mut Vec<Diagnostic>) -> Result<Vec<LogFile>, &'static str> {
+    const WANT: &str = "a list of { path: \"…\", identifier: \"…\", timeFormat: \"…\" }";
+    let ExprKind::List(items) = e else {
+        return Err(WANT);
+    };
+    let mut files = Vec::new();
+    for item in items {
+        let ExprKind::Object(entries) = &item.kind else {
+            return Err(WANT);
+        };
+        let Some(f) = log_file(entries, item.span, diags) else {
+            continue;
+        };
+        let twice = files.iter().any(|g: &LogFile| g.path == f.path);
+        if twice || !f.path.is_absolute() {
+            let why = if twice {
+                "this log file is already listed"
+            } else {
+                "the path of a log file is absolute (the daemon runs from /)"
+            };
+            diags.push(Diagnostic::error(Code::InvalidValue, item.span, why));
+            continue;
+        }
+        files.push(f);
+    }
+    Ok(files)
+}
+
+/// One `{ path, identifier, timeFormat }`; `None` after a diagnostic.
+fn log_file(
+    entries: &[(String, Span, crate::syntax::ast::Expr)],
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<LogFile> {
+    let (mut path, mut identifier, mut time_format) = (None, None, None);
+    let mut ok = true;
+    for (key, key_span, v) in entries {
+        let Some(text) = string(&v.kind) else {
+            diags.push(Diagnostic::error(
+                Code::ArgumentType,
+                v.span,
+                format!("`{key}` of a log file is a string, not {}", v.describe()),
+            ));
+            ok = false;
+            continue;
+        };
+        match key.as_str() {
+            "path" if !text.is_empty() => path = Some(text),
+            "identifier" if !text.is_empty() => identifier = Some(text),
+            "path" | "identifier" => {
+                diags.push(Diagnostic::error(
+                    Code::InvalidValue,
+                    v.span,
+                    format!("empty `{key}`"),
+                ));
+                ok = false;
+            }
+            "timeFormat" => match TimeFormat::new(&text) {
+                Ok(f) => time_format = Some(f),
+                Err(why) => {
+                    diags.push(Diagnostic::error(Code::InvalidValue, v.span, why));
+                    ok = false;
+                }
+            },
+            other => {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        *key_span,
+                        format!("a log file has no `{other}`"),
+                    )
+                    .with_help("a log file is { path: \"…\", identifier: \"…\", timeFormat: \"…\" } (timeFormat optional)"),
+                );
+                ok = false;
+            }
+        }
+    }
+    let missing = |what: &str, diags: &mut Vec<Diagnostic>| {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                span,
+                format!("a log file without `{what}`"),
+            )
+            .with_help("a log file is { path: \"…\", identifier: \"…\", timeFormat: \"…\" } (timeFormat optional)"),
+        );
+    };
+    if path.is_none() && ok {
+        missing("path", diags);
+    }
+    if identifier.is_none() && ok {
+        missing("identifier", diags);
+    }
+    Some(LogFile {
+        path: path?.into(),
+        identifier: identifier?,
+        time_format,
+    })
+    .filter(|_| ok)
+}
+
 fn string(e: &ExprKind) -> Option<String> {
     match e {
         ExprKind::Str(x) => Some(x.clone()),
@@ -252,9 +382,12 @@ fn unknown_setting(key: &str, span: Span) -> Diagnostic {
     let top = key.split('.').next().unwrap_or(key);
     let hint = did_you_mean(key, KEYS.iter().copied())
         .or_else(|| {
-            did_you_mean(top, ["email", "nftBan", "ipsetBan", "dailyReport"])
-                .and_then(|t| KEYS.iter().copied().find(|k| k.starts_with(t)))
-                .map(|k| k.split('.').next().unwrap_or(k))
+            did_you_mean(
+                top,
+                ["email", "nftBan", "ipsetBan", "dailyReport", "logFiles"],
+            )
+            .and_then(|t| KEYS.iter().copied().find(|k| k.starts_with(t)))
+            .map(|k| k.split('.').next().unwrap_or(k))
         })
         .map_or(String::new(), |k| format!("did you mean `{k}`? "));
     Diagnostic::warning(
