@@ -36,6 +36,7 @@
 //!   quoted-printable encoding folds (see [`mail`]).
 
 pub mod mail;
+pub mod shape;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
