@@ -34,6 +34,8 @@ pub struct Config {
     pub ipset: Vec<String>,
     /// Hour and minute of the day the daily report is sent (local time).
     pub report_time: (u8, u8),
+    /// The size cap of each part of the daily report, in bytes.
+    pub report_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             nft: vec!["/usr/bin/nft".into()],
             ipset: vec!["/usr/bin/ipset".into(), "-exist".into(), "-quiet".into()],
             report_time: (0, 0),
+            report_max_bytes: crate::report::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -133,6 +136,12 @@ impl Config {
                     .and_then(parse_hhmm)
                     .ok_or("a time of day like \"00:00\"")?;
             }
+            "dailyReport.maxSize" => match v.kind {
+                ExprKind::Int(n) if n >= crate::report::MIN_MAX_BYTES as i64 => {
+                    self.report_max_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+                }
+                _ => return Err("a size in bytes, at least 65536"),
+            },
             other => diags.push(unknown_setting(other, s.key_span)),
         }
         Ok(())

@@ -7,7 +7,7 @@
 //! once, with everything recorded since the last one.
 
 use crate::config::Config;
-use crate::report::{self, Record, Report};
+use crate::report::{self, Report};
 use crate::state::store::{Store, StoreError};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -61,28 +61,40 @@ pub fn due_at(
     Ok(next_due(last, config.report_time, tz))
 }
 
-/// The report of everything recorded since the last one.
-pub fn pending(store: &Store, tz: &TimeZone, now_us: i64) -> Result<Report, StoreError> {
-    let records: Vec<Record> = store
-        .report_records()?
-        .into_iter()
-        .map(|r| Record {
-            level: r.level,
-            message: r.message,
-            details: r.details,
-            time_us: r.time_us,
-        })
-        .collect();
+/// The report of everything recorded since the last one, read record by
+/// record into the report's bounded collector, with the failures and bans
+/// per hour, within `config`'s size cap.
+pub fn pending(
+    store: &Store,
+    config: &Config,
+    tz: &TimeZone,
+    now_us: i64,
+) -> Result<Report, StoreError> {
+    let mut c = report::Collector::new();
+    let mut first: Option<i64> = None;
+    store.each_report_record(|level, message, details, time_us| {
+        first = Some(first.map_or(time_us, |f| f.min(time_us)));
+        c.add(level, message, details, time_us);
+    })?;
+    let hours = store.report_hours()?;
     // The period runs from the last report, or from the first record when
     // it is older (entries processed while catching up).
-    let first = records.iter().map(|r| r.time_us).min();
     let start = match (store.last_report_sent()?, first) {
         (Some(l), Some(f)) if l > i64::MIN => l.min(f),
         (Some(l), None) if l > i64::MIN => l,
         (_, Some(f)) => f,
         _ => now_us,
     };
-    Ok(report::build(&records, start, now_us, &host_name(), tz))
+    let host = host_name();
+    let options = report::Options {
+        host: &host,
+        tz,
+        start_us: start,
+        end_us: now_us,
+        hours: &hours,
+        max_bytes: config.report_max_bytes,
+    };
+    Ok(report::render(c, &options))
 }
 
 /// Queue the pending report for the executor and start a new period, in
@@ -93,7 +105,7 @@ pub fn queue(
     tz: &TimeZone,
     now_us: i64,
 ) -> Result<(), StoreError> {
-    let r = pending(store, tz, now_us)?;
+    let r = pending(store, config, tz, now_us)?;
     let mut batch = crate::state::store::Batch::new();
     batch.outbox(
         "report",

@@ -27,6 +27,7 @@ pub const SETTING_KEYS: &[&str] = &[
     "nftBan.nft",
     "ipsetBan.ipset",
     "dailyReport.time",
+    "dailyReport.maxSize",
 ];
 
 /// Everything loaded from one rule file (and the files it includes).

@@ -84,6 +84,17 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX session_until ON session (until);
     ",
+    // 3 → 4: failures and bans per hour and service, for the picture of
+    // the daily report.
+    "
+    CREATE TABLE report_hour (
+        hour_us  INTEGER NOT NULL,          -- start of the UTC hour (µs)
+        service  TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        bans     INTEGER NOT NULL,
+        PRIMARY KEY (hour_us, service)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this code writes.
