@@ -161,4 +161,76 @@ mod tests {
             23 * 3_600_000_000
         );
     }
+
+    #[test]
+    fn hourly_counts_add_up_across_commits_reach_the_report_and_clear_with_it() {
+        use crate::state::store::{Batch, ReportRecord};
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(tmp.path()).expect("store");
+        let tz = TimeZone::UTC;
+        let t = us("2024-03-02T05:10:00", &tz);
+        for _ in 0..2 {
+            let mut b = Batch::new();
+            b.count_hour(t, "sshd", 1, 0);
+            b.count_hour(t + 60_000_000, "sshd", 2, 1);
+            b.count_hour(t + 3_600_000_000, "postfix", 4, 0);
+            b.report(ReportRecord {
+                level: "OTHER".into(),
+                message: "kernel: link up".into(),
+                details: "ALL".into(),
+                time_us: t,
+            });
+            store.apply(&b).expect("apply");
+        }
+        let hour = us("2024-03-02T05:00:00", &tz);
+        let hours = store.report_hours().expect("hours");
+        assert_eq!(
+            hours,
+            vec![
+                report::HourCount {
+                    hour_us: hour,
+                    service: "sshd".into(),
+                    failures: 6,
+                    bans: 2
+                },
+                report::HourCount {
+                    hour_us: hour + 3_600_000_000,
+                    service: "postfix".into(),
+                    failures: 8,
+                    bans: 0
+                },
+            ]
+        );
+        let config = Config::default();
+        let r = pending(&store, &config, &tz, us("2024-03-02T07:00:00", &tz)).expect("report");
+        // postfix and sshd both total 8: by name.
+        assert!(
+            r.text.contains("| Hour  | postfix | sshd | All |\n"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("| 05:00 |       - |    6 |   6 |\n"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("| 06:00 |       8 |    - |   8 |\n"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("| 05:00 |       - |    2 |   2 |\n"),
+            "{}",
+            r.text
+        );
+        assert!(r
+            .text
+            .contains("2024-03-02 05:10:00, 2 times: kernel: link up\n"));
+        assert!(r.html.contains("<svg"));
+        queue(&mut store, &config, &tz, us("2024-03-02T07:00:00", &tz)).expect("queue");
+        assert!(store.report_hours().expect("hours").is_empty());
+        let r = pending(&store, &config, &tz, us("2024-03-02T08:00:00", &tz)).expect("report");
+        assert!(!r.html.contains("<svg") && !r.text.contains("per hour"));
+    }
 }

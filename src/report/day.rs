@@ -158,9 +158,10 @@ impl Day {
                 let _ = writeln!(html, "<p class=\"nothing\">No {noun} in this period.</p>");
                 continue;
             }
-            let _ = writeln!(text, " (- is none):\n");
+            let _ = writeln!(text, " (- is none; hours without any are left out):\n");
             self.table_text(&mut text, clock, m);
             self.svg(&mut html, clock, m);
+            html.push_str("<p class=\"meta\">The same numbers (- is none; hours without any are left out):</p>\n");
             self.table_html(&mut html, clock, m);
         }
         html.push_str("</div>\n");
@@ -174,6 +175,9 @@ impl Day {
         header.push("All".into());
         let mut rows: Vec<Vec<String>> = Vec::new();
         for (c, counts) in self.counts[m].iter().enumerate() {
+            if counts.iter().all(|&n| n == 0) {
+                continue;
+            }
             let mut row = vec![self.label(clock, c)];
             row.extend(counts.iter().map(|&n| cell(n)));
             row.push(cell(counts.iter().sum()));
@@ -226,6 +230,9 @@ impl Day {
         }
         out.push_str("<th scope=\"col\">All</th></tr></thead>\n<tbody>\n");
         for (c, counts) in self.counts[m].iter().enumerate() {
+            if counts.iter().all(|&n| n == 0) {
+                continue;
+            }
             let _ = write!(out, "<tr><td>{}</td>", esc(&self.label(clock, c)));
             for n in counts {
                 let _ = write!(out, "<td>{}</td>", cell(*n));

@@ -374,8 +374,9 @@ fn cut_summary(cuts: &[Cut], max_bytes: usize) -> Option<String> {
 
 fn cut_note(c: &Cut, max_bytes: usize) -> String {
     format!(
-        "[… {} more ({}) not shown: the report is limited to {max_bytes} bytes (dailyReport.maxSize)]",
-        plural(c.rows, "row", "rows"),
+        "[… {} more {} ({}) not shown: the report is limited to {max_bytes} bytes (dailyReport.maxSize)]",
+        c.rows,
+        if c.rows == 1 { "row" } else { "rows" },
         plural(c.lines, "line", "lines")
     )
 }
@@ -613,6 +614,8 @@ fn row_as_text(out: &mut String, clock: &Clock, r: &Row, width: usize) {
 fn other_as_text(out: &mut String, clock: &Clock, r: &OtherRow) {
     if r.count == 1 {
         let _ = write!(out, "{}: ", clock.time(r.first));
+    } else if r.first == r.last {
+        let _ = write!(out, "{}, {} times: ", clock.time(r.first), r.count);
     } else {
         let _ = write!(
             out,
@@ -756,7 +759,7 @@ fn times_cell(out: &mut String, clock: &Clock, times: &Times) {
 /// An OTHER row: time (or first and last), count, message (and example).
 fn other_as_html(out: &mut String, clock: &Clock, r: &OtherRow) {
     out.push_str("<tr>\n<td class=\"when\">");
-    if r.count == 1 {
+    if r.first == r.last {
         escape(out, &clock.time(r.first));
     } else {
         let _ = write!(
@@ -1270,16 +1273,461 @@ print(json.dumps({"tags": sorted(set(p.tags)), "cells": p.cells, "balanced": not
             "ALL",
             at(1, 0, 0),
         ));
+        records.extend(timeout_day());
         let paris = TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC);
-        let r = build(
-            &records,
-            at(0, 0, 0) - 3_600_000_000,
-            at(23, 0, 0),
-            "gw.example.org",
-            &paris,
+        let mut c = Collector::new();
+        records.sort_by_key(|r| r.time_us);
+        for r in &records {
+            c.add(&r.level, &r.message, &r.details, r.time_us);
+        }
+        let r = render(
+            c,
+            &Options {
+                host: "gw.example.org",
+                tz: &paris,
+                start_us: at(0, 0, 0) - 3_600_000_000,
+                end_us: at(23, 0, 0),
+                hours: &hours(),
+                max_bytes: DEFAULT_MAX_BYTES,
+            },
         );
         let dir = std::env::temp_dir();
         std::fs::write(dir.join("report-sample.html"), &r.html).unwrap();
         std::fs::write(dir.join("report-sample.txt"), &r.text).unwrap();
+    }
+
+    fn render_with(records: &[Record], hours: &[HourCount], max_bytes: usize) -> Report {
+        let mut c = Collector::new();
+        let mut sorted: Vec<&Record> = records.iter().collect();
+        sorted.sort_by_key(|r| r.time_us);
+        for r in sorted {
+            c.add(&r.level, &r.message, &r.details, r.time_us);
+        }
+        render(
+            c,
+            &Options {
+                host: "gw.example",
+                tz: &TimeZone::UTC,
+                start_us: at(0, 0, 0),
+                end_us: at(24, 0, 0),
+                hours,
+                max_bytes,
+            },
+        )
+    }
+
+    /// A day of sshd timeouts (IPv4 and IPv6, each with its port) among
+    /// other lines.
+    fn timeout_day() -> Vec<Record> {
+        let mut records = Vec::new();
+        for i in 0..5936i64 {
+            let addr = if i % 2 == 0 {
+                format!("203.0.113.{}", i % 250)
+            } else {
+                format!("2001:db8::{i:x}")
+            };
+            records.push(rec(
+                "OTHER",
+                &format!(
+                    "sshd: Timeout before authentication for {addr} port {}",
+                    1024 + i
+                ),
+                "ALL",
+                at(0, 0, 5) + i * 14_000_000,
+            ));
+        }
+        for (t, port) in [(at(0, 0, 1), 22), (at(1, 0, 0), 23), (at(2, 0, 0), 24)] {
+            records.push(rec(
+                "OTHER",
+                &format!("sshd: Connection closed by 198.51.100.7 port {port} [preauth]"),
+                "ALL",
+                t,
+            ));
+        }
+        for t in [at(0, 0, 2), at(3, 0, 0)] {
+            records.push(rec(
+                "OTHER",
+                "sshd: Connection reset by 198.51.100.7 port 22 [preauth]",
+                "ALL",
+                t,
+            ));
+        }
+        for (t, id) in [(at(12, 0, 0), "4F2A31C0B2"), (at(13, 0, 0), "0A1B2C3D4E")] {
+            records.push(rec(
+                "OTHER",
+                &format!("postfix/cleanup[1234]: {id}: message-id=<a@b>"),
+                "ALL",
+                t,
+            ));
+        }
+        records
+    }
+
+    #[test]
+    fn a_day_of_timeouts_is_one_line_with_count_times_and_example() {
+        let r = report(&timeout_day());
+        let other = text_section(&r.text, "OTHER");
+        // 5936 timeouts (the last at 00:00:05 + 5935 × 14 s = 23:04:55),
+        // 3 closed, 2 reset (a meaningful word apart: two lines), 2 postfix
+        // lines with their queue ids: 5943 events, 4 lines, by first time.
+        let expected = "\
+(OTHER): 5943 events in 4 lines
+
+2024-03-02 00:00:01 to 2024-03-02 02:00:00, 3 times: sshd: Connection closed by <IP> port <N> [preauth]
+    e.g. sshd: Connection closed by 198.51.100.7 port 22 [preauth]
+2024-03-02 00:00:02 to 2024-03-02 03:00:00, 2 times: sshd: Connection reset by 198.51.100.7 port 22 [preauth]
+2024-03-02 00:00:05 to 2024-03-02 23:04:55, 5936 times: sshd: Timeout before authentication for <IP> port <N>
+    e.g. sshd: Timeout before authentication for 203.0.113.0 port 1024
+2024-03-02 12:00:00 to 2024-03-02 13:00:00, 2 times: postfix/cleanup[<N>]: <HEX>: message-id=<a@b>
+    e.g. postfix/cleanup[1234]: 4F2A31C0B2: message-id=<a@b>
+";
+        assert_eq!(other, expected);
+        assert!(r.text.contains("Summary: WARN 0, INFO 0, OTHER 5943\n"));
+        let cells = parse_html(&r.html)["cells"].clone();
+        assert_eq!(
+            cells[2],
+            "sshd: Timeout before authentication for <IP> port <N>\n\
+             e.g. sshd: Timeout before authentication for 203.0.113.0 port 1024"
+        );
+        assert!(r.html.contains("<td class=\"count\">5936</td>"));
+        assert!(r
+            .html
+            .contains("From: 2024-03-02 00:00:05<br>\nUntil: 2024-03-02 23:04:55</td>"));
+        assert!(r.html.len() < 20_000, "{}", r.html.len());
+    }
+
+    #[test]
+    fn warn_and_info_keep_a_few_messages_and_collapse_a_flood() {
+        let mut records = Vec::new();
+        // Six users: more than MAX_VARIANTS distinct messages of a shape.
+        for (k, user) in ["admin", "oracle", "test", "guest", "ubnt", "pi"]
+            .iter()
+            .enumerate()
+        {
+            let k = k as i64;
+            records.push(rec(
+                "INFO",
+                &format!("sshd: Invalid user {user} from 192.0.2.{k}"),
+                "FIRSTLAST",
+                at(1 + k, 0, 0),
+            ));
+        }
+        // Five addresses: each keeps its row.
+        for k in 0..5 {
+            records.push(rec(
+                "WARN",
+                &format!("Ban 203.0.113.{k} from sshd"),
+                "ALL",
+                at(2, k, 0),
+            ));
+        }
+        let r = report(&records);
+        let info = text_section(&r.text, "INFO");
+        assert!(
+            info.ends_with(
+                "\
+| Count | Message
+|-------|--------
+|     6 | sshd: Invalid user <USER> from <IP>
+|       |   e.g. sshd: Invalid user admin from 192.0.2.0
+|       |   From : 2024-03-02 01:00:00
+|       |   Until: 2024-03-02 06:00:00
+"
+            ),
+            "{info}"
+        );
+        assert!(info.contains("6 occurrences of 1 row"), "{info}");
+        let warn = text_section(&r.text, "WARN");
+        for k in 0..5 {
+            assert!(
+                warn.contains(&format!(
+                    "|     1 | Ban 203.0.113.{k} from sshd\n|       |   2024-03-02 02:0{k}:00\n"
+                )),
+                "{warn}"
+            );
+        }
+        assert!(r
+            .text
+            .contains("Summary: WARN 5 (5 distinct messages), INFO 6 (1 row), OTHER 0"));
+        // NONE still hides the times of a collapsed row.
+        let none: Vec<Record> = (0..7)
+            .map(|k| rec("INFO", &format!("job {k} done"), "NONE", at(k, 0, 0)))
+            .collect();
+        let info = text_section(&report(&none).text, "INFO").to_string();
+        assert!(
+            info.ends_with("|     7 | job <N> done\n|       |   e.g. job 0 done\n"),
+            "{info}"
+        );
+    }
+
+    #[test]
+    fn all_lists_the_first_and_last_ten_times() {
+        let records: Vec<Record> = (0..25)
+            .map(|k| rec("WARN", "disk full", "ALL", at(0, k, 0)))
+            .collect();
+        let r = report(&records);
+        let warn = text_section(&r.text, "WARN");
+        let mut expected = String::from("|    25 | disk full\n");
+        for k in (0..10).chain(["skip"].iter().map(|_| 99)).chain(15..25) {
+            if k == 99 {
+                expected += "|       |   … 5 more …\n";
+            } else {
+                expected += &format!("|       |   2024-03-02 00:{k:02}:00\n");
+            }
+        }
+        assert!(warn.ends_with(&expected), "{warn}");
+        assert!(r
+            .html
+            .contains("2024-03-02 00:09:00<br>\n… 5 more …<br>\n2024-03-02 00:15:00"));
+    }
+
+    #[test]
+    fn the_size_cap_cuts_info_then_other_and_says_so() {
+        let mut records = Vec::new();
+        let word = |k: usize| -> String {
+            // Distinct words, no digits: every line is its own shape.
+            (0..4)
+                .map(|d| (b'a' + (k / 26usize.pow(d) % 26) as u8) as char)
+                .collect()
+        };
+        for k in 0..50 {
+            records.push(rec(
+                "WARN",
+                &format!("warning {} {}", word(k), "w".repeat(80)),
+                "NONE",
+                at(1, 0, 0),
+            ));
+        }
+        for k in 0..2000 {
+            records.push(rec(
+                "INFO",
+                &format!("notice {} {}", word(k), "i".repeat(80)),
+                "NONE",
+                at(2, 0, 0),
+            ));
+        }
+        for k in 0..2000 {
+            records.push(rec(
+                "OTHER",
+                &format!("other {} {}", word(k), "o".repeat(80)),
+                "ALL",
+                at(3, 0, 0),
+            ));
+        }
+        let cap = MIN_MAX_BYTES;
+        let r = render_with(&records, &[], cap);
+        assert!(
+            r.text.len() <= cap && r.html.len() <= cap,
+            "{} {}",
+            r.text.len(),
+            r.html.len()
+        );
+        // WARN whole, INFO in part, OTHER not at all; in both parts alike.
+        let shown = |s: &str, what: &str| s.matches(what).count();
+        assert_eq!(shown(&r.text, "| warning "), 50);
+        assert_eq!(shown(&r.html, "<td class=\"msg\">warning "), 50);
+        let info = shown(&r.text, "| notice ");
+        assert_eq!(shown(&r.html, "<td class=\"msg\">notice "), info);
+        assert!(info > 10 && info < 2000, "{info}");
+        assert_eq!(shown(&r.text, "other "), 0);
+        let cut = 2000 - info;
+        assert!(r.text.contains(&format!(
+            "Note:    cut to 65536 bytes (dailyReport.maxSize): INFO {cut} rows ({cut} lines), OTHER 2000 rows (2000 lines)\n"
+        )), "{}", &r.text[..400]);
+        assert!(r.text.contains(&format!(
+            "[… {cut} more rows ({cut} lines) not shown: the report is limited to 65536 bytes (dailyReport.maxSize)]\n\n== Other events (OTHER): 2000 events\n\n\
+             [… 2000 more rows (2000 lines) not shown: the report is limited to 65536 bytes (dailyReport.maxSize)]\n"
+        )), "{}", &r.text[r.text.len() - 600..]);
+        assert_eq!(r.html.matches("<p class=\"cut\">[… ").count(), 2);
+        assert!(r.html.contains("<strong>Note:</strong> cut to 65536 bytes"));
+        for s in [&r.text, &r.html] {
+            let w = s.find("(WARN)").unwrap();
+            let i = s.find("(INFO)").unwrap();
+            let o = s.find("(OTHER)").unwrap();
+            assert!(w < i && i < o);
+        }
+        assert_eq!(parse_html(&r.html)["balanced"], true);
+        // Under the default cap, these 500 rows are not cut.
+        let r = report(&records[..500]);
+        assert!(!r.text.contains("Note:") && !r.html.contains("class=\"cut\""));
+    }
+
+    #[test]
+    fn shapes_beyond_the_cap_are_counted() {
+        let mut c = Collector::new();
+        for k in 0..collect::MAX_SHAPES + 3 {
+            c.add(
+                "OTHER",
+                &format!("host w{k}x down"),
+                "ALL",
+                at(0, 0, 0) + k as i64,
+            );
+        }
+        let col = c.finish();
+        assert_eq!(col.other.len(), collect::MAX_SHAPES);
+        assert_eq!(col.records[2], collect::MAX_SHAPES as u64 + 3);
+        let first = at(0, 0, 0) + collect::MAX_SHAPES as i64;
+        assert_eq!(
+            col.unkept[2],
+            Unkept {
+                lines: 3,
+                first,
+                last: first + 2
+            }
+        );
+    }
+
+    /// sshd fails every hour (h + 1 times at hour h), postfix at 03:00 and
+    /// 05:00; bans at 02:00 and 05:00.
+    fn hours() -> Vec<HourCount> {
+        let h = |hour: i64, service: &str, failures: u64, bans: u64| HourCount {
+            hour_us: at(hour, 0, 0),
+            service: service.into(),
+            failures,
+            bans,
+        };
+        let mut v: Vec<HourCount> = (0..24).map(|k| h(k, "sshd", k as u64 + 1, 0)).collect();
+        v.push(h(3, "postfix", 40, 0));
+        v.push(h(5, "postfix", 2, 1));
+        v.push(h(2, "sshd", 0, 2));
+        v
+    }
+
+    #[test]
+    fn the_picture_opens_the_report_and_its_table_has_the_numbers() {
+        let r = render_with(
+            &[rec("WARN", "w", "ALL", at(1, 0, 0))],
+            &hours(),
+            DEFAULT_MAX_BYTES,
+        );
+        // Text: the tables, by hand: sshd 1..24 (300 in all), postfix 42.
+        let t = &r.text;
+        let pic = t.find("== Failures and bans per hour").unwrap();
+        assert!(pic < t.find("(WARN)").unwrap());
+        assert!(
+            t.contains(
+                "Failures per hour, by service (- is none; hours without any are left out):\n\n\
+             | Hour  | sshd | postfix | All |\n\
+             |-------|------|---------|-----|\n\
+             | 00:00 |    1 |       - |   1 |\n\
+             | 01:00 |    2 |       - |   2 |\n\
+             | 02:00 |    3 |       - |   3 |\n\
+             | 03:00 |    4 |      40 |  44 |\n"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("| 23:00 |   24 |       - |  24 |\n| Total |  300 |      42 | 342 |\n"));
+        assert!(
+            t.contains(
+                "| Hour  | sshd | postfix | All |\n\
+             |-------|------|---------|-----|\n\
+             | 02:00 |    2 |       - |   2 |\n\
+             | 05:00 |    - |       1 |   1 |\n\
+             | Total |    2 |       1 |   3 |\n"
+            ),
+            "{t}"
+        );
+        // HTML: the chart comes first, and each bar's height is its number
+        // on the chart's scale, as in the table.
+        let h = &r.html;
+        assert!(h.find("<svg").unwrap() < h.find("id=\"warn\"").unwrap());
+        for id in ["failures", "bans"] {
+            let bars = svg_bars(h, id);
+            let table = html_table(h, id);
+            assert!(!bars.is_empty());
+            let services = &table[0];
+            for (hour, service, value) in &bars {
+                let i = services.iter().position(|s| s == service).unwrap();
+                let row = table.iter().find(|r| r[0] == *hour).unwrap();
+                assert_eq!(row[i], value.to_string(), "{id} {hour} {service}");
+            }
+            // Every non-zero cell has its bar.
+            let cells = table[1..table.len() - 1]
+                .iter()
+                .flat_map(|r| &r[1..r.len() - 1]);
+            assert_eq!(cells.filter(|c| *c != "-").count(), bars.len(), "{id}");
+        }
+        assert_eq!(parse_html(h)["balanced"], true);
+        // No failures, no bans: no picture.
+        let r = render_with(&[], &[], DEFAULT_MAX_BYTES);
+        assert!(!r.html.contains("<svg") && !r.text.contains("per hour"));
+    }
+
+    /// The bars of a chart: (hour, service, value from the geometry).
+    fn svg_bars(html: &str, id: &str) -> Vec<(String, String, u64)> {
+        let start = html.find(&format!("id=\"{id}-chart\"")).unwrap();
+        let svg = &html[start..start + html[start..].find("</svg>").unwrap()];
+        let attr = |tag: &str, name: &str| -> String {
+            let k = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            tag[k..k + tag[k..].find('"').unwrap()].to_string()
+        };
+        let ymax: f64 = {
+            let k = svg.find("class=\"ymax\"").unwrap();
+            let rest = &svg[k..];
+            let from = rest.find('>').unwrap() + 1;
+            rest[from..from + rest[from..].find('<').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        svg.split("<rect ")
+            .skip(1)
+            .filter(|t| t.contains("data-col"))
+            .map(|t| {
+                let height: f64 = attr(t, "height").parse().unwrap();
+                let value = (height / 170.0 * ymax).round() as u64;
+                // The title: `service, hour: n failures`.
+                let title = &t[t.find("<title>").unwrap() + 7..t.find("</title>").unwrap()];
+                let hour = title
+                    .split(", ")
+                    .nth(1)
+                    .unwrap()
+                    .split(": ")
+                    .next()
+                    .unwrap();
+                (hour.to_string(), attr(t, "data-service"), value)
+            })
+            .collect()
+    }
+
+    /// The cells of a picture table, header row first.
+    fn html_table(html: &str, id: &str) -> Vec<Vec<String>> {
+        let start = html.find(&format!("id=\"{id}-table\"")).unwrap();
+        let table = &html[start..start + html[start..].find("</table>").unwrap()];
+        table
+            .split("<tr>")
+            .skip(1)
+            .map(|row| {
+                row.split(['<', '>'])
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .filter(|w| w[0].starts_with("td") || w[0].starts_with("th"))
+                    .map(|w| w[1].to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn many_services_sum_the_smallest() {
+        let hours: Vec<HourCount> = (0..8u64)
+            .map(|k| HourCount {
+                hour_us: at(4, 0, 0),
+                service: format!("svc{k}"),
+                failures: 10 + k,
+                bans: 0,
+            })
+            .collect();
+        let r = render_with(&[], &hours, DEFAULT_MAX_BYTES);
+        // The five largest by name, the three smallest (10 + 11 + 12).
+        assert!(
+            r.text
+                .contains("| Hour  | svc7 | svc6 | svc5 | svc4 | svc3 | other services | All |"),
+            "{}",
+            r.text
+        );
+        assert!(r
+            .text
+            .contains("| Total |   17 |   16 |   15 |   14 |   13 |             33 | 108 |"));
+        assert!(r.text.contains("Bans per hour, by service: none.\n"));
     }
 }
