@@ -285,7 +285,9 @@ impl Day {
             y1 + 4.0
         );
         for (c, counts) in self.counts[m].iter().enumerate() {
-            let x = x0 + c as f64 * cw + cw * 0.125;
+            // Bars at most 28 wide, centered in their column.
+            let bw = (cw * 0.75).min(28.0);
+            let x = x0 + c as f64 * cw + (cw - bw) / 2.0;
             let mut top = y1;
             for (s, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
                 let h = n as f64 / max as f64 * (y1 - y0);
@@ -293,9 +295,8 @@ impl Day {
                 let svc = esc(&clean(&self.services[s]).text);
                 let _ = writeln!(
                     out,
-                    "<rect x=\"{x:.2}\" y=\"{top:.2}\" width=\"{:.2}\" height=\"{h:.2}\" fill=\"{}\" \
+                    "<rect x=\"{x:.2}\" y=\"{top:.2}\" width=\"{bw:.2}\" height=\"{h:.2}\" fill=\"{}\" \
                      data-col=\"{c}\" data-service=\"{svc}\"><title>{svc}, {}: {n} {noun}</title></rect>",
-                    cw * 0.75,
                     self.color(s),
                     esc(&self.label(clock, c)),
                 );
