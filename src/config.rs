@@ -136,12 +136,11 @@ impl Config {
                     .and_then(parse_hhmm)
                     .ok_or("a time of day like \"00:00\"")?;
             }
-            "dailyReport.maxSize" => match v.kind {
-                ExprKind::Int(n) if n >= crate::report::MIN_MAX_BYTES as i64 => {
-                    self.report_max_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+            "dailyReport.maxSize" => {
+                if let Some(n) = report_max_bytes(v, diags)? {
+                    self.report_max_bytes = n;
                 }
-                _ => return Err("a size in bytes, at least 65536"),
-            },
+            }
             other => diags.push(unknown_setting(other, s.key_span)),
         }
         Ok(())
@@ -223,6 +222,34 @@ fn unknown_setting(key: &str, span: Span) -> Diagnostic {
         format!("unknown setting `{key}` is ignored"),
     )
     .with_help(format!("{hint}known settings: {}", KEYS.join(", ")))
+}
+
+/// `dailyReport.maxSize`: bytes, at least [`crate::report::MIN_MAX_BYTES`];
+/// `None` when too small (reported here).
+fn report_max_bytes(
+    v: &crate::syntax::ast::Expr,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<usize>, &'static str> {
+    use crate::report::{DEFAULT_MAX_BYTES, MIN_MAX_BYTES};
+    match v.kind {
+        ExprKind::Int(n) if n >= MIN_MAX_BYTES as i64 => {
+            Ok(Some(usize::try_from(n).unwrap_or(usize::MAX)))
+        }
+        ExprKind::Int(n) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    v.span,
+                    format!("a daily report of at most {n} bytes is too small"),
+                )
+                .with_help(format!(
+                    "write at least {MIN_MAX_BYTES} (the default is {DEFAULT_MAX_BYTES})"
+                )),
+            );
+            Ok(None)
+        }
+        _ => Err("a size in bytes (an integer)"),
+    }
 }
 
 fn parse_hhmm(s: &str) -> Option<(u8, u8)> {
