@@ -48,6 +48,10 @@ const UNITS: [&str; 22] = [
     "GB", "TB", "KiB", "MiB", "GiB",
 ];
 
+/// The longest address text (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`
+/// is 45 bytes), with room.
+const MAX_ADDRESS: usize = 64;
+
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -192,9 +196,15 @@ fn address(b: &[u8], i: usize) -> Option<(usize, u8)> {
     if i >= 2 && matches!(b[i - 1], b'.' | b':') && hex(b[i - 2]) {
         return None;
     }
-    let run = (i..b.len())
+    // No address is longer than this: a longer run is not one, and is not
+    // scanned further (a line of colons stays linear).
+    let limit = b.len().min(i + MAX_ADDRESS);
+    let run = (i..limit)
         .find(|&j| !(hex(b[j]) || b[j] == b'.' || b[j] == b':'))
-        .unwrap_or(b.len());
+        .unwrap_or(limit);
+    if run == limit && limit < b.len() {
+        return None;
+    }
     let mut end = run;
     while end > i && matches!(b[end - 1], b'.' | b':') {
         end -= 1;
@@ -411,6 +421,24 @@ mod tests {
             "Invalid user oracle from 192.0.2.1",
             "Invalid user ä.b-c from 192.0.2.2"
         ));
+    }
+
+    #[test]
+    fn hostile_lines_stay_linear() {
+        // Each would rescan the rest of the line at every position.
+        for (unit, n) in [
+            (":", 1 << 20),
+            ("1:", 1 << 19),
+            ("a.", 1 << 19),
+            (":: ", 1 << 18),
+        ] {
+            let line = unit.repeat(n);
+            let start = std::time::Instant::now();
+            let mut out = String::new();
+            shape(&line, &mut out);
+            assert!(start.elapsed().as_secs() < 10, "{unit:?}");
+        }
+        assert_eq!(sh(&"1:".repeat(40)), "<N>:".repeat(40));
     }
 
     #[test]
