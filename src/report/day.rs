@@ -144,8 +144,9 @@ impl Day {
         self.counts[m].iter().map(|c| c[s]).sum()
     }
 
-    /// The picture as (text, HTML).
-    pub(super) fn render(&self, clock: &Clock) -> (String, String) {
+    /// The picture as (text, HTML); the HTML without its charts when
+    /// `charts` is false (the tables alone).
+    pub(super) fn render(&self, clock: &Clock, charts: bool) -> (String, String) {
         let mut text = String::from("\n== Failures and bans per hour\n");
         let mut html = String::from(
             "<h2 id=\"day\">Failures and bans per hour</h2>\n<div class=\"picture\">\n",
@@ -160,8 +161,12 @@ impl Day {
             }
             let _ = writeln!(text, " (- is none; hours without any are left out):\n");
             self.table_text(&mut text, clock, m);
-            self.svg(&mut html, clock, m);
-            html.push_str("<p class=\"meta\">The same numbers (- is none; hours without any are left out):</p>\n");
+            if charts {
+                self.svg(&mut html, clock, m);
+                html.push_str("<p class=\"meta\">The same numbers (- is none; hours without any are left out):</p>\n");
+            } else {
+                html.push_str("<p class=\"meta\">(- is none; hours without any are left out; no chart: it would take more than half of dailyReport.maxSize)</p>\n");
+            }
             self.table_html(&mut html, clock, m);
         }
         html.push_str("</div>\n");

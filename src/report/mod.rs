@@ -236,7 +236,16 @@ pub fn render(c: Collector, o: &Options) -> Report {
         end: o.end_us,
         clock: Clock { tz: o.tz },
     };
-    let picture = day::Day::new(o.hours, o.start_us, o.end_us).map(|d| d.render(&head.clock));
+    // The charts give way to the rows when they would take more than half
+    // of the cap (many services over many hours and a small cap).
+    let picture = day::Day::new(o.hours, o.start_us, o.end_us).map(|d| {
+        let full = d.render(&head.clock, true);
+        if full.1.len() > o.max_bytes / 2 {
+            d.render(&head.clock, false)
+        } else {
+            full
+        }
+    });
     let (pic_t, pic_h) = picture.unwrap_or_default();
     let fixed_t = text_head(&head, &col, &[], 0).len() + pic_t.len() + 1;
     let fixed_h = html_head(&head, &col, &[], 0).len() + pic_h.len() + html_foot(&head).len();
@@ -1522,6 +1531,28 @@ print(json.dumps({"tags": sorted(set(p.tags)), "cells": p.cells, "balanced": not
             r.text.len(),
             r.html.len()
         );
+        // The largest picture (36 columns, 6 services) leaves room for rows
+        // at the smallest cap: its charts give way.
+        let big: Vec<HourCount> = (0..36 * 6)
+            .map(|k| HourCount {
+                hour_us: at(0, 0, 0) + (k / 6) * 3_600_000_000,
+                service: format!("service-number-{}", k % 6),
+                failures: 1000 + k as u64,
+                bans: 100 + k as u64,
+            })
+            .collect();
+        let b = render_with(&records, &big, cap);
+        assert!(
+            b.text.len() <= cap && b.html.len() <= cap,
+            "{} {}",
+            b.text.len(),
+            b.html.len()
+        );
+        assert!(!b.html.contains("<svg") && b.html.contains("id=\"failures-table\""));
+        assert!(b.html.contains("<td class=\"msg\">warning "));
+        assert!(render_with(&records[..10], &big, DEFAULT_MAX_BYTES)
+            .html
+            .contains("<svg"));
         // WARN whole, INFO in part, OTHER not at all; in both parts alike.
         let shown = |s: &str, what: &str| s.matches(what).count();
         assert_eq!(shown(&r.text, "| warning "), 50);
