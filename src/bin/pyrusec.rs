@@ -749,11 +749,11 @@ fn cmd_report(command: ReportCommand) -> ExitCode {
     let now = pyruse::vm::wall_clock_us();
     match command {
         ReportCommand::Preview { html, state } => {
-            let (_, store) = match state::open_read(&state) {
+            let (config, store) = match state::open_read(&state) {
                 Ok(x) => x,
                 Err(c) => return c,
             };
-            match pyruse::daemon::daily::pending(&store, &tz, now) {
+            match pyruse::daemon::daily::pending(&store, &config, &tz, now) {
                 Ok(r) => {
                     print!("{}", if html { r.html } else { r.text });
                     ExitCode::SUCCESS
@@ -769,7 +769,7 @@ fn cmd_report(command: ReportCommand) -> ExitCode {
                 Ok(x) => x,
                 Err(c) => return c,
             };
-            let report = match pyruse::daemon::daily::pending(&store, &tz, now) {
+            let report = match pyruse::daemon::daily::pending(&store, &config, &tz, now) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("pyrusec: {e}");

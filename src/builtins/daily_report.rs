@@ -28,7 +28,10 @@ records the message (a template) for the next daily report, in section
 `WARN`, `INFO`, or `OTHER` (any other `level`). `details` says which times
 the report shows for a message: `ALL` (default: every occurrence),
 `NONE`, `FIRST`, `LAST`, `FIRSTLAST`; another value is an error when the
-rules are checked.
+rules are checked. Messages that differ only by addresses, numbers, hex
+ids or user names are grouped into one line of the report (all of them
+in `OTHER`, more than five in `WARN` and `INFO`; see
+docs/daily-report.md).
 "#;
 
 pub const DETAILS: [&str; 5] = ["ALL", "NONE", "FIRST", "LAST", "FIRSTLAST"];

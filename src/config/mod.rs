@@ -59,6 +59,8 @@ pub struct Config {
     pub ip6tables: Vec<String>,
     /// Hour and minute of the day the daily report is sent (local time).
     pub report_time: (u8, u8),
+    /// The size cap of each part of the daily report, in bytes.
+    pub report_max_bytes: usize,
     /// Plain log files the daemon follows besides the journal.
     pub log_files: Vec<LogFile>,
     /// How often a plain log file at its end is looked at again.
@@ -89,6 +91,7 @@ impl Default for Config {
             iptables: vec!["/usr/sbin/iptables".into()],
             ip6tables: vec!["/usr/sbin/ip6tables".into()],
             report_time: (0, 0),
+            report_max_bytes: crate::report::DEFAULT_MAX_BYTES,
             log_files: Vec::new(),
             log_poll_ms: LOG_POLL_MS,
         }
@@ -181,6 +184,11 @@ impl Config {
                     .as_deref()
                     .and_then(parse_hhmm)
                     .ok_or("a time of day like \"00:00\"")?;
+            }
+            "dailyReport.maxSize" => {
+                if let Some(n) = report_max_bytes(v, diags)? {
+                    self.report_max_bytes = n;
+                }
             }
             "logFiles" => self.log_files = log_files(&v.kind, diags)?,
             "logFiles.pollMilliseconds" => match v.kind {
@@ -396,6 +404,34 @@ fn unknown_setting(key: &str, span: Span) -> Diagnostic {
         format!("unknown setting `{key}` is ignored"),
     )
     .with_help(format!("{hint}known settings: {}", KEYS.join(", ")))
+}
+
+/// `dailyReport.maxSize`: bytes, at least [`crate::report::MIN_MAX_BYTES`];
+/// `None` when too small (reported here).
+fn report_max_bytes(
+    v: &crate::syntax::ast::Expr,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<usize>, &'static str> {
+    use crate::report::{DEFAULT_MAX_BYTES, MIN_MAX_BYTES};
+    match v.kind {
+        ExprKind::Int(n) if n >= MIN_MAX_BYTES as i64 => {
+            Ok(Some(usize::try_from(n).unwrap_or(usize::MAX)))
+        }
+        ExprKind::Int(n) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    v.span,
+                    format!("a daily report of at most {n} bytes is too small"),
+                )
+                .with_help(format!(
+                    "write at least {MIN_MAX_BYTES} (the default is {DEFAULT_MAX_BYTES})"
+                )),
+            );
+            Ok(None)
+        }
+        _ => Err("a size in bytes (an integer)"),
+    }
 }
 
 fn parse_hhmm(s: &str) -> Option<(u8, u8)> {

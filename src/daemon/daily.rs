@@ -7,7 +7,7 @@
 //! once, with everything recorded since the last one.
 
 use crate::config::Config;
-use crate::report::{self, Record, Report};
+use crate::report::{self, Report};
 use crate::state::store::{Store, StoreError};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -61,28 +61,40 @@ pub fn due_at(
     Ok(next_due(last, config.report_time, tz))
 }
 
-/// The report of everything recorded since the last one.
-pub fn pending(store: &Store, tz: &TimeZone, now_us: i64) -> Result<Report, StoreError> {
-    let records: Vec<Record> = store
-        .report_records()?
-        .into_iter()
-        .map(|r| Record {
-            level: r.level,
-            message: r.message,
-            details: r.details,
-            time_us: r.time_us,
-        })
-        .collect();
+/// The report of everything recorded since the last one, read record by
+/// record into the report's bounded collector, with the failures and bans
+/// per hour, within `config`'s size cap.
+pub fn pending(
+    store: &Store,
+    config: &Config,
+    tz: &TimeZone,
+    now_us: i64,
+) -> Result<Report, StoreError> {
+    let mut c = report::Collector::new();
+    let mut first: Option<i64> = None;
+    store.each_report_record(|level, message, details, time_us| {
+        first = Some(first.map_or(time_us, |f| f.min(time_us)));
+        c.add(level, message, details, time_us);
+    })?;
+    let hours = store.report_hours()?;
     // The period runs from the last report, or from the first record when
     // it is older (entries processed while catching up).
-    let first = records.iter().map(|r| r.time_us).min();
     let start = match (store.last_report_sent()?, first) {
         (Some(l), Some(f)) if l > i64::MIN => l.min(f),
         (Some(l), None) if l > i64::MIN => l,
         (_, Some(f)) => f,
         _ => now_us,
     };
-    Ok(report::build(&records, start, now_us, &host_name(), tz))
+    let host = host_name();
+    let options = report::Options {
+        host: &host,
+        tz,
+        start_us: start,
+        end_us: now_us,
+        hours: &hours,
+        max_bytes: config.report_max_bytes,
+    };
+    Ok(report::render(c, &options))
 }
 
 /// Queue the pending report for the executor and start a new period, in
@@ -93,7 +105,7 @@ pub fn queue(
     tz: &TimeZone,
     now_us: i64,
 ) -> Result<(), StoreError> {
-    let r = pending(store, tz, now_us)?;
+    let r = pending(store, config, tz, now_us)?;
     let mut batch = crate::state::store::Batch::new();
     batch.outbox(
         "report",
@@ -148,5 +160,77 @@ mod tests {
             us("2024-04-01T00:00:00", &tz) - us("2024-03-31T00:00:00", &tz),
             23 * 3_600_000_000
         );
+    }
+
+    #[test]
+    fn hourly_counts_add_up_across_commits_reach_the_report_and_clear_with_it() {
+        use crate::state::store::{Batch, ReportRecord};
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(tmp.path()).expect("store");
+        let tz = TimeZone::UTC;
+        let t = us("2024-03-02T05:10:00", &tz);
+        for _ in 0..2 {
+            let mut b = Batch::new();
+            b.count_hour(t, "sshd", 1, 0);
+            b.count_hour(t + 60_000_000, "sshd", 2, 1);
+            b.count_hour(t + 3_600_000_000, "postfix", 4, 0);
+            b.report(ReportRecord {
+                level: "OTHER".into(),
+                message: "kernel: link up".into(),
+                details: "ALL".into(),
+                time_us: t,
+            });
+            store.apply(&b).expect("apply");
+        }
+        let hour = us("2024-03-02T05:00:00", &tz);
+        let hours = store.report_hours().expect("hours");
+        assert_eq!(
+            hours,
+            vec![
+                report::HourCount {
+                    hour_us: hour,
+                    service: "sshd".into(),
+                    failures: 6,
+                    bans: 2
+                },
+                report::HourCount {
+                    hour_us: hour + 3_600_000_000,
+                    service: "postfix".into(),
+                    failures: 8,
+                    bans: 0
+                },
+            ]
+        );
+        let config = Config::default();
+        let r = pending(&store, &config, &tz, us("2024-03-02T07:00:00", &tz)).expect("report");
+        // postfix and sshd both total 8: by name.
+        assert!(
+            r.text.contains("| Hour  | postfix | sshd | All |\n"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("| 05:00 |       - |    6 |   6 |\n"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("| 06:00 |       8 |    - |   8 |\n"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("| 05:00 |       - |    2 |   2 |\n"),
+            "{}",
+            r.text
+        );
+        assert!(r
+            .text
+            .contains("2024-03-02 05:10:00, 2 times: kernel: link up\n"));
+        assert!(r.html.contains("<svg"));
+        queue(&mut store, &config, &tz, us("2024-03-02T07:00:00", &tz)).expect("queue");
+        assert!(store.report_hours().expect("hours").is_empty());
+        let r = pending(&store, &config, &tz, us("2024-03-02T08:00:00", &tz)).expect("report");
+        assert!(!r.html.contains("<svg") && !r.text.contains("per hour"));
     }
 }

@@ -438,6 +438,7 @@ impl EffectSink for EntryEffects<'_> {
             }
             *self.line = line;
         }
+        self.count_for_report(&effect);
         let rule = self.program.locate(pc);
         match effect {
             // Action errors are logged by `StepErrors`.
@@ -495,6 +496,22 @@ impl EffectSink for EntryEffects<'_> {
 }
 
 impl EntryEffects<'_> {
+    /// Failures (counters raised) and bans decided, per hour and service,
+    /// for the picture of the daily report (see `report::day`): a ban
+    /// counts for the counter the entry raised or reset last, else its set.
+    fn count_for_report(&mut self, effect: &Effect) {
+        match effect {
+            Effect::CounterRaise { counter, .. } => {
+                self.batch.count_hour(self.now_us, counter, 1, 0);
+            }
+            Effect::NftBan { set, .. } | Effect::IpsetBan { set, .. } => {
+                let service = self.counters.last().map_or(set.as_str(), |(c, _)| c);
+                self.batch.count_hour(self.now_us, service, 0, 1);
+            }
+            _ => {}
+        }
+    }
+
     fn ban(&mut self, kind: BanKind, set: String, ip: &Value, seconds: Option<i64>, rule: &str) {
         let ip_text = match ip {
             Value::Str(s) => s.clone(),

@@ -2,17 +2,25 @@
 //! AsciiDoc-like text and a self-contained HTML document, sent together as
 //! one `multipart/alternative` mail by [`mail::report_message`].
 //!
-//! Three sections, always in this order and always present (an empty one
-//! says `(nothing)`, so the reader knows the report is complete):
+//! It opens with the picture of the period when there were failures or
+//! bans ([`day`]: per hour and per service, an inline SVG chart and a table
+//! with the same numbers), then three sections, always in this order and
+//! always present (an empty one says `(nothing)`, so the reader knows the
+//! report is complete):
 //!
 //! - `WARN` and `INFO`: one row per distinct message, sorted by message in
 //!   code point order, with the number of occurrences and their times as the
 //!   record's `details` asks: `ALL` every time, `NONE` none, `FIRST`
 //!   `From : t`, `LAST` `Until: t`, `FIRSTLAST` both lines (or every time,
 //!   as `ALL`, when there is a single occurrence). An unknown mode counts as
-//!   `ALL`, Pyruse's default.
-//! - `OTHER` (any level but `WARN` and `INFO`): every record, in
-//!   chronological order, as `time: message`.
+//!   `ALL`, Pyruse's default. A message of a shape ([`shape`]) with more
+//!   than [`collect::MAX_VARIANTS`] distinct messages is one row: the shape,
+//!   an example, the count, first and last time (as `details` allows). An
+//!   `ALL` row lists the first and last [`collect::TIMES_KEPT`] times and
+//!   how many between them.
+//! - `OTHER` (any level but `WARN` and `INFO`): one row per shape, in the
+//!   order of its first occurrence: `time: message` for a line seen once,
+//!   else the first and last time, the count, the shape and an example.
 //!
 //! Choices made here:
 //!
@@ -31,20 +39,38 @@
 //!   Rows are still grouped and sorted by the original message.
 //! - A message longer than [`MAX_MESSAGE_CHARS`] characters is cut there,
 //!   followed by a visible note giving its full length, in both parts.
+//! - **Size cap**: each part stays within `max_bytes`
+//!   (`dailyReport.maxSize`). Rows are laid out WARN first, then INFO, then
+//!   OTHER; the first row that does not fit in the text or in the HTML part
+//!   ends the report there, in both parts alike: each section says how many
+//!   rows and lines it lost, and so does the summary at the top.
 //! - Lines: the HTML source has a newline after each row and cell; long
 //!   messages still make long source lines, which the mail's
 //!   quoted-printable encoding folds (see [`mail`]).
 
+pub mod collect;
+pub mod day;
 pub mod mail;
+pub mod shape;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+pub use collect::Collector;
+use collect::{Collected, OtherRow, Row, Times, Unkept};
+pub use day::HourCount;
+
 /// Messages longer than this (in characters) are cut, with a visible note.
 pub const MAX_MESSAGE_CHARS: usize = 4096;
+/// The default size cap of each part of the report, in bytes.
+pub const DEFAULT_MAX_BYTES: usize = 256 * 1024;
+/// The smallest size cap `dailyReport.maxSize` accepts, in bytes.
+pub const MIN_MAX_BYTES: usize = 64 * 1024;
+/// Bytes of each part kept for the section headings, the opening of their
+/// tables and the notes of what was cut.
+const RESERVE: usize = 4096;
 
 /// One `dailyReport` record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,87 +93,19 @@ pub struct Report {
     pub html: String,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Details {
-    All,
-    None,
-    First,
-    Last,
-    FirstLast,
-}
-
-impl Details {
-    fn parse(s: &str) -> Details {
-        match s {
-            "NONE" => Details::None,
-            "FIRST" => Details::First,
-            "LAST" => Details::Last,
-            "FIRSTLAST" => Details::FirstLast,
-            _ => Details::All,
-        }
-    }
-}
-
-/// How the times of a row are shown.
-enum Times {
-    Each(Vec<i64>),
-    From(i64),
-    Until(i64),
-    FromUntil(i64, i64),
-    Hidden,
-}
-
-/// One row of the WARN or INFO section.
-struct Row<'a> {
-    message: &'a str,
-    count: usize,
-    times: Times,
-}
-
-/// A section: WARN, INFO (rows) or OTHER (events).
-struct Section<'a> {
-    key: &'static str,
-    title: &'static str,
-    rows: Vec<Row<'a>>,
-}
-
-impl Section<'_> {
-    fn occurrences(&self) -> usize {
-        self.rows.iter().map(|r| r.count).sum()
-    }
-}
-
-fn group<'a>(records: &[&'a Record]) -> Vec<Row<'a>> {
-    // Message → (details of the earliest record, times in order).
-    let mut by_message: BTreeMap<&'a str, (Details, Vec<i64>)> = BTreeMap::new();
-    for r in records {
-        by_message
-            .entry(r.message.as_str())
-            .or_insert_with(|| (Details::parse(&r.details), Vec::new()))
-            .1
-            .push(r.time_us);
-    }
-    by_message
-        .into_iter()
-        .map(|(message, (details, times))| {
-            let count = times.len();
-            let first = times[0];
-            let last = times[count - 1];
-            let times = match details {
-                Details::All => Times::Each(times),
-                Details::None => Times::Hidden,
-                Details::First => Times::From(first),
-                Details::Last => Times::Until(last),
-                Details::FirstLast if count < 2 => Times::Each(times),
-                Details::FirstLast => Times::FromUntil(first, last),
-            };
-            Row {
-                message,
-                count,
-                times,
-            }
-        })
-        .collect()
+/// What a report is made of besides its records.
+pub struct Options<'a> {
+    /// The host named in the heading.
+    pub host: &'a str,
+    /// The zone times render in.
+    pub tz: &'a TimeZone,
+    /// The period, shown in the heading (µs).
+    pub start_us: i64,
+    pub end_us: i64,
+    /// Failures and bans per hour and service, for the picture.
+    pub hours: &'a [HourCount],
+    /// The size cap of each part, in bytes.
+    pub max_bytes: usize,
 }
 
 /// Renders times in one zone.
@@ -236,12 +194,13 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Build the report of a period from its records; `tz` is the zone times
-/// render in; `host` and the period bounds appear in the heading.
+/// render in; `host` and the period bounds appear in the heading. No
+/// picture, the default size cap.
 pub fn build(
     records: &[Record],
     period_start_us: i64,
@@ -251,36 +210,74 @@ pub fn build(
 ) -> Report {
     let mut sorted: Vec<&Record> = records.iter().collect();
     sorted.sort_by_key(|r| r.time_us);
-    let (mut warn, mut info, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    let mut c = Collector::new();
     for r in sorted {
-        match r.level.as_str() {
-            "WARN" => warn.push(r),
-            "INFO" => info.push(r),
-            _ => other.push(r),
-        }
+        c.add(&r.level, &r.message, &r.details, r.time_us);
     }
-    let sections = [
-        Section {
-            key: "WARN",
-            title: "Warnings",
-            rows: group(&warn),
+    render(
+        c,
+        &Options {
+            host,
+            tz,
+            start_us: period_start_us,
+            end_us: period_end_us,
+            hours: &[],
+            max_bytes: DEFAULT_MAX_BYTES,
         },
-        Section {
-            key: "INFO",
-            title: "Information",
-            rows: group(&info),
-        },
-    ];
+    )
+}
+
+/// The report of what `c` gathered.
+pub fn render(c: Collector, o: &Options) -> Report {
+    let col = c.finish();
     let head = Heading {
-        host: clean(host).text,
-        start: period_start_us,
-        end: period_end_us,
-        clock: Clock { tz },
+        host: clean(o.host).text,
+        start: o.start_us,
+        end: o.end_us,
+        clock: Clock { tz: o.tz },
     };
-    Report {
-        text: text(&head, &sections, &other),
-        html: html(&head, &sections, &other),
+    // The charts give way to the rows when they would take more than half
+    // of the cap (many services over many hours and a small cap).
+    let picture = day::Day::new(o.hours, o.start_us, o.end_us).map(|d| {
+        let full = d.render(&head.clock, true);
+        if full.1.len() > o.max_bytes / 2 {
+            d.render(&head.clock, false)
+        } else {
+            full
+        }
+    });
+    let (pic_t, pic_h) = picture.unwrap_or_default();
+    let fixed_t = text_head(&head, &col, &[], 0).len() + pic_t.len() + 1;
+    let fixed_h = html_head(&head, &col, &[], 0).len() + pic_h.len() + html_foot(&head).len();
+    let mut body = Body {
+        text: String::new(),
+        html: String::new(),
+        room_t: o.max_bytes.saturating_sub(fixed_t + RESERVE),
+        room_h: o.max_bytes.saturating_sub(fixed_h + RESERVE),
+        full: false,
+        cuts: Vec::new(),
+        max_bytes: o.max_bytes,
+    };
+    for (i, key) in ["WARN", "INFO"].into_iter().enumerate() {
+        let s = Section {
+            key,
+            title: ["Warnings", "Information"][i],
+            rows: &col.sections[i],
+            records: col.records[i],
+            unkept: col.unkept[i],
+        };
+        body.section(&head.clock, &s);
     }
+    body.others(&head.clock, &col);
+    let cuts = std::mem::take(&mut body.cuts);
+    let mut text = text_head(&head, &col, &cuts, o.max_bytes);
+    text.push_str(&pic_t);
+    text.push_str(&body.text);
+    let mut html = html_head(&head, &col, &cuts, o.max_bytes);
+    html.push_str(&pic_h);
+    html.push_str(&body.html);
+    html.push_str(&html_foot(&head));
+    Report { text, html }
 }
 
 struct Heading<'a> {
@@ -300,40 +297,266 @@ impl Heading<'_> {
     }
 }
 
-fn summary_parts(sections: &[Section; 2], other: &[&Record]) -> Vec<String> {
-    let mut parts: Vec<String> = sections
+/// WARN or INFO, ready to lay out.
+struct Section<'a> {
+    key: &'static str,
+    title: &'static str,
+    rows: &'a [Row],
+    records: u64,
+    unkept: Unkept,
+}
+
+impl Section<'_> {
+    fn subtitle(&self) -> String {
+        match self.records {
+            0 => "nothing".into(),
+            n => format!(
+                "{} of {}",
+                plural(n, "occurrence", "occurrences"),
+                rows_word(self.rows.len() as u64, shapes(self.rows) > 0)
+            ),
+        }
+    }
+}
+
+fn shapes(rows: &[Row]) -> usize {
+    rows.iter().filter(|r| r.example.is_some()).count()
+}
+
+fn rows_word(n: u64, any_shape: bool) -> String {
+    if any_shape {
+        plural(n, "row", "rows")
+    } else {
+        plural(n, "message", "messages")
+    }
+}
+
+/// What the size cap cut from a section.
+struct Cut {
+    key: &'static str,
+    rows: u64,
+    lines: u64,
+}
+
+fn summary_parts(col: &Collected) -> Vec<String> {
+    let mut parts: Vec<String> = ["WARN", "INFO"]
         .iter()
-        .map(|s| {
-            let n = s.occurrences();
+        .enumerate()
+        .map(|(i, key)| {
+            let (n, rows) = (col.records[i], &col.sections[i]);
             if n == 0 {
-                format!("{} 0", s.key)
+                format!("{key} 0")
+            } else if shapes(rows) > 0 {
+                format!("{key} {n} ({})", plural(rows.len() as u64, "row", "rows"))
             } else {
                 format!(
-                    "{} {n} ({})",
-                    s.key,
-                    plural(s.rows.len(), "message", "distinct messages")
+                    "{key} {n} ({})",
+                    plural(rows.len() as u64, "message", "distinct messages")
                 )
             }
         })
         .collect();
-    parts.push(format!("OTHER {}", other.len()));
+    parts.push(format!("OTHER {}", col.records[2]));
     parts
 }
 
-fn section_subtitle(s: &Section) -> String {
-    match s.occurrences() {
-        0 => "nothing".into(),
-        n => format!(
-            "{} of {}",
-            plural(n, "occurrence", "occurrences"),
-            plural(s.rows.len(), "message", "messages")
-        ),
+fn cut_summary(cuts: &[Cut], max_bytes: usize) -> Option<String> {
+    if cuts.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = cuts
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} ({})",
+                c.key,
+                plural(c.rows, "row", "rows"),
+                plural(c.lines, "line", "lines")
+            )
+        })
+        .collect();
+    Some(format!(
+        "cut to {max_bytes} bytes (dailyReport.maxSize): {}",
+        what.join(", ")
+    ))
+}
+
+fn cut_note(c: &Cut, max_bytes: usize) -> String {
+    format!(
+        "[… {} more {} ({}) not shown: the report is limited to {max_bytes} bytes (dailyReport.maxSize)]",
+        c.rows,
+        if c.rows == 1 { "row" } else { "rows" },
+        plural(c.lines, "line", "lines")
+    )
+}
+
+fn unkept_note(u: &Unkept, clock: &Clock) -> String {
+    format!(
+        "[… {} of further shapes, {} to {}, not grouped: more than {} shapes]",
+        plural(u.lines, "line", "lines"),
+        clock.time(u.first),
+        clock.time(u.last),
+        collect::MAX_SHAPES
+    )
+}
+
+/// The sections, laid out within the size cap.
+struct Body {
+    text: String,
+    html: String,
+    /// Bytes left for rows in each part.
+    room_t: usize,
+    room_h: usize,
+    /// A row did not fit: every later row is cut.
+    full: bool,
+    cuts: Vec<Cut>,
+    max_bytes: usize,
+}
+
+impl Body {
+    /// Add a row to both parts if it fits in both.
+    fn fits(&mut self, t: &str, h: &str) -> bool {
+        if self.full || t.len() > self.room_t || h.len() > self.room_h {
+            self.full = true;
+            return false;
+        }
+        self.room_t -= t.len();
+        self.room_h -= h.len();
+        self.text.push_str(t);
+        self.html.push_str(h);
+        true
+    }
+
+    /// Lay out rows with `each`, which renders a row as (text, HTML); the
+    /// HTML table opens with `open` before the first row. Returns how many
+    /// rows were laid out.
+    fn rows<R>(
+        &mut self,
+        rows: &[R],
+        open: &str,
+        mut each: impl FnMut(&R, &mut String, &mut String),
+    ) -> usize {
+        let (mut t, mut h) = (String::new(), String::new());
+        for (i, r) in rows.iter().enumerate() {
+            t.clear();
+            h.clear();
+            if i == 0 {
+                h.push_str(open);
+            }
+            each(r, &mut t, &mut h);
+            if !self.fits(&t, &h) {
+                if i > 0 {
+                    self.html.push_str("</tbody>\n</table>\n");
+                }
+                return i;
+            }
+        }
+        if !rows.is_empty() {
+            self.html.push_str("</tbody>\n</table>\n");
+        }
+        rows.len()
+    }
+
+    /// The notes after a section: what the cap cut, the unkept shapes.
+    fn notes(&mut self, clock: &Clock, cut: Option<Cut>, unkept: &Unkept) {
+        let mut notes = Vec::new();
+        if let Some(c) = cut {
+            notes.push(cut_note(&c, self.max_bytes));
+            self.cuts.push(c);
+        }
+        if unkept.lines > 0 {
+            notes.push(unkept_note(unkept, clock));
+        }
+        for n in notes {
+            let _ = writeln!(self.text, "{n}");
+            let _ = writeln!(self.html, "<p class=\"cut\">{}</p>", esc(&n));
+        }
+    }
+
+    fn section(&mut self, clock: &Clock, s: &Section) {
+        section_heading(self, s);
+        let width = s
+            .rows
+            .iter()
+            .map(|r| r.count.to_string().len())
+            .max()
+            .unwrap_or(0)
+            .max("Count".len());
+        if !s.rows.is_empty() {
+            let _ = writeln!(self.text, "| {:>width$} | Message", "Count");
+            let _ = writeln!(self.text, "|-{:->width$}-|--------", "");
+        }
+        let open = "<table class=\"list\">\n<thead><tr><th class=\"count\" scope=\"col\">Count</th>\
+             <th scope=\"col\">Message</th><th class=\"when\" scope=\"col\">Times</th></tr></thead>\n<tbody>\n";
+        let shown = self.rows(s.rows, open, |r, t, h| {
+            row_as_text(t, clock, r, width);
+            row_as_html(h, clock, r);
+        });
+        let rest = &s.rows[shown..];
+        let cut = (!rest.is_empty()).then(|| Cut {
+            key: s.key,
+            rows: rest.len() as u64,
+            lines: rest.iter().map(|r| r.count).sum(),
+        });
+        self.notes(clock, cut, &s.unkept);
+    }
+
+    fn others(&mut self, clock: &Clock, col: &Collected) {
+        let rows = &col.other;
+        let records = col.records[2];
+        let sub = match records {
+            0 => "nothing".into(),
+            n if rows.len() as u64 == n => plural(n, "event", "events"),
+            n => format!(
+                "{} in {}",
+                plural(n, "event", "events"),
+                plural(rows.len() as u64, "line", "lines")
+            ),
+        };
+        let _ = write!(self.text, "\n== Other events (OTHER): {sub}\n\n");
+        let _ = writeln!(
+            self.html,
+            "<h2 class=\"other\" id=\"other\">Other events (OTHER) <span class=\"sub\">— {sub}</span></h2>"
+        );
+        if rows.is_empty() && col.unkept[2].lines == 0 {
+            self.text.push_str("(nothing)\n");
+            self.html.push_str("<p class=\"nothing\">(nothing)</p>\n");
+            return;
+        }
+        let open = "<table class=\"list\">\n<thead><tr><th class=\"when\" scope=\"col\">Time</th>\
+             <th class=\"count\" scope=\"col\">Count</th><th scope=\"col\">Message</th></tr></thead>\n<tbody>\n";
+        let shown = self.rows(rows, open, |r, t, h| {
+            other_as_text(t, clock, r);
+            other_as_html(h, clock, r);
+        });
+        let rest = &rows[shown..];
+        let cut = (!rest.is_empty()).then(|| Cut {
+            key: "OTHER",
+            rows: rest.len() as u64,
+            lines: rest.iter().map(|r| r.count).sum(),
+        });
+        self.notes(clock, cut, &col.unkept[2]);
+    }
+}
+
+fn section_heading(b: &mut Body, s: &Section) {
+    let sub = s.subtitle();
+    let _ = write!(b.text, "\n== {} ({}): {sub}\n\n", s.title, s.key);
+    let class = s.key.to_ascii_lowercase();
+    let _ = writeln!(
+        b.html,
+        "<h2 class=\"{class}\" id=\"{class}\">{} ({}) <span class=\"sub\">— {sub}</span></h2>",
+        s.title, s.key,
+    );
+    if s.rows.is_empty() && s.unkept.lines == 0 {
+        b.text.push_str("(nothing)\n");
+        b.html.push_str("<p class=\"nothing\">(nothing)</p>\n");
     }
 }
 
 // ---------------------------------------------------------------- text --
 
-fn text(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
+fn text_head(head: &Heading, col: &Collected, cuts: &[Cut], max_bytes: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "= Pyruse report for {}", head.host);
     let _ = writeln!(out);
@@ -343,81 +566,79 @@ fn text(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
         head.period(),
         head.clock.zone_name(head.end)
     );
-    let _ = writeln!(
-        out,
-        "Summary: {}",
-        summary_parts(sections, other).join(", ")
-    );
-    for s in sections {
-        section_as_text(&mut out, &head.clock, s);
+    let _ = writeln!(out, "Summary: {}", summary_parts(col).join(", "));
+    if let Some(c) = cut_summary(cuts, max_bytes) {
+        let _ = writeln!(out, "Note:    {c}");
     }
-    others_as_text(&mut out, &head.clock, other);
     out
 }
 
-/// A section as a table of counts and messages, with their times.
-fn section_as_text(out: &mut String, clock: &Clock, s: &Section) {
-    let _ = writeln!(out);
-    let _ = writeln!(out, "== {} ({}): {}", s.title, s.key, section_subtitle(s));
-    let _ = writeln!(out);
-    if s.rows.is_empty() {
-        let _ = writeln!(out, "(nothing)");
-        return;
-    }
-    let width = s
-        .rows
-        .iter()
-        .map(|r| r.count.to_string().len())
-        .max()
-        .unwrap_or(0)
-        .max("Count".len());
-    let blank = "";
-    let _ = writeln!(out, "| {:>width$} | Message", "Count");
-    let _ = writeln!(out, "|-{:->width$}-|--------", "");
-    for r in &s.rows {
-        let m = clean(r.message);
-        let _ = write!(out, "| {:>width$} | {}", r.count, m.text);
-        if let Some(total) = m.cut_from {
-            let _ = write!(out, " {}", truncation_note(total));
-        }
-        out.push('\n');
-        let mut line = |label: &str, t: i64| {
-            let _ = writeln!(out, "| {blank:>width$} |   {label}{}", clock.time(t));
-        };
-        match &r.times {
-            Times::Each(ts) => ts.iter().for_each(|t| line("", *t)),
-            Times::From(t) => line("From : ", *t),
-            Times::Until(t) => line("Until: ", *t),
-            Times::FromUntil(a, b) => {
-                line("From : ", *a);
-                line("Until: ", *b);
-            }
-            Times::Hidden => {}
-        }
+/// A message (or shape, with its example), cleaned, with its cut note.
+fn message_text(out: &mut String, message: &str) {
+    let m = clean(message);
+    out.push_str(&m.text);
+    if let Some(total) = m.cut_from {
+        let _ = write!(out, " {}", truncation_note(total));
     }
 }
 
-/// The other events, one a line with its time.
-fn others_as_text(out: &mut String, clock: &Clock, other: &[&Record]) {
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "== Other events (OTHER): {}",
-        match other.len() {
-            0 => "nothing".into(),
-            n => plural(n, "event", "events"),
-        }
-    );
-    let _ = writeln!(out);
-    if other.is_empty() {
-        let _ = writeln!(out, "(nothing)");
+/// A WARN or INFO row as table lines: count and message, the example, the
+/// times.
+fn row_as_text(out: &mut String, clock: &Clock, r: &Row, width: usize) {
+    let blank = "";
+    let _ = write!(out, "| {:>width$} | ", r.count);
+    message_text(out, &r.message);
+    out.push('\n');
+    if let Some(e) = &r.example {
+        let _ = write!(out, "| {blank:>width$} |   e.g. ");
+        message_text(out, e);
+        out.push('\n');
     }
-    for r in other {
-        let m = clean(&r.message);
-        let _ = write!(out, "{}: {}", clock.time(r.time_us), m.text);
-        if let Some(total) = m.cut_from {
-            let _ = write!(out, " {}", truncation_note(total));
+    let line = |out: &mut String, label: &str, t: i64| {
+        let _ = writeln!(out, "| {blank:>width$} |   {label}{}", clock.time(t));
+    };
+    match &r.times {
+        Times::Each {
+            head,
+            skipped,
+            tail,
+        } => {
+            head.iter().for_each(|t| line(out, "", *t));
+            if *skipped > 0 {
+                let _ = writeln!(out, "| {blank:>width$} |   … {skipped} more …");
+            }
+            tail.iter().for_each(|t| line(out, "", *t));
         }
+        Times::From(t) => line(out, "From : ", *t),
+        Times::Until(t) => line(out, "Until: ", *t),
+        Times::FromUntil(a, b) => {
+            line(out, "From : ", *a);
+            line(out, "Until: ", *b);
+        }
+        Times::Hidden => {}
+    }
+}
+
+/// An OTHER row: `time: message` once, else first and last time and count.
+fn other_as_text(out: &mut String, clock: &Clock, r: &OtherRow) {
+    if r.count == 1 {
+        let _ = write!(out, "{}: ", clock.time(r.first));
+    } else if r.first == r.last {
+        let _ = write!(out, "{}, {} times: ", clock.time(r.first), r.count);
+    } else {
+        let _ = write!(
+            out,
+            "{} to {}, {} times: ",
+            clock.time(r.first),
+            clock.time(r.last),
+            r.count
+        );
+    }
+    message_text(out, &r.message);
+    out.push('\n');
+    if let Some(e) = &r.example {
+        out.push_str("    e.g. ");
+        message_text(out, e);
         out.push('\n');
     }
 }
@@ -426,7 +647,8 @@ fn others_as_text(out: &mut String, clock: &Clock, other: &[&Record]) {
 
 /// Colors: text on its background is above 7:1 everywhere; the level is
 /// always spelled out too (section titles, summary), never shown by color
-/// alone. The narrow-screen rules stack the cells of a row.
+/// alone. The narrow-screen rules stack the cells of a row of the lists;
+/// the tables of the picture scroll sideways instead.
 const CSS: &str = "\
 body{margin:0;padding:16px;background:#ffffff;color:#1a1a1a;\
 font:15px/1.45 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}
@@ -436,34 +658,41 @@ h2{font-size:1.15em;margin:1.6em 0 .5em;padding:.3em .6em;border-left:6px solid 
 h2 .sub{font-weight:normal;font-size:.85em;color:#3d3d3d}
 h2.warn{border-left-color:#9b1c1c;background:#fcecec;color:#6b0f0f}
 h2.info{border-left-color:#1d4e89;background:#e9f1fa;color:#0f3360}
+h3{font-size:1em;margin:1em 0 .4em}
 p.meta{margin:.2em 0;color:#333333}
 p.summary{margin:.8em 0;padding:.5em .7em;background:#f6f6f6;border:1px solid #d0d0d0}
 p.nothing{margin:.3em 0 .3em .6em;color:#3d3d3d;font-style:italic}
+p.cut{margin:.4em 0;color:#6b0f0f;font-style:italic}
 table{border-collapse:collapse;width:100%;table-layout:auto}
 th,td{border:1px solid #c8c8c8;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#eaeaea;color:#1a1a1a}
 tbody tr:nth-child(even) td{background:#f8f8f8}
 .count{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums;font-weight:bold;width:1%}
 .msg{overflow-wrap:anywhere;word-break:break-word;unicode-bidi:plaintext}
+.eg{color:#3d3d3d}
 .when{white-space:nowrap;font-variant-numeric:tabular-nums;width:1%}
 .cut{color:#6b0f0f;font-style:italic;white-space:nowrap}
 .hidden{color:#3d3d3d}
+.day{overflow-x:auto}
+svg.chart{display:block;max-width:100%;height:auto;margin:.4em 0}
+table.day{width:auto}
+table.day td,table.day th{text-align:right;font-variant-numeric:tabular-nums;padding:.15em .5em}
+table.day th:first-child,table.day td:first-child{text-align:left}
 footer{margin-top:2em;font-size:.85em;color:#3d3d3d}
 @media (max-width:640px){body{padding:8px}
-table,thead,tbody,tr,th,td{display:block;width:auto}
-thead{display:none}
-tr{border:1px solid #c8c8c8;margin:0 0 .5em}
-td{border:0;padding:.15em .5em}
-td.count{text-align:left;width:auto}
-td.count::before{content:'Count: ';font-weight:normal}
-td.when{white-space:normal;width:auto}}
+table.list,.list thead,.list tbody,.list tr,.list th,.list td{display:block;width:auto}
+.list thead{display:none}
+.list tr{border:1px solid #c8c8c8;margin:0 0 .5em}
+.list td{border:0;padding:.15em .5em}
+.list td.count{text-align:left;width:auto}
+.list td.count::before{content:'Count: ';font-weight:normal}
+.list td.when{white-space:normal;width:auto}}
 ";
 
-fn html(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
-    let clock = &head.clock;
+fn html_head(head: &Heading, col: &Collected, cuts: &[Cut], max_bytes: usize) -> String {
     let host = esc(&head.host);
     let period = esc(&head.period());
-    let zone = esc(&clock.zone_name(head.end));
+    let zone = esc(&head.clock.zone_name(head.end));
     let mut out = String::new();
     let _ = write!(
         out,
@@ -474,66 +703,54 @@ fn html(head: &Heading, sections: &[Section; 2], other: &[&Record]) -> String {
          </head>\n<body>\n<main>\n<h1>Pyruse report for {host}</h1>\n\
          <p class=\"meta\">Period: {period} (times in {zone})</p>\n"
     );
-    let _ = writeln!(
-        out,
-        "<p class=\"summary\"><strong>Summary:</strong> {}</p>",
-        esc(&summary_parts(sections, other).join(" · "))
-    );
-    for s in sections {
-        section_as_html(&mut out, clock, s);
-    }
-    others_as_html(&mut out, clock, other);
     let _ = write!(
         out,
-        "<footer>Sent by Pyruse from {host}. Times are in {zone}.</footer>\n\
-         </main>\n</body>\n</html>\n"
+        "<p class=\"summary\"><strong>Summary:</strong> {}",
+        esc(&summary_parts(col).join(" · "))
     );
+    if let Some(c) = cut_summary(cuts, max_bytes) {
+        let _ = write!(out, "<br>\n<strong>Note:</strong> {}", esc(&c));
+    }
+    out.push_str("</p>\n");
     out
 }
 
-/// A section as a table of counts, messages and times.
-fn section_as_html(out: &mut String, clock: &Clock, s: &Section) {
-    let class = s.key.to_ascii_lowercase();
-    let _ = writeln!(
+fn html_foot(head: &Heading) -> String {
+    let host = esc(&head.host);
+    let zone = esc(&head.clock.zone_name(head.end));
+    format!(
+        "<footer>Sent by Pyruse from {host}. Times are in {zone}.</footer>\n\
+         </main>\n</body>\n</html>\n"
+    )
+}
+
+/// A WARN or INFO row: count, message (and example), times.
+fn row_as_html(out: &mut String, clock: &Clock, r: &Row) {
+    let _ = write!(
         out,
-        "<h2 class=\"{class}\" id=\"{class}\">{} ({}) <span class=\"sub\">— {}</span></h2>",
-        s.title,
-        s.key,
-        section_subtitle(s)
+        "<tr>\n<td class=\"count\">{}</td>\n<td class=\"msg\">",
+        r.count
     );
-    if s.rows.is_empty() {
-        let _ = writeln!(out, "<p class=\"nothing\">(nothing)</p>");
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "<table>\n<thead><tr><th class=\"count\" scope=\"col\">Count</th>\
-         <th scope=\"col\">Message</th><th class=\"when\" scope=\"col\">Times</th></tr></thead>\n<tbody>"
-    );
-    for r in &s.rows {
-        let _ = write!(
-            out,
-            "<tr>\n<td class=\"count\">{}</td>\n<td class=\"msg\">",
-            r.count
-        );
-        message_cell(out, r.message);
-        out.push_str("</td>\n<td class=\"when\">");
-        times_cell(out, clock, &r.times);
-        out.push_str("</td>\n</tr>\n");
-    }
-    out.push_str("</tbody>\n</table>\n");
+    message_cell(out, &r.message, r.example.as_deref());
+    out.push_str("</td>\n<td class=\"when\">");
+    times_cell(out, clock, &r.times);
+    out.push_str("</td>\n</tr>\n");
 }
 
 fn times_cell(out: &mut String, clock: &Clock, times: &Times) {
     let t = |t: i64| esc(&clock.time(t));
     match times {
-        Times::Each(ts) => {
-            for (i, x) in ts.iter().enumerate() {
-                if i > 0 {
-                    out.push_str("<br>\n");
-                }
-                out.push_str(&t(*x));
+        Times::Each {
+            head,
+            skipped,
+            tail,
+        } => {
+            let mut lines: Vec<String> = head.iter().map(|x| t(*x)).collect();
+            if *skipped > 0 {
+                lines.push(format!("… {skipped} more …"));
             }
+            lines.extend(tail.iter().map(|x| t(*x)));
+            out.push_str(&lines.join("<br>\n"));
         }
         Times::From(a) => {
             let _ = write!(out, "From: {}", t(*a));
@@ -548,43 +765,42 @@ fn times_cell(out: &mut String, clock: &Clock, times: &Times) {
     }
 }
 
-/// The other events, as a table of times and messages.
-fn others_as_html(out: &mut String, clock: &Clock, other: &[&Record]) {
-    let _ = writeln!(
-        out,
-        "<h2 class=\"other\" id=\"other\">Other events (OTHER) <span class=\"sub\">— {}</span></h2>",
-        match other.len() {
-            0 => "nothing".into(),
-            n => plural(n, "event", "events"),
-        }
-    );
-    if other.is_empty() {
-        let _ = writeln!(out, "<p class=\"nothing\">(nothing)</p>");
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "<table>\n<thead><tr><th class=\"when\" scope=\"col\">Time</th>\
-         <th scope=\"col\">Message</th></tr></thead>\n<tbody>"
-    );
-    for r in other {
+/// An OTHER row: time (or first and last), count, message (and example).
+fn other_as_html(out: &mut String, clock: &Clock, r: &OtherRow) {
+    out.push_str("<tr>\n<td class=\"when\">");
+    if r.first == r.last {
+        escape(out, &clock.time(r.first));
+    } else {
         let _ = write!(
             out,
-            "<tr>\n<td class=\"when\">{}</td>\n<td class=\"msg\">",
-            esc(&clock.time(r.time_us))
+            "From: {}<br>\nUntil: {}",
+            esc(&clock.time(r.first)),
+            esc(&clock.time(r.last))
         );
-        message_cell(out, &r.message);
-        out.push_str("</td>\n</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n");
+    let _ = write!(
+        out,
+        "</td>\n<td class=\"count\">{}</td>\n<td class=\"msg\">",
+        r.count
+    );
+    message_cell(out, &r.message, r.example.as_deref());
+    out.push_str("</td>\n</tr>\n");
 }
 
-fn message_cell(out: &mut String, message: &str) {
-    let m = clean(message);
-    escape(out, &m.text);
-    if let Some(total) = m.cut_from {
-        out.push_str(" <span class=\"cut\">");
-        escape(out, &truncation_note(total));
+fn message_cell(out: &mut String, message: &str, example: Option<&str>) {
+    let one = |out: &mut String, s: &str| {
+        let m = clean(s);
+        escape(out, &m.text);
+        if let Some(total) = m.cut_from {
+            out.push_str(" <span class=\"cut\">");
+            escape(out, &truncation_note(total));
+            out.push_str("</span>");
+        }
+    };
+    one(out, message);
+    if let Some(e) = example {
+        out.push_str("<br>\n<span class=\"eg\">e.g. ");
+        one(out, e);
         out.push_str("</span>");
     }
 }
@@ -1066,16 +1282,483 @@ print(json.dumps({"tags": sorted(set(p.tags)), "cells": p.cells, "balanced": not
             "ALL",
             at(1, 0, 0),
         ));
+        records.extend(timeout_day());
         let paris = TimeZone::get("Europe/Paris").unwrap_or(TimeZone::UTC);
-        let r = build(
-            &records,
-            at(0, 0, 0) - 3_600_000_000,
-            at(23, 0, 0),
-            "gw.example.org",
-            &paris,
+        let mut c = Collector::new();
+        records.sort_by_key(|r| r.time_us);
+        for r in &records {
+            c.add(&r.level, &r.message, &r.details, r.time_us);
+        }
+        let r = render(
+            c,
+            &Options {
+                host: "gw.example.org",
+                tz: &paris,
+                start_us: at(0, 0, 0) - 3_600_000_000,
+                end_us: at(23, 0, 0),
+                hours: &hours(),
+                max_bytes: DEFAULT_MAX_BYTES,
+            },
         );
         let dir = std::env::temp_dir();
         std::fs::write(dir.join("report-sample.html"), &r.html).unwrap();
         std::fs::write(dir.join("report-sample.txt"), &r.text).unwrap();
+    }
+
+    fn render_with(records: &[Record], hours: &[HourCount], max_bytes: usize) -> Report {
+        let mut c = Collector::new();
+        let mut sorted: Vec<&Record> = records.iter().collect();
+        sorted.sort_by_key(|r| r.time_us);
+        for r in sorted {
+            c.add(&r.level, &r.message, &r.details, r.time_us);
+        }
+        render(
+            c,
+            &Options {
+                host: "gw.example",
+                tz: &TimeZone::UTC,
+                start_us: at(0, 0, 0),
+                end_us: at(24, 0, 0),
+                hours,
+                max_bytes,
+            },
+        )
+    }
+
+    /// A day of sshd timeouts (IPv4 and IPv6, each with its port) among
+    /// other lines.
+    fn timeout_day() -> Vec<Record> {
+        let mut records = Vec::new();
+        for i in 0..5936i64 {
+            let addr = if i % 2 == 0 {
+                format!("203.0.113.{}", i % 250)
+            } else {
+                format!("2001:db8::{i:x}")
+            };
+            records.push(rec(
+                "OTHER",
+                &format!(
+                    "sshd: Timeout before authentication for {addr} port {}",
+                    1024 + i
+                ),
+                "ALL",
+                at(0, 0, 5) + i * 14_000_000,
+            ));
+        }
+        for (t, port) in [(at(0, 0, 1), 22), (at(1, 0, 0), 23), (at(2, 0, 0), 24)] {
+            records.push(rec(
+                "OTHER",
+                &format!("sshd: Connection closed by 198.51.100.7 port {port} [preauth]"),
+                "ALL",
+                t,
+            ));
+        }
+        for t in [at(0, 0, 2), at(3, 0, 0)] {
+            records.push(rec(
+                "OTHER",
+                "sshd: Connection reset by 198.51.100.7 port 22 [preauth]",
+                "ALL",
+                t,
+            ));
+        }
+        for (t, id) in [(at(12, 0, 0), "4F2A31C0B2"), (at(13, 0, 0), "0A1B2C3D4E")] {
+            records.push(rec(
+                "OTHER",
+                &format!("postfix/cleanup[1234]: {id}: message-id=<a@b>"),
+                "ALL",
+                t,
+            ));
+        }
+        records
+    }
+
+    #[test]
+    fn a_day_of_timeouts_is_one_line_with_count_times_and_example() {
+        let r = report(&timeout_day());
+        let other = text_section(&r.text, "OTHER");
+        // 5936 timeouts (the last at 00:00:05 + 5935 × 14 s = 23:04:55),
+        // 3 closed, 2 reset (a meaningful word apart: two lines), 2 postfix
+        // lines with their queue ids: 5943 events, 4 lines, by first time.
+        let expected = "\
+(OTHER): 5943 events in 4 lines
+
+2024-03-02 00:00:01 to 2024-03-02 02:00:00, 3 times: sshd: Connection closed by <IP> port <N> [preauth]
+    e.g. sshd: Connection closed by 198.51.100.7 port 22 [preauth]
+2024-03-02 00:00:02 to 2024-03-02 03:00:00, 2 times: sshd: Connection reset by 198.51.100.7 port 22 [preauth]
+2024-03-02 00:00:05 to 2024-03-02 23:04:55, 5936 times: sshd: Timeout before authentication for <IP> port <N>
+    e.g. sshd: Timeout before authentication for 203.0.113.0 port 1024
+2024-03-02 12:00:00 to 2024-03-02 13:00:00, 2 times: postfix/cleanup[<N>]: <HEX>: message-id=<a@b>
+    e.g. postfix/cleanup[1234]: 4F2A31C0B2: message-id=<a@b>
+";
+        assert_eq!(other, expected);
+        assert!(r.text.contains("Summary: WARN 0, INFO 0, OTHER 5943\n"));
+        let cells = parse_html(&r.html)["cells"].clone();
+        assert_eq!(
+            cells[2],
+            "sshd: Timeout before authentication for <IP> port <N>\n\
+             e.g. sshd: Timeout before authentication for 203.0.113.0 port 1024"
+        );
+        assert!(r.html.contains("<td class=\"count\">5936</td>"));
+        assert!(r
+            .html
+            .contains("From: 2024-03-02 00:00:05<br>\nUntil: 2024-03-02 23:04:55</td>"));
+        assert!(r.html.len() < 20_000, "{}", r.html.len());
+    }
+
+    #[test]
+    fn warn_and_info_keep_a_few_messages_and_collapse_a_flood() {
+        let mut records = Vec::new();
+        // Six users: more than MAX_VARIANTS distinct messages of a shape.
+        for (k, user) in ["admin", "oracle", "test", "guest", "ubnt", "pi"]
+            .iter()
+            .enumerate()
+        {
+            let k = k as i64;
+            records.push(rec(
+                "INFO",
+                &format!("sshd: Invalid user {user} from 192.0.2.{k}"),
+                "FIRSTLAST",
+                at(1 + k, 0, 0),
+            ));
+        }
+        // Five addresses: each keeps its row.
+        for k in 0..5 {
+            records.push(rec(
+                "WARN",
+                &format!("Ban 203.0.113.{k} from sshd"),
+                "ALL",
+                at(2, k, 0),
+            ));
+        }
+        let r = report(&records);
+        let info = text_section(&r.text, "INFO");
+        assert!(
+            info.ends_with(
+                "\
+| Count | Message
+|-------|--------
+|     6 | sshd: Invalid user <USER> from <IP>
+|       |   e.g. sshd: Invalid user admin from 192.0.2.0
+|       |   From : 2024-03-02 01:00:00
+|       |   Until: 2024-03-02 06:00:00
+"
+            ),
+            "{info}"
+        );
+        assert!(info.contains("6 occurrences of 1 row"), "{info}");
+        let warn = text_section(&r.text, "WARN");
+        for k in 0..5 {
+            assert!(
+                warn.contains(&format!(
+                    "|     1 | Ban 203.0.113.{k} from sshd\n|       |   2024-03-02 02:0{k}:00\n"
+                )),
+                "{warn}"
+            );
+        }
+        assert!(r
+            .text
+            .contains("Summary: WARN 5 (5 distinct messages), INFO 6 (1 row), OTHER 0"));
+        // NONE still hides the times of a collapsed row.
+        let none: Vec<Record> = (0..7)
+            .map(|k| rec("INFO", &format!("job {k} done"), "NONE", at(k, 0, 0)))
+            .collect();
+        let info = text_section(&report(&none).text, "INFO").to_string();
+        assert!(
+            info.ends_with("|     7 | job <N> done\n|       |   e.g. job 0 done\n"),
+            "{info}"
+        );
+    }
+
+    #[test]
+    fn all_lists_the_first_and_last_ten_times() {
+        let records: Vec<Record> = (0..25)
+            .map(|k| rec("WARN", "disk full", "ALL", at(0, k, 0)))
+            .collect();
+        let r = report(&records);
+        let warn = text_section(&r.text, "WARN");
+        let mut expected = String::from("|    25 | disk full\n");
+        for k in (0..10).chain(["skip"].iter().map(|_| 99)).chain(15..25) {
+            if k == 99 {
+                expected += "|       |   … 5 more …\n";
+            } else {
+                expected += &format!("|       |   2024-03-02 00:{k:02}:00\n");
+            }
+        }
+        assert!(warn.ends_with(&expected), "{warn}");
+        assert!(r
+            .html
+            .contains("2024-03-02 00:09:00<br>\n… 5 more …<br>\n2024-03-02 00:15:00"));
+    }
+
+    #[test]
+    fn the_size_cap_cuts_info_then_other_and_says_so() {
+        let mut records = Vec::new();
+        let word = |k: usize| -> String {
+            // Distinct words, no digits: every line is its own shape.
+            (0..4)
+                .map(|d| (b'a' + (k / 26usize.pow(d) % 26) as u8) as char)
+                .collect()
+        };
+        for k in 0..50 {
+            records.push(rec(
+                "WARN",
+                &format!("warning {} {}", word(k), "w".repeat(80)),
+                "NONE",
+                at(1, 0, 0),
+            ));
+        }
+        for k in 0..2000 {
+            records.push(rec(
+                "INFO",
+                &format!("notice {} {}", word(k), "i".repeat(80)),
+                "NONE",
+                at(2, 0, 0),
+            ));
+        }
+        for k in 0..2000 {
+            records.push(rec(
+                "OTHER",
+                &format!("other {} {}", word(k), "o".repeat(80)),
+                "ALL",
+                at(3, 0, 0),
+            ));
+        }
+        let cap = MIN_MAX_BYTES;
+        let r = render_with(&records, &[], cap);
+        assert!(
+            r.text.len() <= cap && r.html.len() <= cap,
+            "{} {}",
+            r.text.len(),
+            r.html.len()
+        );
+        // The largest picture (36 columns, 6 services) leaves room for rows
+        // at the smallest cap: its charts give way.
+        let big: Vec<HourCount> = (0..36 * 6)
+            .map(|k| HourCount {
+                hour_us: at(0, 0, 0) + (k / 6) * 3_600_000_000,
+                service: format!("service-number-{}", k % 6),
+                failures: 1000 + k as u64,
+                bans: 100 + k as u64,
+            })
+            .collect();
+        let b = render_with(&records, &big, cap);
+        assert!(
+            b.text.len() <= cap && b.html.len() <= cap,
+            "{} {}",
+            b.text.len(),
+            b.html.len()
+        );
+        assert!(!b.html.contains("<svg") && b.html.contains("id=\"failures-table\""));
+        assert!(b.html.contains("<td class=\"msg\">warning "));
+        assert!(render_with(&records[..10], &big, DEFAULT_MAX_BYTES)
+            .html
+            .contains("<svg"));
+        // WARN whole, INFO in part, OTHER not at all; in both parts alike.
+        let shown = |s: &str, what: &str| s.matches(what).count();
+        assert_eq!(shown(&r.text, "| warning "), 50);
+        assert_eq!(shown(&r.html, "<td class=\"msg\">warning "), 50);
+        let info = shown(&r.text, "| notice ");
+        assert_eq!(shown(&r.html, "<td class=\"msg\">notice "), info);
+        assert!(info > 10 && info < 2000, "{info}");
+        assert_eq!(shown(&r.text, "other "), 0);
+        let cut = 2000 - info;
+        assert!(r.text.contains(&format!(
+            "Note:    cut to 65536 bytes (dailyReport.maxSize): INFO {cut} rows ({cut} lines), OTHER 2000 rows (2000 lines)\n"
+        )), "{}", &r.text[..400]);
+        assert!(r.text.contains(&format!(
+            "[… {cut} more rows ({cut} lines) not shown: the report is limited to 65536 bytes (dailyReport.maxSize)]\n\n== Other events (OTHER): 2000 events\n\n\
+             [… 2000 more rows (2000 lines) not shown: the report is limited to 65536 bytes (dailyReport.maxSize)]\n"
+        )), "{}", &r.text[r.text.len() - 600..]);
+        assert_eq!(r.html.matches("<p class=\"cut\">[… ").count(), 2);
+        assert!(r.html.contains("<strong>Note:</strong> cut to 65536 bytes"));
+        for s in [&r.text, &r.html] {
+            let w = s.find("(WARN)").unwrap();
+            let i = s.find("(INFO)").unwrap();
+            let o = s.find("(OTHER)").unwrap();
+            assert!(w < i && i < o);
+        }
+        assert_eq!(parse_html(&r.html)["balanced"], true);
+        // Under the default cap, these 500 rows are not cut.
+        let r = report(&records[..500]);
+        assert!(!r.text.contains("Note:") && !r.html.contains("class=\"cut\""));
+    }
+
+    #[test]
+    fn shapes_beyond_the_cap_are_counted() {
+        let mut c = Collector::new();
+        for k in 0..collect::MAX_SHAPES + 3 {
+            c.add(
+                "OTHER",
+                &format!("host w{k}x down"),
+                "ALL",
+                at(0, 0, 0) + k as i64,
+            );
+        }
+        let col = c.finish();
+        assert_eq!(col.other.len(), collect::MAX_SHAPES);
+        assert_eq!(col.records[2], collect::MAX_SHAPES as u64 + 3);
+        let first = at(0, 0, 0) + collect::MAX_SHAPES as i64;
+        assert_eq!(
+            col.unkept[2],
+            Unkept {
+                lines: 3,
+                first,
+                last: first + 2
+            }
+        );
+    }
+
+    /// sshd fails every hour (h + 1 times at hour h), postfix at 03:00 and
+    /// 05:00; bans at 02:00 and 05:00.
+    fn hours() -> Vec<HourCount> {
+        let h = |hour: i64, service: &str, failures: u64, bans: u64| HourCount {
+            hour_us: at(hour, 0, 0),
+            service: service.into(),
+            failures,
+            bans,
+        };
+        let mut v: Vec<HourCount> = (0..24).map(|k| h(k, "sshd", k as u64 + 1, 0)).collect();
+        v.push(h(3, "postfix", 40, 0));
+        v.push(h(5, "postfix", 2, 1));
+        v.push(h(2, "sshd", 0, 2));
+        v
+    }
+
+    #[test]
+    fn the_picture_opens_the_report_and_its_table_has_the_numbers() {
+        let r = render_with(
+            &[rec("WARN", "w", "ALL", at(1, 0, 0))],
+            &hours(),
+            DEFAULT_MAX_BYTES,
+        );
+        // Text: the tables, by hand: sshd 1..24 (300 in all), postfix 42.
+        let t = &r.text;
+        let pic = t.find("== Failures and bans per hour").unwrap();
+        assert!(pic < t.find("(WARN)").unwrap());
+        assert!(
+            t.contains(
+                "Failures per hour, by service (- is none; hours without any are left out):\n\n\
+             | Hour  | sshd | postfix | All |\n\
+             |-------|------|---------|-----|\n\
+             | 00:00 |    1 |       - |   1 |\n\
+             | 01:00 |    2 |       - |   2 |\n\
+             | 02:00 |    3 |       - |   3 |\n\
+             | 03:00 |    4 |      40 |  44 |\n"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("| 23:00 |   24 |       - |  24 |\n| Total |  300 |      42 | 342 |\n"));
+        assert!(
+            t.contains(
+                "| Hour  | sshd | postfix | All |\n\
+             |-------|------|---------|-----|\n\
+             | 02:00 |    2 |       - |   2 |\n\
+             | 05:00 |    - |       1 |   1 |\n\
+             | Total |    2 |       1 |   3 |\n"
+            ),
+            "{t}"
+        );
+        // HTML: the chart comes first, and each bar's height is its number
+        // on the chart's scale, as in the table.
+        let h = &r.html;
+        assert!(h.find("<svg").unwrap() < h.find("id=\"warn\"").unwrap());
+        for id in ["failures", "bans"] {
+            let bars = svg_bars(h, id);
+            let table = html_table(h, id);
+            assert!(!bars.is_empty());
+            let services = &table[0];
+            for (hour, service, value) in &bars {
+                let i = services.iter().position(|s| s == service).unwrap();
+                let row = table.iter().find(|r| r[0] == *hour).unwrap();
+                assert_eq!(row[i], value.to_string(), "{id} {hour} {service}");
+            }
+            // Every non-zero cell has its bar.
+            let cells = table[1..table.len() - 1]
+                .iter()
+                .flat_map(|r| &r[1..r.len() - 1]);
+            assert_eq!(cells.filter(|c| *c != "-").count(), bars.len(), "{id}");
+        }
+        assert_eq!(parse_html(h)["balanced"], true);
+        // No failures, no bans: no picture.
+        let r = render_with(&[], &[], DEFAULT_MAX_BYTES);
+        assert!(!r.html.contains("<svg") && !r.text.contains("per hour"));
+    }
+
+    /// The bars of a chart: (hour, service, value from the geometry).
+    fn svg_bars(html: &str, id: &str) -> Vec<(String, String, u64)> {
+        let start = html.find(&format!("id=\"{id}-chart\"")).unwrap();
+        let svg = &html[start..start + html[start..].find("</svg>").unwrap()];
+        let attr = |tag: &str, name: &str| -> String {
+            let k = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            tag[k..k + tag[k..].find('"').unwrap()].to_string()
+        };
+        let ymax: f64 = {
+            let k = svg.find("class=\"ymax\"").unwrap();
+            let rest = &svg[k..];
+            let from = rest.find('>').unwrap() + 1;
+            rest[from..from + rest[from..].find('<').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        svg.split("<rect ")
+            .skip(1)
+            .filter(|t| t.contains("data-col"))
+            .map(|t| {
+                let height: f64 = attr(t, "height").parse().unwrap();
+                let value = (height / 170.0 * ymax).round() as u64;
+                // The title: `service, hour: n failures`.
+                let title = &t[t.find("<title>").unwrap() + 7..t.find("</title>").unwrap()];
+                let hour = title
+                    .split(", ")
+                    .nth(1)
+                    .unwrap()
+                    .split(": ")
+                    .next()
+                    .unwrap();
+                (hour.to_string(), attr(t, "data-service"), value)
+            })
+            .collect()
+    }
+
+    /// The cells of a picture table, header row first.
+    fn html_table(html: &str, id: &str) -> Vec<Vec<String>> {
+        let start = html.find(&format!("id=\"{id}-table\"")).unwrap();
+        let table = &html[start..start + html[start..].find("</table>").unwrap()];
+        table
+            .split("<tr>")
+            .skip(1)
+            .map(|row| {
+                row.split(['<', '>'])
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .filter(|w| w[0].starts_with("td") || w[0].starts_with("th"))
+                    .map(|w| w[1].to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn many_services_sum_the_smallest() {
+        let hours: Vec<HourCount> = (0..8u64)
+            .map(|k| HourCount {
+                hour_us: at(4, 0, 0),
+                service: format!("svc{k}"),
+                failures: 10 + k,
+                bans: 0,
+            })
+            .collect();
+        let r = render_with(&[], &hours, DEFAULT_MAX_BYTES);
+        // The five largest by name, the three smallest (10 + 11 + 12).
+        assert!(
+            r.text
+                .contains("| Hour  | svc7 | svc6 | svc5 | svc4 | svc3 | other services | All |"),
+            "{}",
+            r.text
+        );
+        assert!(r
+            .text
+            .contains("| Total |   17 |   16 |   15 |   14 |   13 |             33 | 108 |"));
+        assert!(r.text.contains("Bans per hour, by service: none.\n"));
     }
 }

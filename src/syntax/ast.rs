@@ -32,6 +32,7 @@ pub const SETTING_KEYS: &[&str] = &[
     "ipsetBan.iptables",
     "ipsetBan.ip6tables",
     "dailyReport.time",
+    "dailyReport.maxSize",
     "logFiles",
     "logFiles.pollMilliseconds",
 ];

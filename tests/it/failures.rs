@@ -62,12 +62,11 @@ fn missing_nft_and_failing_sendmail_do_not_stop_processing() {
         None,
     );
     let text = String::from_utf8_lossy(&preview.stdout);
-    assert_eq!(
-        text.matches("failure from 203.0.113.").count(),
-        10,
+    // Ten addresses: more than five messages of one shape, one row.
+    assert!(
+        text.contains("|    40 | failure from <IP>\n|       |   e.g. failure from 203.0.113.0\n"),
         "{text}"
     );
-    assert!(text.contains("WARN") && text.contains("40"), "{text}");
     let bans = pyrusec(
         &["bans", "list", "--rules", &r, "--state-dir", &state],
         None,

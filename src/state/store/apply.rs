@@ -59,6 +59,7 @@ impl Store {
             }
             write_bans(sql, &b.bans)?;
             write_reports(sql, &b.reports)?;
+            write_hours(sql, &b.hours)?;
             write_outbox(sql, &b.outbox)?;
             if let Some((until, sent_at)) = b.report_sent {
                 mark_report_sent(sql, until, sent_at)?;
@@ -234,6 +235,25 @@ fn write_reports(sql: Sql<'_>, reports: &[ReportRecord]) -> Result<(), StoreErro
     )?;
     for r in reports {
         sql.exec(&mut st, params![r.level, r.message, r.details, r.time_us])?;
+    }
+    Ok(())
+}
+
+fn write_hours(sql: Sql<'_>, hours: &[(i64, String, u64, u64)]) -> Result<(), StoreError> {
+    if hours.is_empty() {
+        return Ok(());
+    }
+    let mut st = sql.cached(
+        "INSERT INTO report_hour (hour_us, service, failures, bans) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (hour_us, service) DO UPDATE
+         SET failures = failures + excluded.failures, bans = bans + excluded.bans",
+    )?;
+    for (hour, service, f, b) in hours {
+        let (f, b) = (
+            i64::try_from(*f).unwrap_or(i64::MAX),
+            i64::try_from(*b).unwrap_or(i64::MAX),
+        );
+        sql.exec(&mut st, params![hour, service, f, b])?;
     }
     Ok(())
 }

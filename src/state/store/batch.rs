@@ -19,6 +19,8 @@ pub struct Batch {
     pub(super) sweep_at: Option<i64>,
     pub(super) bans: HashMap<(BanKind, String, String), BanRecord>,
     pub(super) reports: Vec<ReportRecord>,
+    /// Failures and bans per (hour, service), added to the stored ones.
+    pub(super) hours: Vec<(i64, String, u64, u64)>,
     pub(super) outbox: Vec<NewOutbox>,
     /// A report was sent (or queued): clear its records, start a period.
     pub(super) report_sent: Option<(i64, i64)>,
@@ -92,6 +94,23 @@ impl Batch {
         self.reports.push(rec);
     }
 
+    /// Count failures and bans of `service` in the hour of `time_us`, for
+    /// the picture of the daily report. Few services a batch: a short list.
+    pub fn count_hour(&mut self, time_us: i64, service: &str, failures: u64, bans: u64) {
+        let hour = crate::report::day::hour_of(time_us);
+        match self
+            .hours
+            .iter_mut()
+            .find(|(h, s, _, _)| *h == hour && s == service)
+        {
+            Some((_, _, f, b)) => {
+                *f += failures;
+                *b += bans;
+            }
+            None => self.hours.push((hour, service.to_owned(), failures, bans)),
+        }
+    }
+
     /// Queue an effect for the outbox, first due at `next_at_us`.
     pub fn outbox(&mut self, kind: &str, payload: J, next_at_us: i64) {
         self.outbox.push(NewOutbox {
@@ -142,6 +161,7 @@ impl Batch {
             && self.sweep_at.is_none()
             && self.bans.is_empty()
             && self.reports.is_empty()
+            && self.hours.is_empty()
             && self.outbox.is_empty()
     }
 
@@ -153,6 +173,7 @@ impl Batch {
         self.sweep_at = None;
         self.bans.clear();
         self.reports.clear();
+        self.hours.clear();
         self.outbox.clear();
         self.report_sent = None;
         self.status = None;

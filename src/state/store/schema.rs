@@ -101,6 +101,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE ban ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
     ALTER TABLE ban ADD COLUMN error TEXT;
     ",
+    // 5 → 6: failures and bans per hour and service, for the picture of
+    // the daily report.
+    "
+    CREATE TABLE report_hour (
+        hour_us  INTEGER NOT NULL,          -- start of the UTC hour (µs)
+        service  TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        bans     INTEGER NOT NULL,
+        PRIMARY KEY (hour_us, service)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this code writes.
