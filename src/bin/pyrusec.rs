@@ -1,7 +1,8 @@
 //! `pyrusec`: check, migrate, replay and disassemble Pyruse rules.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use pyruse::builtins::user_exists::SystemUsers;
+use pyruse::cli::pyrusec::{BansCommand, Cli, Command, Format, ReportCommand, StateArgs};
 use pyruse::compile::{build, Built};
 use pyruse::diag::{Code, Diagnostic};
 use pyruse::host;
@@ -15,139 +16,6 @@ use pyruse::vm::Machine;
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-#[derive(Parser)]
-#[command(
-    name = "pyrusec",
-    version,
-    about = "Check, migrate, replay and disassemble Pyruse rules"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
-    Human,
-    Json,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Check rule files (.pyr, a directory of .pyr, or pyruse.json): exit 0 when
-    /// clean or warnings only, 1 on errors, 2 on usage or I/O problems.
-    Check {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Diagnostics as text for a terminal, or one JSON object per line.
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
-    },
-    /// Print the .pyr equivalent of a legacy pyruse.json.
-    Migrate {
-        file: PathBuf,
-        /// Write to this file instead of standard output.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
-    /// Run journal entries (journalctl -o json lines) through the rules and print
-    /// the effect trace instead of carrying the effects out.
-    Replay {
-        rules: PathBuf,
-        /// Entries file; standard input when absent or "-".
-        entries: Option<PathBuf>,
-        /// Leave out the `rule` location of each effect line.
-        #[arg(long)]
-        no_rule: bool,
-        /// Resolve userExists against this passwd-format file instead of the
-        /// system's users (to reproduce another machine).
-        #[arg(long)]
-        passwd: Option<PathBuf>,
-        /// At the end, print on standard error the steps that took the most
-        /// time (share of the time in steps, calls, time per call, where).
-        #[arg(long)]
-        profile: bool,
-    },
-    /// Run the examples written in the rule files (`example "…" => ADDRESS`)
-    /// through the rules: exit 0 when all pass, 1 when some fail, 2 when the
-    /// rules do not check.
-    Test {
-        /// A rule file or directory [default: the daemon's rules].
-        rules: Option<PathBuf>,
-        /// Also list the examples that pass.
-        #[arg(short, long)]
-        verbose: bool,
-        /// Run the examples with your overrides of the services' parameters
-        /// (ignore list, modes, thresholds…) instead of the defaults they
-        /// are written for.
-        #[arg(long)]
-        as_configured: bool,
-    },
-    /// Print the compiled bytecode of the rules.
-    Disasm { rules: PathBuf },
-    /// List the builtin filters and actions with their arguments.
-    Builtins {
-        /// Print their reference in Markdown instead, as docs/language.md
-        /// holds it: argument kinds, operator forms, full descriptions.
-        #[arg(long)]
-        markdown: bool,
-    },
-    /// The bans pyrused recorded (and restores at start).
-    Bans {
-        #[command(subcommand)]
-        command: BansCommand,
-    },
-    /// The daily report.
-    Report {
-        #[command(subcommand)]
-        command: ReportCommand,
-    },
-}
-
-/// Where the state is: `--state-dir`, else the `storage` setting of the rules.
-#[derive(clap::Args)]
-struct StateArgs {
-    /// The state directory [default: the rules' `storage` setting, /var/lib/pyruse].
-    #[arg(long)]
-    state_dir: Option<PathBuf>,
-    /// The rules (for the state directory, the nft/ipset commands and the
-    /// mail settings) [default: /etc/pyruse/pyruse.pyr, else /etc/pyruse/rules.pyr, else /etc/pyruse/rules.d/, else /etc/pyruse/pyruse.json].
-    #[arg(long)]
-    rules: Option<PathBuf>,
-}
-
-#[derive(Subcommand)]
-enum BansCommand {
-    /// Address, set, end time and rule of each ban in force.
-    List {
-        #[command(flatten)]
-        state: StateArgs,
-    },
-    /// Remove an address from every set it is banned in, and from the store
-    /// so that a restart does not restore it.
-    Unban {
-        address: String,
-        #[command(flatten)]
-        state: StateArgs,
-    },
-}
-
-#[derive(Subcommand)]
-enum ReportCommand {
-    /// Print the pending report (text, or the HTML part).
-    Preview {
-        #[arg(long)]
-        html: bool,
-        #[command(flatten)]
-        state: StateArgs,
-    },
-    /// Send the pending report now and start a new period.
-    Send {
-        #[command(flatten)]
-        state: StateArgs,
-    },
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -176,6 +44,17 @@ fn main() -> ExitCode {
         Command::Builtins { markdown } => cmd_builtins(markdown),
         Command::Bans { command } => cmd_bans(command),
         Command::Report { command } => cmd_report(command),
+        Command::Completions { shell, program } => {
+            let script = pyruse::cli::completions(shell, program);
+            match std::io::stdout().lock().write_all(&script) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pyrusec: cannot write the completions: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Man { dir } => cmd_man(&dir),
     }
 }
 
@@ -447,6 +326,22 @@ fn cmd_disasm(rules: &Path) -> ExitCode {
         Some(p) => {
             print!("{}", pyruse::vm::disasm::disasm(&p));
             ExitCode::SUCCESS
+        }
+    }
+}
+
+fn cmd_man(dir: &Path) -> ExitCode {
+    match pyruse::cli::write_man_pages(dir) {
+        Ok(pages) => {
+            eprintln!("{} man pages written in {}", pages.len(), dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "pyrusec: cannot write the man pages in {}: {e}",
+                dir.display()
+            );
+            ExitCode::from(2)
         }
     }
 }

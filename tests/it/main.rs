@@ -5,6 +5,7 @@
 mod common;
 
 mod bans;
+mod cli;
 mod compat;
 mod daemon;
 mod docs;
