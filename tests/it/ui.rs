@@ -119,3 +119,39 @@ fn shipped_rules_check_clean() {
         "rules/ must check without warnings:\n{stderr}"
     );
 }
+
+#[test]
+fn warnings_show_beside_errors() {
+    let out = crate::common::pyrusec(
+        &[
+            "check",
+            "--format",
+            "json",
+            &format!(
+                "{}/tests/ui/unknown_builtin_beside_warnings.pyr",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let found: Vec<(String, String, u64)> = stderr
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            (
+                d["severity"].as_str().unwrap_or("").to_owned(),
+                d["code"].as_str().unwrap_or("").to_owned(),
+                d["span"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("warning".into(), "pyr::lint::dropped_steps".into(), 5),
+            ("error".into(), "pyr::check::unknown_builtin".into(), 9),
+        ]
+    );
+}
