@@ -24,10 +24,12 @@ fn main() -> ExitCode {
     } else {
         InputSpec::System
     };
+    let rules_given = cli.rules.is_some();
     let rules = cli.rules.unwrap_or_else(daemon::default_rules);
     let state_dir = cli.state_dir.unwrap_or_else(|| daemon::storage_of(&rules));
     let opts = Options {
         rules: rules.clone(),
+        rules_given,
         input,
         start_head: cli.start.map(|s| matches!(s, StartAt::Head)),
         exit_at_end: cli.exit_at_end,

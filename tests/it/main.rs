@@ -16,4 +16,5 @@ mod layers;
 mod library;
 mod mail;
 mod robustness;
+mod startup;
 mod ui;
