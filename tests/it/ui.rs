@@ -155,3 +155,36 @@ fn warnings_show_beside_errors() {
         ]
     );
 }
+
+/// A missing `}` in `.pyr` is put where the block's indentation ends, not
+/// at the opening brace nor where the parser gave up.
+#[test]
+fn pyr_missing_brace_is_placed_by_indentation() {
+    let cases = [
+        // (file, line and column where `}` belongs, line of the `{`)
+        ("syntax_missing_brace_inner.pyr", 5, 15, 4),
+        ("syntax_missing_brace_at_end.pyr", 3, 36, 1),
+        ("syntax_unclosed_chain.pyr", 4, 15, 3),
+    ];
+    for (file, line, column, open) in cases {
+        let path = format!("{}/tests/ui/{file}", env!("CARGO_MANIFEST_DIR"));
+        let out = crate::common::pyrusec(&["check", "--format", "json", &path], None);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let d: serde_json::Value =
+            serde_json::from_str(stderr.lines().next().expect("one line")).expect("JSON");
+        assert_eq!(d["code"], "pyr::syntax", "{file}");
+        assert_eq!(
+            (&d["span"]["line"], &d["span"]["column"]),
+            (&line.into(), &column.into()),
+            "{file}: {d}"
+        );
+        let help = d["help"].as_str().unwrap_or("");
+        assert!(
+            help.starts_with(&format!(
+                "insert `}}` at the end of line {line} to close the `{{` of line {open}"
+            )),
+            "{file}: {help}"
+        );
+    }
+}
