@@ -13,6 +13,7 @@ mod failures;
 mod function_length;
 mod golden;
 mod layers;
+mod legacy_settings;
 mod library;
 mod mail;
 mod robustness;
