@@ -15,6 +15,7 @@ mod golden;
 mod layers;
 mod legacy_settings;
 mod library;
+mod links;
 mod mail;
 mod robustness;
 mod startup;
