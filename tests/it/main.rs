@@ -17,6 +17,7 @@ mod legacy_settings;
 mod library;
 mod links;
 mod mail;
+mod readme_setup;
 mod robustness;
 mod startup;
 mod ui;
