@@ -19,6 +19,8 @@
 //! - [`host`]: carrying effects out: nft, ipset, mail, the journal.
 //! - [`journal`]: entry sources.
 //! - [`state`]: counters, DNAT links, sessions, and the store that keeps them.
+//! - [`cli`]: the command lines of `pyrusec` and `pyrused`, their shell
+//!   completions and man pages.
 //!
 //! ## Layers
 //!
@@ -27,7 +29,7 @@
 //! fails when the code stops matching it.
 //!
 //! ```text
-//! daemon                  the pyrused loop: journal in, effects out, state saved
+//! daemon cli              the pyrused loop; the command lines, completions, man pages
 //! replay examples         rules over entry files; the `example` lines of rules
 //! journal host            entry sources; nft, ipset, mail, journal log
 //! compile                 check, then bytecode
@@ -43,6 +45,7 @@
 
 pub mod builtins;
 pub mod check;
+pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod daemon;

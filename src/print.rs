@@ -18,6 +18,8 @@ use crate::source::{Span, Syntax};
 use crate::syntax::ast::{
     Chain, Compat, Expr, ExprKind, Form, Label, RuleSet, Step, StepKind, Target,
 };
+use crate::syntax::notation::{backquoted, float};
+pub use crate::syntax::notation::{duration, field_name, quote, regex_literal};
 use crate::syntax::pyr::{is_identifier, is_network_literal, is_setting_key};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -82,49 +84,6 @@ pub fn print_expr(expr: &Expr) -> String {
     value(expr, Ty::Any, false)
 }
 
-/// A string literal, with escapes.
-pub fn quote(s: &str) -> String {
-    quoted(s, '"')
-}
-
-fn quoted(s: &str, q: char) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(q);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            c if c == q => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:X}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(q);
-    out
-}
-
-/// A field name: as is when it is an identifier, else between backquotes.
-pub fn field_name(s: &str) -> String {
-    if is_identifier(s) {
-        s.to_string()
-    } else {
-        backquoted(s)
-    }
-}
-
-/// A name between backquotes, with the escapes of strings.
-fn backquoted(s: &str) -> String {
-    quoted(s, '`')
-}
-
 /// A builtin name (`in` is allowed, as a call).
 fn call_name(s: &str) -> String {
     if is_identifier(s) || s == "in" {
@@ -145,46 +104,6 @@ fn arg_name(s: &str) -> String {
     }
 }
 
-/// A regex literal for a pattern given as a string: each bare `/` becomes
-/// `\/`; `None` if the pattern cannot be written between slashes.
-pub fn regex_literal(pattern: &str) -> Option<String> {
-    let mut out = String::with_capacity(pattern.len() + 4);
-    out.push('/');
-    let mut it = pattern.chars();
-    while let Some(c) = it.next() {
-        if c.is_control() && c != '\t' {
-            return None;
-        }
-        match c {
-            '\\' => {
-                let n = it.next()?;
-                if n.is_control() && n != '\t' {
-                    return None;
-                }
-                out.push('\\');
-                out.push(n);
-            }
-            '/' => out.push_str("\\/"),
-            c => out.push(c),
-        }
-    }
-    out.push('/');
-    Some(out)
-}
-
-/// Seconds in the largest exact unit: 3600 → `1h`, 63 → `63s`.
-pub fn duration(seconds: i64) -> String {
-    const UNITS: [(i64, &str); 4] = [(604_800, "w"), (86_400, "d"), (3_600, "h"), (60, "m")];
-    if seconds > 0 {
-        for (n, u) in UNITS {
-            if seconds % n == 0 {
-                return format!("{}{u}", seconds / n);
-            }
-        }
-    }
-    format!("{seconds}s")
-}
-
 /// Whether a network given as a string can be written unquoted: it lexes
 /// as a network literal and is a valid address or network.
 pub fn printable_network(s: &str) -> bool {
@@ -203,10 +122,6 @@ pub fn printable_network(s: &str) -> bool {
         None => true,
         Some(l) => l.parse::<u32>().is_ok_and(|l| l <= max),
     }
-}
-
-fn float(f: f64) -> String {
-    format!("{f:?}")
 }
 
 /// What an argument is, for choosing the literal form of a JSON value.

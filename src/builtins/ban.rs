@@ -144,13 +144,19 @@ impl Step for Ban {
     }
 
     fn describe(&self) -> String {
-        let name = match self.firewall {
-            Firewall::Nft => "nftBan",
-            Firewall::Ipset => "ipsetBan",
+        use crate::syntax::notation::{duration, quote};
+        let (name, sets) = match self.firewall {
+            Firewall::Nft => ("nftBan", "nftSet"),
+            Firewall::Ipset => ("ipsetBan", "ipSet"),
         };
+        let seconds = self
+            .seconds
+            .map_or_else(String::new, |s| format!(", banSeconds: {}", duration(s)));
         format!(
-            "{name}(field#{}, v4: {:?}, v6: {:?}, seconds: {:?})",
-            self.ip.0, self.set4, self.set6, self.seconds
+            "{name}(IP: field#{}, {sets}IPv4: {}, {sets}IPv6: {}{seconds})",
+            self.ip.0,
+            quote(&self.set4),
+            quote(&self.set6)
         )
     }
 }

@@ -64,9 +64,16 @@ impl CounterStep {
     }
 
     pub fn describe(&self, builtin: &str, duration: &str) -> String {
-        let mut s = format!("{builtin}({:?}, for: field#{}", self.name, self.key.0);
+        let mut s = format!(
+            "{builtin}(counter: {}, for: field#{}",
+            crate::syntax::notation::quote(&self.name),
+            self.key.0
+        );
         if let Some(us) = self.duration_us {
-            s.push_str(&format!(", {duration}: {}s", us / 1_000_000));
+            s.push_str(&format!(
+                ", {duration}: {}",
+                crate::syntax::notation::duration(us / 1_000_000)
+            ));
         }
         if let Some(f) = self.save {
             s.push_str(&format!(", save: field#{}", f.0));
@@ -106,6 +113,6 @@ impl Step for CounterRaise {
     }
 
     fn describe(&self) -> String {
-        self.0.describe("counterRaise", "keep")
+        self.0.describe("counterRaise", "keepSeconds")
     }
 }

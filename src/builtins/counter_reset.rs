@@ -60,6 +60,6 @@ impl Step for CounterReset {
     }
 
     fn describe(&self) -> String {
-        self.0.describe("counterReset", "grace")
+        self.0.describe("counterReset", "graceSeconds")
     }
 }

@@ -87,7 +87,7 @@ impl Step for DailyReport {
 
     fn describe(&self) -> String {
         format!(
-            "dailyReport({}, {}, {})",
+            "dailyReport(level: \"{}\", message: {}, details: \"{}\")",
             self.level,
             self.message.source(),
             self.details

@@ -141,21 +141,26 @@ impl Step for DnatCapture {
     }
 
     fn describe(&self) -> String {
-        let k = |s: &Source| match (&s.field, &s.value) {
-            (Some(f), Some(v)) => format!("field#{} or {v:?}", f.0),
-            (Some(f), None) => format!("field#{}", f.0),
-            (None, Some(v)) => format!("{v:?}"),
-            (None, None) => "-".into(),
-        };
-        format!(
-            "dnatCapture(saddr: field#{}, sport: {:?}, addr: {}, port: {}, daddr: {}, dport: {}, keep: 2^{}s)",
-            self.saddr.0,
-            self.sport.map(|f| f.0),
-            k(&self.keys[0]),
-            k(&self.keys[1]),
-            k(&self.keys[2]),
-            k(&self.keys[3]),
-            self.shift
-        )
+        let mut args = vec![format!("saddr: field#{}", self.saddr.0)];
+        if let Some(f) = self.sport {
+            args.push(format!("sport: field#{}", f.0));
+        }
+        for (s, name) in self.keys.iter().zip(["addr", "port", "daddr", "dport"]) {
+            if let Some(f) = s.field {
+                args.push(format!("{name}: field#{}", f.0));
+            }
+            if let Some(v) = &s.value {
+                args.push(format!(
+                    "{name}Value: {}",
+                    crate::syntax::notation::value(v)
+                ));
+            }
+        }
+        // The time a link is kept, as rounded up to a power of two.
+        args.push(format!(
+            "keepSeconds: {}",
+            crate::syntax::notation::duration(1i64 << self.shift.min(62))
+        ));
+        format!("dnatCapture({})", args.join(", "))
     }
 }

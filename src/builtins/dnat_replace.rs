@@ -157,17 +157,20 @@ impl Step for DnatReplace {
 
     fn describe(&self) -> String {
         let names = ["addr", "port", "daddr", "dport"];
-        let keys: Vec<String> = self
+        let mut args: Vec<String> = self
             .keys
             .iter()
             .zip(names)
             .filter_map(|(k, n)| k.map(|f| format!("{n}: field#{}", f.0)))
             .collect();
-        format!(
-            "dnatReplace({}, saddrInto: {:?}, sportInto: {:?})",
-            keys.join(", "),
-            self.saddr_into.as_ref().map(|x| &x.1),
-            self.sport_into.as_ref().map(|x| &x.1)
-        )
+        for (into, name) in [
+            (&self.saddr_into, "saddrInto"),
+            (&self.sport_into, "sportInto"),
+        ] {
+            if let Some((f, _)) = into {
+                args.push(format!("{name}: field#{}", f.0));
+            }
+        }
+        format!("dnatReplace({})", args.join(", "))
     }
 }

@@ -62,7 +62,10 @@ impl Step for Email {
 
     fn describe(&self) -> String {
         let subject = match &self.subject {
-            Subject::Literal(s) => format!("literal {s:?}"),
+            // Sent as written: as a `.pyr` template, with its braces doubled.
+            Subject::Literal(s) => {
+                crate::syntax::notation::quote(&s.replace('{', "{{").replace('}', "}}"))
+            }
             Subject::Template(t) => t.source(),
         };
         format!(

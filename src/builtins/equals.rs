@@ -48,7 +48,7 @@ impl Step for Equals {
         format!(
             "field#{} == {}",
             self.field.0,
-            crate::python::format::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
+            crate::syntax::notation::value(&self.value)
         )
     }
 }

@@ -247,16 +247,20 @@ impl Step for Failure {
     }
 
     fn describe(&self) -> String {
+        use crate::syntax::notation::{duration, quote};
         format!(
-            "failure(IP: field#{}, service: {:?}, maxFailures: {}, findTime: {}s, banTime: {}s, ban: {:?} {:?}/{:?}, mail: {})",
+            "failure(IP: field#{}, service: {}, maxFailures: {}, findTime: {}, banTime: {}, banAction: {}, banSetIPv4: {}, banSetIPv6: {}, mail: {})",
             self.ip.0,
-            self.service,
+            quote(&self.service),
             self.max,
-            self.find_us / 1_000_000,
-            self.ban_seconds,
-            self.action,
-            self.set4,
-            self.set6,
+            duration(self.find_us / 1_000_000),
+            duration(self.ban_seconds),
+            match self.action {
+                BanAction::Nft => "\"nft\"",
+                BanAction::Ipset => "\"ipset\"",
+            },
+            quote(&self.set4),
+            quote(&self.set6),
             self.mail
         )
     }

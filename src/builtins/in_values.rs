@@ -56,10 +56,7 @@ impl Step for In {
         format!(
             "field#{} in {}",
             self.field.0,
-            crate::python::format::render_repr(
-                &Value::List(self.values.clone()),
-                &jiff::tz::TimeZone::UTC
-            )
+            crate::syntax::notation::value(&Value::List(self.values.clone()))
         )
     }
 }

@@ -68,6 +68,10 @@ impl Step for Log {
     }
 
     fn describe(&self) -> String {
-        format!("log({}, {})", self.level, self.message.source())
+        format!(
+            "log(level: \"{}\", message: {})",
+            self.level,
+            self.message.source()
+        )
     }
 }

@@ -89,7 +89,7 @@ impl Step for Compare {
         format!(
             "field#{} {op} {}",
             self.field.0,
-            crate::python::format::render_repr(&self.value, &jiff::tz::TimeZone::UTC)
+            crate::syntax::notation::value(&self.value)
         )
     }
 }

@@ -46,6 +46,8 @@ pub struct Capturing {
     /// A positional save beyond the last group: Python raises after saving
     /// the names before it.
     pub overflow: bool,
+    /// How many of `saves` come from `save` (the others, named groups).
+    positional: usize,
 }
 
 impl Capturing {
@@ -58,6 +60,7 @@ impl Capturing {
             .map(|(i, &f)| (i + 1, f))
             .collect();
         let overflow = save.len() > groups;
+        let positional = saves.len();
         for (idx, name) in matcher.group_names() {
             let id = p.write_field(&name);
             saves.push((idx, id));
@@ -66,6 +69,7 @@ impl Capturing {
             matcher,
             saves,
             overflow,
+            positional,
         }
     }
 
@@ -130,15 +134,17 @@ impl Capturing {
 impl Capturing {
     /// The regex and where its groups go, for the disassembler.
     pub fn describe(&self) -> String {
-        let saves: Vec<String> = self
-            .saves
+        let source = self.matcher.source();
+        let re = crate::syntax::notation::regex_literal(source)
+            .unwrap_or_else(|| format!("re({})", crate::syntax::notation::quote(source)));
+        let saves: Vec<String> = self.saves[..self.positional]
             .iter()
-            .map(|(g, f)| format!("{g}→field#{}", f.0))
+            .map(|(_, f)| format!("field#{}", f.0))
             .collect();
         if saves.is_empty() {
-            self.matcher.describe()
+            re
         } else {
-            format!("{} save [{}]", self.matcher.describe(), saves.join(", "))
+            format!("{re} save [{}]", saves.join(", "))
         }
     }
 }

@@ -376,7 +376,8 @@ impl Tpl {
         Ok(out)
     }
 
+    /// The template as a `.pyr` string literal.
     pub fn source(&self) -> String {
-        format!("{:?}", self.text)
+        crate::syntax::notation::quote(&self.text)
     }
 }

@@ -88,6 +88,12 @@ chain "sshd: too many failures" {
 
 pub const DEFAULT_KEEP_SECONDS: i64 = 600;
 
+/// A list of fields, `[field#1, field#4]` (the disassembler names them).
+fn slots(fields: impl Iterator<Item = FieldId>) -> String {
+    let names: Vec<String> = fields.map(|f| format!("field#{}", f.0)).collect();
+    format!("[{}]", names.join(", "))
+}
+
 struct Remember {
     session: String,
     key: Vec<FieldId>,
@@ -187,11 +193,11 @@ impl Step for Remember {
 
     fn describe(&self) -> String {
         format!(
-            "remember({:?}, key: {:?}, fields: {:?}, keep: {}s)",
-            self.session,
-            self.key.iter().map(|f| f.0).collect::<Vec<_>>(),
-            self.fields.iter().map(|(_, n)| n).collect::<Vec<_>>(),
-            self.keep_seconds
+            "remember(session: {}, key: {}, fields: {}, keepSeconds: {})",
+            crate::syntax::notation::quote(&self.session),
+            slots(self.key.iter().copied()),
+            slots(self.fields.iter().map(|(f, _)| *f)),
+            crate::syntax::notation::duration(self.keep_seconds)
         )
     }
 }
@@ -237,10 +243,10 @@ impl Step for Recall {
 
     fn describe(&self) -> String {
         format!(
-            "recall({:?}, key: {:?}, writes: {:?})",
-            self.session,
-            self.key.iter().map(|f| f.0).collect::<Vec<_>>(),
-            self.fields.iter().map(|(n, _)| n).collect::<Vec<_>>()
+            "recall(session: {}, key: {}), writes {}",
+            crate::syntax::notation::quote(&self.session),
+            slots(self.key.iter().copied()),
+            slots(self.fields.iter().map(|(_, f)| *f))
         )
     }
 }

@@ -85,6 +85,6 @@ impl Step for UserExists {
     }
 
     fn describe(&self) -> String {
-        format!("userExists(field#{})", self.field.0)
+        format!("userExists(field: field#{})", self.field.0)
     }
 }

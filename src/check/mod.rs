@@ -114,9 +114,7 @@ pub fn check(rules: RuleSet) -> Checked {
             diags.push(workflow::too_large(c.label_span));
         }
     }
-    if !broken {
-        lints::run(&rules, &shapes, &graph, &tables, &mut diags);
-    }
+    lints::run(&rules, &shapes, &graph, &tables, broken, &mut diags);
     diags.sort_by_key(|d| d.span.map_or((u32::MAX, u32::MAX), |s| (s.file.0, s.start)));
     let errors = diags.iter().any(Diagnostic::is_error);
     let linked = (!errors).then(|| Linked {

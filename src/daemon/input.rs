@@ -8,7 +8,7 @@
 
 use crate::journal::sd::{self, JournalReader};
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
@@ -39,11 +39,53 @@ impl InputSpec {
         }
     }
 
+    /// Where the journal files of this input were looked for, when none
+    /// was found there (so that nothing can be read), and a hint; `None`
+    /// when there is one, and for explicit files and JSON input.
+    pub fn nothing_to_read(&self) -> Option<(String, &'static str)> {
+        match self {
+            InputSpec::System => {
+                let dirs = ["/var/log/journal", "/run/log/journal"];
+                (!dirs.iter().any(|d| has_journal_files(Path::new(d)))).then(|| {
+                    (
+                        format!("{} nor {}", dirs[0], dirs[1]),
+                        ": is systemd-journald running here? (--directory DIR reads the \
+                         journal files of a directory, --json FILE journalctl -o json lines)",
+                    )
+                })
+            }
+            InputSpec::Directory(d) => {
+                (!has_journal_files(d)).then(|| (d.display().to_string(), ""))
+            }
+            InputSpec::Files(_) | InputSpec::Json(_) => None,
+        }
+    }
+
     /// Where to start without a saved cursor: the tail of the live system
     /// journal, the head of anything else.
     pub fn default_head(&self) -> bool {
         !matches!(self, InputSpec::System)
     }
+}
+
+/// Whether `dir`, or a directory in it (journald keeps its files under the
+/// machine id), holds a journal file, as libsystemd finds them.
+fn has_journal_files(dir: &Path) -> bool {
+    let is_journal = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".journal") || n.ends_with(".journal~"))
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        is_journal(&p)
+            || p.is_dir()
+                && std::fs::read_dir(&p)
+                    .is_ok_and(|sub| sub.flatten().any(|s| is_journal(&s.path())))
+    })
 }
 
 /// A line of JSON input, with its 1-based number.

@@ -56,6 +56,9 @@ pub const WAIT: Duration = Duration::from_millis(200);
 #[derive(Clone, Debug)]
 pub struct Options {
     pub rules: PathBuf,
+    /// Whether `rules` was given (`--rules`) rather than found among
+    /// [`DEFAULT_RULES`].
+    pub rules_given: bool,
     pub input: InputSpec,
     /// `Some(true)`: head, `Some(false)`: tail, `None`: after the saved
     /// cursor, else the input's default.
@@ -309,17 +312,52 @@ pub fn open_state(dir: &Path, log: &mut Logger) -> Result<Store, String> {
 /// `/etc/pyruse/rules.d`, or Pyruse's `/etc/pyruse/pyruse.json` so that
 /// existing installs start unchanged.
 pub fn default_rules() -> PathBuf {
-    let candidates = [
-        "/etc/pyruse/pyruse.pyr",
-        "/etc/pyruse/rules.pyr",
-        "/etc/pyruse/rules.d",
-        "/etc/pyruse/pyruse.json",
-    ];
-    candidates
+    DEFAULT_RULES
         .iter()
         .map(PathBuf::from)
         .find(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from(candidates[0]))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_RULES[0]))
+}
+
+/// The rules paths looked at, in order, when none is given.
+pub const DEFAULT_RULES: [&str; 4] = [
+    "/etc/pyruse/pyruse.pyr",
+    "/etc/pyruse/rules.pyr",
+    "/etc/pyruse/rules.d",
+    "/etc/pyruse/pyruse.json",
+];
+
+/// Why the rules at `path` cannot run, naming each path looked at and what
+/// is wrong with it: every default path up to `path` when the rules were
+/// not given (`given` false), else `path` alone.
+pub fn rules_problem(path: &Path, given: bool) -> String {
+    let state = |p: &Path| {
+        if p.exists() {
+            format!("{} does not check (see above)", p.display())
+        } else {
+            format!("{} is missing", p.display())
+        }
+    };
+    if given {
+        return format!("the rules cannot run: {}; not starting", state(path));
+    }
+    let mut tried = Vec::new();
+    for p in DEFAULT_RULES.iter().map(Path::new) {
+        tried.push(state(p));
+        if p == path && p.exists() {
+            break;
+        }
+    }
+    let (what, hint) = if path.exists() {
+        ("the rules cannot run", "")
+    } else {
+        (
+            "no rules to run",
+            " (write /etc/pyruse/pyruse.pyr as the README's \"Running the daemon\" says, \
+             or give --rules PATH)",
+        )
+    };
+    format!("{what}: {}{hint}; not starting", tried.join(", "))
 }
 
 /// The `storage` setting of the rules at `path` (the state directory), or

@@ -43,11 +43,10 @@ struct Started {
 /// error, and nothing is left half-started (the executor starts last).
 fn start(opts: &Options, log: &mut Logger) -> Result<Started, String> {
     let (program, warnings) = load_program(&opts.rules).map_err(|diags| {
-        eprint!("{diags}");
-        format!(
-            "the rules in {} do not check; not starting",
-            opts.rules.display()
-        )
+        if opts.rules.exists() {
+            eprint!("{diags}");
+        }
+        super::rules_problem(&opts.rules, opts.rules_given)
     })?;
     for w in warnings {
         eprint!("{w}");
@@ -67,6 +66,12 @@ fn start(opts: &Options, log: &mut Logger) -> Result<Started, String> {
     let reader = Reader::open(&opts.input, head, after)
         .map_err(|e| format!("cannot open the journal: {e}"))?;
     let files = Files::open(&program, opts.start_head, opts.exit_at_end, &store, log);
+    if let Some((place, hint)) = opts.input.nothing_to_read() {
+        log.log(
+            Level::Warning,
+            &format!("nothing to read: no journal file (*.journal) in {place}{hint}"),
+        );
+    }
     let state = restore_state(&store, &program)?;
     let tz = TimeZone::system();
     let users = match &opts.passwd {
@@ -193,7 +198,7 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
     }
     let _ = out.flush();
     let saved = save_last(&mut store, &key, &reader, &files, &mut progress, &mut log);
-    finish(executor, &progress, &mut log);
+    finish(executor, &progress, &opts.input, &mut log);
     if saved {
         exit
     } else {
@@ -202,7 +207,12 @@ fn serve(opts: &Options, started: Started, signals: &Signals, mut log: Logger) -
 }
 
 /// Tell systemd, let the workers carry out what is due, log the end.
-fn finish(executor: Option<executor::Executor>, progress: &Progress, log: &mut Logger) {
+fn finish(
+    executor: Option<executor::Executor>,
+    progress: &Progress,
+    input: &super::input::InputSpec,
+    log: &mut Logger,
+) {
     notify(&[("STOPPING", "1".into())]);
     if let Some(x) = executor {
         x.stop();
@@ -211,7 +221,16 @@ fn finish(executor: Option<executor::Executor>, progress: &Progress, log: &mut L
         log.log(Level::Notice, &format!("{cause}: {n} times in all"));
     }
     let processed = progress.processed;
-    log.log(Level::Info, &format!("stopped after {processed} entries"));
+    let why = match input.nothing_to_read() {
+        Some((place, _)) if processed == 0 => {
+            format!(": nothing was found to read in {place}")
+        }
+        _ => String::new(),
+    };
+    log.log(
+        Level::Info,
+        &format!("stopped after {processed} entries{why}"),
+    );
 }
 
 /// Tell systemd and the log that the daemon is up.

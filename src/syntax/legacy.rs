@@ -48,19 +48,74 @@ pub fn load(name: String, text: Arc<str>, rules: &mut RuleSet, diags: &mut Vec<D
         return;
     };
     let mut cx = Loader { file, rules, diags };
+    let mut settings = Vec::new();
     for m in members {
         match m.key.as_str() {
             "actions" => cx.actions(&m.value),
             "email" | "nftBan" | "ipsetBan" => match &m.value.kind {
-                JsonKind::Object(sub) => {
-                    for s in sub {
-                        cx.setting(format!("{}.{}", m.key, s.key), s.key_range, &s.value);
-                    }
-                }
-                _ => cx.setting(m.key.clone(), m.key_range, &m.value),
+                JsonKind::Object(sub) => nested_settings(&m.key, sub, &mut settings),
+                _ => settings.push(JsonSetting::flat(m)),
             },
-            _ => cx.setting(m.key.clone(), m.key_range, &m.value),
+            _ => settings.push(JsonSetting::flat(m)),
         }
+    }
+    cx.conflicts(&settings);
+    for s in settings {
+        cx.setting(s.key, s.key_range, s.value);
+    }
+}
+
+/// A setting of a JSON file, flattened to its `.pyr` key.
+struct JsonSetting<'j> {
+    key: String,
+    key_range: json::Range,
+    value: &'j Json,
+    /// Written inside an object (`"email": {"smtp": {"host": …}}`) rather
+    /// than as a dotted key (`"email.smtp.host"`).
+    nested: bool,
+}
+
+impl JsonSetting<'_> {
+    fn flat(m: &json::Member) -> JsonSetting<'_> {
+        JsonSetting {
+            key: m.key.clone(),
+            key_range: m.key_range,
+            value: &m.value,
+            nested: false,
+        }
+    }
+}
+
+/// The members of `"email": { … }` (and of its `"smtp": { … }`),
+/// `"nftBan": { … }`, `"ipsetBan": { … }`, as dotted keys.
+fn nested_settings<'j>(prefix: &str, members: &'j [json::Member], out: &mut Vec<JsonSetting<'j>>) {
+    for s in members {
+        let key = format!("{prefix}.{}", s.key);
+        match &s.value.kind {
+            JsonKind::Object(sub) if key == "email.smtp" => nested_settings(&key, sub, out),
+            _ => out.push(JsonSetting {
+                key,
+                key_range: s.key_range,
+                value: &s.value,
+                nested: true,
+            }),
+        }
+    }
+}
+
+/// Whether two JSON values are equal, wherever they are written.
+fn same_value(a: &Json, b: &Json) -> bool {
+    match (&a.kind, &b.kind) {
+        (JsonKind::Array(x), JsonKind::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (JsonKind::Object(x), JsonKind::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(a, b)| a.key == b.key && same_value(&a.value, &b.value))
+        }
+        (x, y) => x == y,
     }
 }
 
@@ -92,6 +147,33 @@ impl Loader<'_> {
         Expr {
             kind,
             span: self.span(j.range),
+        }
+    }
+
+    /// A setting given both as a dotted key and inside an object, with two
+    /// different values: which one was meant is not clear.
+    fn conflicts(&mut self, settings: &[JsonSetting]) {
+        for (i, a) in settings.iter().enumerate() {
+            let other = settings[..i]
+                .iter()
+                .find(|b| b.key == a.key && b.nested != a.nested);
+            let Some(b) = other.filter(|b| !same_value(a.value, b.value)) else {
+                continue;
+            };
+            let d = Diagnostic::error(
+                Code::JsonShape,
+                self.span(a.key_range),
+                format!(
+                    "`{}` is given twice with different values, as \"{}\" and inside an object",
+                    a.key, a.key
+                ),
+            )
+            .with_label("given again here")
+            .with_related(self.span(b.key_range), "first given here")
+            .with_related(self.span(b.value.range), "one value")
+            .with_related(self.span(a.value.range), "another value")
+            .with_help("keep one of the two");
+            self.diags.push(d);
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod json;
 pub mod legacy;
+pub mod notation;
 pub mod params;
 pub mod pyr;
 

@@ -13,7 +13,10 @@ pub fn disasm(p: &Program) -> String {
                 c[1].parse::<usize>()
                     .ok()
                     .and_then(|i| p.fields.get(i))
-                    .map_or_else(|| c[0].to_owned(), |f| f.name.clone())
+                    .map_or_else(
+                        || c[0].to_owned(),
+                        |f| crate::syntax::notation::field_name(&f.name),
+                    )
             })
             .into_owned(),
         Err(_) => text,

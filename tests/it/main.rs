@@ -5,6 +5,7 @@
 mod common;
 
 mod bans;
+mod cli;
 mod compat;
 mod daemon;
 mod docs;
@@ -12,9 +13,13 @@ mod failures;
 mod function_length;
 mod golden;
 mod layers;
+mod legacy_settings;
 mod library;
+mod links;
 mod logfiles;
 mod mail;
+mod readme_setup;
 mod robustness;
+mod startup;
 mod status;
 mod ui;

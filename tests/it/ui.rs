@@ -119,3 +119,72 @@ fn shipped_rules_check_clean() {
         "rules/ must check without warnings:\n{stderr}"
     );
 }
+
+#[test]
+fn warnings_show_beside_errors() {
+    let out = crate::common::pyrusec(
+        &[
+            "check",
+            "--format",
+            "json",
+            &format!(
+                "{}/tests/ui/unknown_builtin_beside_warnings.pyr",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let found: Vec<(String, String, u64)> = stderr
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            (
+                d["severity"].as_str().unwrap_or("").to_owned(),
+                d["code"].as_str().unwrap_or("").to_owned(),
+                d["span"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("warning".into(), "pyr::lint::dropped_steps".into(), 5),
+            ("error".into(), "pyr::check::unknown_builtin".into(), 9),
+        ]
+    );
+}
+
+/// A missing `}` in `.pyr` is put where the block's indentation ends, not
+/// at the opening brace nor where the parser gave up.
+#[test]
+fn pyr_missing_brace_is_placed_by_indentation() {
+    let cases = [
+        // (file, line and column where `}` belongs, line of the `{`)
+        ("syntax_missing_brace_inner.pyr", 5, 15, 4),
+        ("syntax_missing_brace_at_end.pyr", 3, 36, 1),
+        ("syntax_unclosed_chain.pyr", 4, 15, 3),
+    ];
+    for (file, line, column, open) in cases {
+        let path = format!("{}/tests/ui/{file}", env!("CARGO_MANIFEST_DIR"));
+        let out = crate::common::pyrusec(&["check", "--format", "json", &path], None);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let d: serde_json::Value =
+            serde_json::from_str(stderr.lines().next().expect("one line")).expect("JSON");
+        assert_eq!(d["code"], "pyr::syntax", "{file}");
+        assert_eq!(
+            (&d["span"]["line"], &d["span"]["column"]),
+            (&line.into(), &column.into()),
+            "{file}: {d}"
+        );
+        let help = d["help"].as_str().unwrap_or("");
+        assert!(
+            help.starts_with(&format!(
+                "insert `}}` at the end of line {line} to close the `{{` of line {open}"
+            )),
+            "{file}: {help}"
+        );
+    }
+}

@@ -374,6 +374,11 @@ impl Matcher {
         format!("/{}/", self.source)
     }
 
+    /// The pattern as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// The engine this matcher runs on.
     pub fn engine(&self) -> Engine {
         match self.inner {

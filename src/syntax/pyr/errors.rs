@@ -17,6 +17,11 @@ struct Scan {
     open: Vec<(usize, char)>,
     /// A token that runs to the end of its line unclosed: (start, kind).
     unclosed: Vec<(usize, char)>,
+    /// Braces closed before the scan position: (offset of `{`, offset of
+    /// the `}` that closed it).
+    pairs: Vec<(usize, usize)>,
+    /// Where each comment starts.
+    comments: Vec<usize>,
 }
 
 /// Scans `text` up to `limit`, skipping comments, strings, backquoted
@@ -31,6 +36,7 @@ fn rough_scan(text: &str, limit: usize, max_depth: usize) -> (Scan, Option<usize
         let c = bytes[i];
         match c {
             b'#' => {
+                scan.comments.push(i);
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
@@ -71,7 +77,11 @@ fn rough_scan(text: &str, limit: usize, max_depth: usize) -> (Scan, Option<usize
                 }
             }
             b'}' | b']' | b')' => {
-                scan.open.pop();
+                if let Some((o, oc)) = scan.open.pop() {
+                    if oc == '{' && c == b'}' {
+                        scan.pairs.push((o, i));
+                    }
+                }
             }
             _ => {}
         }
@@ -387,6 +397,9 @@ pub fn syntax_error(err: &pest::error::Error<Rule>, file: FileId, text: &str) ->
             )
         }
     };
+    if let Some(d) = f.missing_brace(span, &expected_in_words(&f.positives)) {
+        return d;
+    }
     let help = f.unclosed_bracket(help, &mut related);
 
     let mut d = Diagnostic::error(Code::Syntax, span, message).with_label(label);
@@ -679,5 +692,127 @@ impl Failure<'_> {
             Some(prev) => format!("{h}; {prev}"),
             None => h,
         })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A missing `}`, placed by indentation
+
+/// The width of the blank space that starts the line holding `pos`, and
+/// the offset where that line starts.
+fn indent_at(text: &str, pos: usize) -> (usize, usize) {
+    let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let width = text[start..]
+        .bytes()
+        .take_while(|b| *b == b' ' || *b == b'\t')
+        .count();
+    (width, start)
+}
+
+/// Where a `}` is missing for the block opened at `open`: the end of the
+/// last line of the block, the block ending before the first line, after
+/// the opening one and before `limit`, that is indented no deeper than the
+/// opening line (the next step of the enclosing block, or the next
+/// top-level item), or at the end of the file when `limit` is there.
+/// `None` when no line does, or the block is empty.
+fn block_end(text: &str, open: usize, limit: usize, comments: &[usize]) -> Option<usize> {
+    let (width, _) = indent_at(text, open);
+    let mut last_end = None;
+    let mut line_start = text[open..].find('\n')? + open + 1;
+    while line_start <= limit && line_start < text.len() {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let code_end = comments
+            .iter()
+            .copied()
+            .find(|&c| c >= line_start && c < line_end)
+            .unwrap_or(line_end);
+        let code = text[line_start..code_end].trim_end();
+        if !code.trim_start().is_empty() {
+            let (w, _) = indent_at(text, line_start);
+            if w <= width {
+                return last_end;
+            }
+            last_end = Some(line_start + code.len());
+        }
+        line_start = line_end + 1;
+    }
+    last_end.filter(|_| limit >= text.len())
+}
+
+impl Failure<'_> {
+    /// A `{` whose `}` is missing, told by indentation: a `}` that closes a
+    /// block opened on a line indented deeper than its own (it lines up
+    /// with an outer block: the inner one lacks its `}`), else the
+    /// innermost block still open where the next top-level item or the end
+    /// of the file shows up. The error is then put where the `}` belongs.
+    fn missing_brace(&self, error_at: Span, expected: &str) -> Option<Diagnostic> {
+        let found = &self.found;
+        let at_top_level_word =
+            found.is_word("chain") || found.is_word("set") || found.is_word("include");
+        if !(self.has(Rule::rbrace) && (*found == Found::End || at_top_level_word)) {
+            return None;
+        }
+        let (scan, _) = rough_scan(self.text, self.pos, usize::MAX);
+        let indent = |p| indent_at(self.text, p).0;
+        let mismatched = scan
+            .pairs
+            .iter()
+            .rev()
+            .find(|&&(o, c)| indent(c) < indent(o))
+            .map(|&(o, c)| (o, Some(c)));
+        let innermost = scan.open.last().filter(|(_, c)| *c == '{');
+        let (open, close) = mismatched.or_else(|| innermost.map(|&(o, _)| (o, None)))?;
+        let limit = close.map_or(self.pos, |c| indent_at(self.text, c).1);
+        let insert_at = block_end(self.text, open, limit, &scan.comments)?;
+        let src = SourceFile::new(String::new(), Arc::from(self.text), Syntax::Pyr);
+        let line = |p| src.line_col(p).0;
+        // Blocks around it that are still open lack their `}` too.
+        let outer: Vec<String> = scan
+            .open
+            .iter()
+            .filter(|&&(o, c)| close.is_none() && c == '{' && o != open)
+            .map(|&(o, _)| line(o).to_string())
+            .collect();
+        let either = match outer.len() {
+            0 => String::new(),
+            1 => format!(" (the `{{` of line {} is not closed either)", outer[0]),
+            _ => format!(
+                " (those of lines {} are not closed either)",
+                outer.join(", ")
+            ),
+        };
+        let mut d = Diagnostic::error(
+            Code::Syntax,
+            Span::new(self.file, insert_at, insert_at),
+            format!("missing `}}` to close the `{{` of line {}", line(open)),
+        )
+        .with_label("`}` missing here")
+        .with_help(format!(
+            "insert `}}` at the end of line {} to close the `{{` of line {}{either}",
+            line(insert_at),
+            line(open)
+        ))
+        .with_related(
+            Span::new(self.file, open, open + 1),
+            "this `{` is never closed",
+        );
+        if let Some(c) = close {
+            d = d.with_related(
+                Span::new(self.file, c, c + 1),
+                format!(
+                    "this `}}` lines up with an outer block but closes the `{{` of line {}",
+                    line(open)
+                ),
+            );
+        }
+        Some(d.with_related(
+            error_at,
+            format!(
+                "the error shows up here: expected {expected}, found {}",
+                self.found.describe()
+            ),
+        ))
     }
 }

@@ -367,15 +367,15 @@ const MISTAKES: &[(&str, &str, &str, &str)] = &[
         ),
         (
             "chain \"a\" {\n    FOO == 1\n",
-            "3:1",
-            "expected a step, `}` or `then`/`else`, found the end of the file",
-            "add `}` to close the `{` of line 1",
+            "2:13",
+            "missing `}` to close the `{` of line 1",
+            "insert `}` at the end of line 2 to close the `{` of line 1",
         ),
         (
             "chain \"a\" {\n    FOO == 1\nchain \"b\" {\n    noop()\n}\n",
-            "3:1",
-            "expected a step, `}` or `then`/`else`, found `chain`",
-            "add `}` to close the `{` of line 1",
+            "2:13",
+            "missing `}` to close the `{` of line 1",
+            "insert `}` at the end of line 2 to close the `{` of line 1",
         ),
         (
             "chain \"a\" {\n    FOO == 1 else \"x\"\n}\n",
@@ -544,11 +544,32 @@ fn syntax_errors_say_what_and_where() {
 }
 
 #[test]
-fn unclosed_brace_points_at_the_opening_brace() {
+fn unclosed_brace_is_placed_by_indentation() {
+    // The `}` of line 4 lines up with the chain: the `else` block lacks its
+    // own, after `noop()`.
     let (rules, diags) = parse("chain \"a\" {\n    FOO == 1 else {\n        noop()\n}\n");
     let d = &diags[0];
-    assert_eq!(rules.sources.locate(d.span.unwrap()), "test.pyr:5:1");
-    assert_eq!(d.related.len(), 1);
+    assert_eq!(rules.sources.locate(d.span.unwrap()), "test.pyr:3:15");
+    let related: Vec<(String, &str)> = d
+        .related
+        .iter()
+        .map(|(s, l)| (rules.sources.locate(*s), l.as_str()))
+        .collect();
+    assert_eq!(
+        related[0],
+        ("test.pyr:2:19".into(), "this `{` is never closed")
+    );
+    assert_eq!(
+        related[1],
+        (
+            "test.pyr:4:1".into(),
+            "this `}` lines up with an outer block but closes the `{` of line 2"
+        )
+    );
+    // Without indentation to go by, the opening brace is shown.
+    let (rules, diags) = parse("chain \"a\" {\nnoop()\n");
+    let d = &diags[0];
+    assert_eq!(rules.sources.locate(d.span.unwrap()), "test.pyr:3:1");
     assert_eq!(rules.sources.locate(d.related[0].0), "test.pyr:1:11");
     assert_eq!(d.related[0].1, "this `{` is not closed");
 }
