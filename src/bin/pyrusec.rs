@@ -19,6 +19,39 @@ use std::io::{BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+// `print!` and `println!` that end the program quietly when standard
+// output is closed (`pyrusec disasm rules/ | head`) instead of panicking.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        if let Err(e) = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!($($arg)*)) {
+            crate::stdout_failed(&e)
+        }
+    }};
+}
+macro_rules! println {
+    () => {
+        println!("")
+    };
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = std::io::Write::write_fmt(&mut out, format_args!($($arg)*))
+            .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
+        {
+            crate::stdout_failed(&e)
+        }
+    }};
+}
+
+/// Standard output failed: closed by its reader (exit 0, as the output
+/// was not wanted any more), else an error (exit 2).
+fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0)
+    }
+    eprintln!("pyrusec: cannot write to standard output: {e}");
+    std::process::exit(2)
+}
+
 #[path = "pyrusec/state.rs"]
 mod state;
 

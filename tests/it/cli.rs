@@ -168,3 +168,25 @@ fn bash_completes_from_the_generated_script() {
     assert_eq!(complete("pyrusec bans unban --st", 3), "--state-dir");
     assert_eq!(complete("pyrusec check --format ''", 3), "human json");
 }
+
+#[test]
+fn output_cut_short_by_its_reader_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    // `pyrusec disasm rules/ | head -1`: the reader goes after one line.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrusec"))
+        .args(["disasm", &format!("{root}/rules")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pyrusec");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    assert!(!first.is_empty());
+    let out = child.wait_with_output().expect("pyrusec exits");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+}
