@@ -5,7 +5,7 @@ use pyruse::builtins::user_exists::SystemUsers;
 use pyruse::compile::{build, Built};
 use pyruse::diag::{Code, Diagnostic};
 use pyruse::host;
-use pyruse::replay::{replay, ErrorLog};
+use pyruse::replay::{replay_with, ErrorLog, Kinds, Selector, View};
 use pyruse::source::SourceMap;
 use pyruse::state::store::{BanKind, Store};
 use pyruse::syntax;
@@ -68,6 +68,8 @@ enum Command {
         /// time (share of the time in steps, calls, time per call, where).
         #[arg(long)]
         profile: bool,
+        #[command(flatten)]
+        view: ReplayView,
     },
     /// Run the examples written in the rule files (`example "…" => ADDRESS`)
     /// through the rules: exit 0 when all pass, 1 when some fail, 2 when the
@@ -103,6 +105,45 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+}
+
+/// What `replay` writes on standard output: the trace, or explanations.
+#[derive(clap::Args)]
+struct ReplayView {
+    /// Instead of the trace, explain how the rules handled the entries
+    /// SELECTOR picks, step by step: an entry number (the `entry` of the
+    /// trace: the input line number minus one), or /REGEX/ searched in
+    /// MESSAGE. Repeat it to pick more entries.
+    #[arg(long, value_name = "SELECTOR")]
+    explain: Vec<Selector>,
+    /// Keep only these effect kinds in the trace (comma-separated).
+    #[arg(
+        long,
+        value_name = "KIND,…",
+        value_delimiter = ',',
+        value_parser = clap::builder::PossibleValuesParser::new(pyruse::effects::KINDS)
+    )]
+    effects: Vec<String>,
+    /// Leave the `noop` effects out of the trace.
+    #[arg(long)]
+    no_noop: bool,
+}
+
+impl ReplayView {
+    /// The kinds the trace keeps.
+    fn kinds(&self) -> Kinds {
+        let kinds = if self.effects.is_empty() {
+            Kinds::ALL
+        } else {
+            // The parser accepts only known kinds.
+            Kinds::parse(self.effects.iter().map(String::as_str)).unwrap_or(Kinds::ALL)
+        };
+        if self.no_noop {
+            kinds.without("noop")
+        } else {
+            kinds
+        }
+    }
 }
 
 /// Where the state is: `--state-dir`, else the `storage` setting of the rules.
@@ -160,12 +201,14 @@ fn main() -> ExitCode {
             no_rule,
             passwd,
             profile,
+            view,
         } => cmd_replay(
             &rules,
             entries.as_deref(),
             no_rule,
             passwd.as_deref(),
             profile,
+            view,
         ),
         Command::Test {
             rules,
@@ -372,6 +415,7 @@ fn cmd_replay(
     no_rule: bool,
     passwd: Option<&Path>,
     profile: bool,
+    view: ReplayView,
 ) -> ExitCode {
     let (checked, sources) = match load_checked(rules, Format::Human) {
         Ok(c) => c,
@@ -395,11 +439,15 @@ fn cmd_replay(
             }
         }
     }
+    let mut size = None;
     let input: Box<dyn std::io::BufRead> = match entries {
         None => Box::new(std::io::stdin().lock()),
         Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
         Some(p) => match std::fs::File::open(p) {
-            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Ok(f) => {
+                size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                Box::new(BufReader::with_capacity(1 << 16, f))
+            }
             Err(e) => {
                 eprintln!("pyrusec: cannot read {}: {e}", p.display());
                 return ExitCode::from(2);
@@ -410,7 +458,13 @@ fn cmd_replay(
     let mut trace = TraceWriter::new(std::io::BufWriter::new(stdout.lock()), &program);
     trace.with_rule = !no_rule;
     let mut errors = ErrorLog::new(&program, std::io::stderr());
-    match replay(&mut machine, input, &mut trace, &mut errors) {
+    let mut view = View {
+        keep: view.kinds(),
+        explain: view.explain,
+        meter: pyruse::progress::Meter::on_terminal("entries", size),
+    };
+    errors.erase_line = view.meter.is_some();
+    match replay_with(&mut machine, input, &mut trace, &mut errors, &mut view) {
         Err(e) => {
             eprintln!("pyrusec: replay stopped: {e}");
             ExitCode::from(2)
@@ -425,6 +479,12 @@ fn cmd_replay(
                     eprintln!("{at}: {what}: {n} times in all");
                 }
             }
+            for (selector, n) in view.explain.iter().zip(&summary.selected) {
+                if *n == 0 {
+                    eprintln!("pyrusec: --explain {selector} picked no entry");
+                }
+            }
+            print_summary(&summary);
             if summary.bad_lines.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -432,6 +492,49 @@ fn cmd_replay(
             }
         }
     }
+}
+
+/// The end of a replay, on standard error: entries, effects by kind, the
+/// most banned addresses, errors.
+fn print_summary(summary: &pyruse::replay::Summary) {
+    let tally = &summary.tally;
+    let effects: u64 = tally.by_kind.iter().sum();
+    let mut out = format!(
+        "summary: {} entries, {effects} effects\n",
+        summary.entries
+    );
+    for (kind, n) in pyruse::effects::KINDS.iter().zip(tally.by_kind) {
+        if n > 0 {
+            out.push_str(&format!("  {n:>9}  {kind}\n"));
+        }
+    }
+    let bans: u64 = tally.bans.values().sum();
+    if bans > 0 {
+        let top = tally.top_bans(10);
+        out.push_str(&format!(
+            "bans by address: {bans} bans of {} addresses{}\n",
+            tally.bans.len(),
+            if tally.bans.len() > top.len() {
+                format!(", the {} most banned", top.len())
+            } else {
+                String::new()
+            }
+        ));
+        for (address, n) in top {
+            out.push_str(&format!("  {n:>9}  {address}\n"));
+        }
+    } else {
+        out.push_str("bans by address: none\n");
+    }
+    let errors: u64 = summary.step_errors.iter().map(|e| e.2).sum();
+    out.push_str(&match (errors, summary.bad_lines.len()) {
+        (0, 0) => "errors: none\n".to_owned(),
+        (e, b) => format!(
+            "errors: {e} run-time errors at {} steps, {b} lines not entries (each cause told above)\n",
+            summary.step_errors.len()
+        ),
+    });
+    eprint!("{out}");
 }
 
 fn cmd_disasm(rules: &Path) -> ExitCode {
