@@ -347,7 +347,11 @@ pub fn replay_with<R: BufRead, W: Write, E: Write>(
             let text = explain_entry(machine, &mut entry, errors, &mut summary.tally, this, line);
             trace.write_text(text.as_bytes());
         } else {
-            let keep = if view.explain.is_empty() { view.keep } else { Kinds::NONE };
+            let keep = if view.explain.is_empty() {
+                view.keep
+            } else {
+                Kinds::NONE
+            };
             let mut sink = Tee {
                 tally: &mut summary.tally,
                 keep,

@@ -461,7 +461,9 @@ fn cmd_replay(
     let mut view = View {
         keep: view.kinds(),
         explain: view.explain,
-        meter: pyruse::progress::Meter::on_terminal("entries", size),
+        // When the output goes to the terminal too, it shows the progress.
+        meter: pyruse::progress::Meter::on_terminal("entries", size)
+            .filter(|_| !std::io::stdout().is_terminal()),
     };
     errors.erase_line = view.meter.is_some();
     match replay_with(&mut machine, input, &mut trace, &mut errors, &mut view) {
@@ -499,10 +501,7 @@ fn cmd_replay(
 fn print_summary(summary: &pyruse::replay::Summary) {
     let tally = &summary.tally;
     let effects: u64 = tally.by_kind.iter().sum();
-    let mut out = format!(
-        "summary: {} entries, {effects} effects\n",
-        summary.entries
-    );
+    let mut out = format!("summary: {} entries, {effects} effects\n", summary.entries);
     for (kind, n) in pyruse::effects::KINDS.iter().zip(tally.by_kind) {
         if n > 0 {
             out.push_str(&format!("  {n:>9}  {kind}\n"));
@@ -527,13 +526,25 @@ fn print_summary(summary: &pyruse::replay::Summary) {
         out.push_str("bans by address: none\n");
     }
     let errors: u64 = summary.step_errors.iter().map(|e| e.2).sum();
-    out.push_str(&match (errors, summary.bad_lines.len()) {
-        (0, 0) => "errors: none\n".to_owned(),
-        (e, b) => format!(
-            "errors: {e} run-time errors at {} steps, {b} lines not entries (each cause told above)\n",
-            summary.step_errors.len()
-        ),
-    });
+    let bad = summary.bad_lines.len() as u64;
+    let count = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut told = Vec::new();
+    if errors > 0 {
+        let places = summary.step_errors.len() as u64;
+        told.push(format!(
+            "{} at {}",
+            count(errors, "run-time error"),
+            count(places, "step")
+        ));
+    }
+    if bad > 0 {
+        told.push(format!("{} not entries", count(bad, "line")));
+    }
+    if told.is_empty() {
+        out.push_str("errors: none\n");
+    } else {
+        out.push_str(&format!("errors: {} (told above)\n", told.join(", ")));
+    }
     eprint!("{out}");
 }
 

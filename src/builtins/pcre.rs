@@ -146,8 +146,15 @@ impl Capturing {
 /// Why a search of `field` found nothing, for `replay --explain`.
 pub fn subject_did_not_match(ctx: &mut Ctx, field: FieldId, regexes: &str) -> String {
     match ctx.get(field) {
-        None => format!("field#{} is missing (searched as \"\") and did not match {regexes}", field.0),
-        Some(v) => format!("field#{} {} did not match {regexes}", field.0, crate::vm::explain::shown(v)),
+        None => format!(
+            "field#{} is missing (searched as \"\") and did not match {regexes}",
+            field.0
+        ),
+        Some(v) => format!(
+            "field#{} {} did not match {regexes}",
+            field.0,
+            crate::vm::explain::shown(v)
+        ),
     }
 }
 

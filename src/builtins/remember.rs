@@ -241,7 +241,10 @@ impl Step for Recall {
                 return format!("the key field field#{} is missing", f.0);
             }
         }
-        format!("nothing remembered in session {:?} for this key", self.session)
+        format!(
+            "nothing remembered in session {:?} for this key",
+            self.session
+        )
     }
 
     fn describe(&self) -> String {

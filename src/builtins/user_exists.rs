@@ -86,7 +86,11 @@ impl Step for UserExists {
 
     fn why_not(&self, ctx: &mut Ctx) -> String {
         match ctx.get(self.field) {
-            Some(v) => format!("no user named {} (field#{})", crate::vm::explain::shown(v), self.field.0),
+            Some(v) => format!(
+                "no user named {} (field#{})",
+                crate::vm::explain::shown(v),
+                self.field.0
+            ),
             None => format!("field#{} is missing", self.field.0),
         }
     }

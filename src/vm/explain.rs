@@ -368,7 +368,13 @@ fn outcome(effects: &[(Pc, Effect)]) -> String {
     }
     let kinds: Vec<String> = kinds
         .iter()
-        .map(|(k, n)| if *n == 1 { (*k).to_owned() } else { format!("{n} {k}") })
+        .map(|(k, n)| {
+            if *n == 1 {
+                (*k).to_owned()
+            } else {
+                format!("{n} {k}")
+            }
+        })
         .collect();
     let bans = if bans.is_empty() {
         "no ban".to_owned()

@@ -8,6 +8,7 @@ mod bans;
 mod compat;
 mod daemon;
 mod docs;
+mod explain;
 mod failures;
 mod function_length;
 mod golden;
