@@ -476,3 +476,95 @@ fn without_options_the_trace_is_as_documented() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.starts_with("summary: 20 entries, "), "{stderr}");
 }
+
+/// Whether `script` (util-linux), which gives a command a terminal, is
+/// there; in CI it must be.
+fn have_script(test: &str) -> bool {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} needs script in CI"
+    );
+    eprintln!("skipping {test}: needs script (util-linux)");
+    false
+}
+
+/// A replay of 1,000 entries that arrive over about 3 seconds, the trace
+/// into a file: the shell script, and the trace file.
+fn slow_replay(dir: &std::path::Path, rules: &str, name: &str) -> (PathBuf, PathBuf) {
+    let trace = dir.join(format!("{name}.trace"));
+    let script = dir.join(format!("{name}.sh"));
+    let line = r#"{"SYSLOG_IDENTIFIER": "sshd", "MESSAGE": "Failed password for root from 192.0.2.1 port 22 ssh2"}"#;
+    std::fs::write(
+        &script,
+        format!(
+            "for i in 1 2 3 4 5 6 7 8 9 10; do\n  \
+             for j in $(seq 100); do echo '{line}'; done\n  sleep 0.3\n\
+             done | '{}' replay '{rules}' - > '{}'\n",
+            env!("CARGO_BIN_EXE_pyrusec"),
+            trace.display()
+        ),
+    )
+    .expect("write script");
+    (script, trace)
+}
+
+/// The progress line shows on a terminal, and never when standard error
+/// is a pipe; the trace is the same either way.
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    if !have_script("progress_shows_on_a_terminal_only") {
+        return;
+    }
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (on_tty, tty_trace) = slow_replay(dir.path(), s.rules(), "tty");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("sh '{}'", on_tty.display()), "/dev/null"])
+        .env("TZ", "UTC")
+        .output()
+        .expect("script runs");
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{terminal}");
+    // Redrawn in place, with the count and the rate.
+    let shown: Vec<&str> = terminal
+        .split("\r\x1b[K")
+        .filter(|l| l.contains(" entries, ") && l.contains("/s"))
+        .collect();
+    assert!(
+        !shown.is_empty(),
+        "no progress line on the terminal:\n{terminal:?}"
+    );
+    assert!(
+        shown.iter().any(|l| l.starts_with("512 entries, ")),
+        "{shown:?}"
+    );
+    // Erased before the summary.
+    let summary = terminal.find("summary: 1000 entries").expect("the summary");
+    assert!(terminal[..summary].ends_with("\r\x1b[K"), "{terminal:?}");
+
+    let (in_pipe, pipe_trace) = slow_replay(dir.path(), s.rules(), "pipe");
+    let out = std::process::Command::new("sh")
+        .arg(&in_pipe)
+        .env("TZ", "UTC")
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.starts_with("summary: 1000 entries"), "{stderr:?}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    let read = |p: &PathBuf| std::fs::read_to_string(p).expect("trace");
+    assert_eq!(read(&tty_trace), read(&pipe_trace));
+    // Each failure is counted, then the first two end at the noop and the
+    // others are banned: two lines per entry.
+    assert_eq!(read(&pipe_trace).lines().count(), 2000);
+}
