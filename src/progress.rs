@@ -46,7 +46,7 @@ impl Meter {
     /// line when it is time. Looks at the clock once per 256 counts.
     #[inline]
     pub fn tick(&mut self, count: u64, read: u64) {
-        if count % 256 != 0 {
+        if !count.is_multiple_of(256) {
             return;
         }
         let now = Instant::now();
@@ -98,7 +98,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

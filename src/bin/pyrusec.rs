@@ -409,6 +409,27 @@ fn print_profile(machine: &Machine, entries: u64) {
     }
 }
 
+/// The entries to replay (standard input when absent or "-"), and their
+/// size in bytes when they are a file.
+fn open_entries(
+    entries: Option<&Path>,
+) -> Result<(Box<dyn std::io::BufRead>, Option<u64>), ExitCode> {
+    match entries {
+        None => Ok((Box::new(std::io::stdin().lock()), None)),
+        Some(p) if p == Path::new("-") => Ok((Box::new(std::io::stdin().lock()), None)),
+        Some(p) => match std::fs::File::open(p) {
+            Ok(f) => {
+                let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                Ok((Box::new(BufReader::with_capacity(1 << 16, f)), size))
+            }
+            Err(e) => {
+                eprintln!("pyrusec: cannot read {}: {e}", p.display());
+                Err(ExitCode::from(2))
+            }
+        },
+    }
+}
+
 fn cmd_replay(
     rules: &Path,
     entries: Option<&Path>,
@@ -439,20 +460,9 @@ fn cmd_replay(
             }
         }
     }
-    let mut size = None;
-    let input: Box<dyn std::io::BufRead> = match entries {
-        None => Box::new(std::io::stdin().lock()),
-        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
-        Some(p) => match std::fs::File::open(p) {
-            Ok(f) => {
-                size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
-                Box::new(BufReader::with_capacity(1 << 16, f))
-            }
-            Err(e) => {
-                eprintln!("pyrusec: cannot read {}: {e}", p.display());
-                return ExitCode::from(2);
-            }
-        },
+    let (input, size) = match open_entries(entries) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let stdout = std::io::stdout();
     let mut trace = TraceWriter::new(std::io::BufWriter::new(stdout.lock()), &program);
