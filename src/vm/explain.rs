@@ -383,3 +383,35 @@ fn outcome(effects: &[(Pc, Effect)]) -> String {
     };
     format!("  outcome: {}; {bans}\n", kinds.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::pyr_step;
+
+    #[test]
+    fn a_pyr_step_ends_with_its_line_or_its_block() {
+        // The rest of the line of a step written inside a block.
+        assert_eq!(pyr_step("noop() }\n    next()"), "noop()");
+        // Blocks opened and closed on the line are the step's.
+        assert_eq!(
+            pyr_step("failures >= 3 else { noop() }\n"),
+            "failures >= 3 else { noop() }"
+        );
+        // Brackets in strings and regexes do not count; a network's
+        // prefix length is not a regex.
+        assert_eq!(
+            pyr_step(r#"log(message: "}{ )") }"#),
+            r#"log(message: "}{ )")"#
+        );
+        assert_eq!(
+            pyr_step(r"MESSAGE =~ /^a{2}\/(\}/ else { noop() } }"),
+            r"MESSAGE =~ /^a{2}\/(\}/ else { noop() }"
+        );
+        assert_eq!(
+            pyr_step("ip in [10.0.0.0/8, ::1] then { noop() } else {\n  x()\n}"),
+            "ip in [10.0.0.0/8, ::1] then { noop() } else { …"
+        );
+        // A step that goes on past its line.
+        assert_eq!(pyr_step("dnatCapture(\n  saddr: s,\n)"), "dnatCapture( …");
+    }
+}
