@@ -39,7 +39,7 @@
 //! config effects state    settings; what rules decide; counters, DNAT links, the store
 //! syntax                  .pyr and legacy JSON to one AST
 //! diag python             diagnostics; Python's str.format_map, re and value semantics
-//! source value report     files and spans; values and fields; the daily report
+//! source value report progress  files and spans; values and fields; the daily report; the progress line
 //! ```
 #![forbid(unsafe_code)]
 
@@ -55,6 +55,7 @@ pub mod examples;
 pub mod host;
 pub mod journal;
 pub mod print;
+pub mod progress;
 pub mod python;
 pub mod replay;
 pub mod report;

@@ -3,12 +3,13 @@
 use clap::Parser;
 use pyruse::builtins::user_exists::SystemUsers;
 use pyruse::cli::pyrusec::{
-    BansCommand, Cli, Command, CountersCommand, Format, LogArgs, ReportCommand, StateArgs,
+    BansCommand, Cli, Command, CountersCommand, Format, LogArgs, ReplayView, ReportCommand,
+    StateArgs,
 };
 use pyruse::compile::{build, Built};
 use pyruse::config::TimeFormat;
 use pyruse::diag::{Code, Diagnostic};
-use pyruse::replay::{replay, replay_log, ErrorLog, PlainLog};
+use pyruse::replay::{replay_log, replay_with, ErrorLog, PlainLog, View};
 use pyruse::source::SourceMap;
 use pyruse::state::store::BanStatus;
 use pyruse::syntax;
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
             passwd,
             profile,
             log,
+            view,
         } => cmd_replay(
             &rules,
             entries.as_deref(),
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
             passwd.as_deref(),
             profile,
             &log,
+            view,
         ),
         Command::Test {
             rules,
@@ -304,6 +307,52 @@ fn print_profile(machine: &Machine, entries: u64) {
     }
 }
 
+/// The entries to replay (standard input when absent or "-"), and their
+/// size in bytes when they are a file.
+fn open_entries(
+    entries: Option<&Path>,
+) -> Result<(Box<dyn std::io::BufRead>, Option<u64>), ExitCode> {
+    match entries {
+        None => Ok((Box::new(std::io::stdin().lock()), None)),
+        Some(p) if p == Path::new("-") => Ok((Box::new(std::io::stdin().lock()), None)),
+        Some(p) => match std::fs::File::open(p) {
+            Ok(f) => {
+                let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                Ok((Box::new(BufReader::with_capacity(1 << 16, f)), size))
+            }
+            Err(e) => {
+                eprintln!("pyrusec: cannot read {}: {e}", p.display());
+                Err(ExitCode::from(2))
+            }
+        },
+    }
+}
+
+/// What replay shows; on a terminal (when the output goes elsewhere), the
+/// progress: the share read of a file of entries, of a plain log only the
+/// count.
+fn replay_view(view: ReplayView, size: Option<u64>, plain: bool) -> View {
+    View {
+        keep: view.kinds(),
+        explain: view.explain,
+        meter: pyruse::progress::Meter::on_terminal("entries", size.filter(|_| !plain))
+            .filter(|_| !std::io::stdout().is_terminal()),
+    }
+}
+
+/// userExists resolved against a passwd-format file.
+fn passwd_users(p: &Path) -> Result<Box<pyruse::builtins::user_exists::PasswdFile>, ExitCode> {
+    match std::fs::read_to_string(p) {
+        Ok(t) => Ok(Box::new(pyruse::builtins::user_exists::PasswdFile::parse(
+            &t,
+        ))),
+        Err(e) => {
+            eprintln!("pyrusec: cannot read {}: {e}", p.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn cmd_replay(
     rules: &Path,
     entries: Option<&Path>,
@@ -311,6 +360,7 @@ fn cmd_replay(
     passwd: Option<&Path>,
     profile: bool,
     log: &LogArgs,
+    view: ReplayView,
 ) -> ExitCode {
     let time_format = match log.time_format.as_deref().map(TimeFormat::new).transpose() {
         Ok(f) => f,
@@ -333,31 +383,37 @@ fn cmd_replay(
         machine.start_profile();
     }
     if let Some(p) = passwd {
-        match std::fs::read_to_string(p) {
-            Ok(t) => machine.users = Box::new(pyruse::builtins::user_exists::PasswdFile::parse(&t)),
-            Err(e) => {
-                eprintln!("pyrusec: cannot read {}: {e}", p.display());
-                return ExitCode::from(2);
-            }
+        match passwd_users(p) {
+            Ok(users) => machine.users = users,
+            Err(code) => return code,
         }
     }
-    let input = match open_input(log.log.as_deref().or(entries)) {
-        Ok(i) => i,
+    let (input, size) = match open_entries(log.log.as_deref().or(entries)) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let stdout = std::io::stdout();
     let mut trace = TraceWriter::new(std::io::BufWriter::new(stdout.lock()), &program);
     trace.with_rule = !no_rule;
     let mut errors = ErrorLog::new(&program, std::io::stderr());
+    let mut view = replay_view(view, size, log.identifier.is_some());
+    errors.erase_line = view.meter.is_some();
     let replayed = match &log.identifier {
         Some(identifier) => {
             let plain = PlainLog {
                 identifier,
                 time_format: time_format.as_ref(),
             };
-            replay_log(&mut machine, input, &plain, &mut trace, &mut errors)
+            replay_log(
+                &mut machine,
+                input,
+                &plain,
+                &mut trace,
+                &mut errors,
+                &mut view,
+            )
         }
-        None => replay(&mut machine, input, &mut trace, &mut errors),
+        None => replay_with(&mut machine, input, &mut trace, &mut errors, &mut view),
     };
     match replayed {
         Err(e) => {
@@ -366,37 +422,39 @@ fn cmd_replay(
         }
         Ok(summary) => {
             print_profile(&machine, summary.entries);
-            print_plain_notes(&summary, time_format.as_ref());
-            for (line, why) in &summary.bad_lines {
-                eprintln!("pyrusec: line {line} is not an entry ({why}); skipped");
-            }
-            for (at, what, n) in &summary.step_errors {
-                if *n > 1 {
-                    eprintln!("{at}: {what}: {n} times in all");
-                }
-            }
-            if summary.bad_lines.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+            replay_end(&summary, &view.explain, time_format.as_ref())
         }
     }
 }
 
-/// A file to read, or standard input (none, or `-`).
-fn open_input(path: Option<&Path>) -> Result<Box<dyn std::io::BufRead>, ExitCode> {
-    Ok(match path {
-        None => Box::new(std::io::stdin().lock()),
-        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
-        Some(p) => match std::fs::File::open(p) {
-            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
-            Err(e) => {
-                eprintln!("pyrusec: cannot read {}: {e}", p.display());
-                return Err(ExitCode::from(2));
-            }
-        },
-    })
+/// After a replay, on standard error: what could not be read, repeated
+/// errors, selectors that picked nothing, the summary. Exit 1 when some
+/// lines were not entries.
+fn replay_end(
+    summary: &pyruse::replay::Summary,
+    explain: &[pyruse::replay::Selector],
+    time_format: Option<&TimeFormat>,
+) -> ExitCode {
+    print_plain_notes(summary, time_format);
+    for (line, why) in &summary.bad_lines {
+        eprintln!("pyrusec: line {line} is not an entry ({why}); skipped");
+    }
+    for (at, what, n) in &summary.step_errors {
+        if *n > 1 {
+            eprintln!("{at}: {what}: {n} times in all");
+        }
+    }
+    for (selector, n) in explain.iter().zip(&summary.selected) {
+        if *n == 0 {
+            eprintln!("pyrusec: --explain {selector} picked no entry");
+        }
+    }
+    print_summary(summary);
+    if summary.bad_lines.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// What a replay of a plain log could not read as it is: lines without a
@@ -415,6 +473,58 @@ fn print_plain_notes(summary: &pyruse::replay::Summary, time_format: Option<&Tim
             pyruse::journal::plain::MAX_LINE
         );
     }
+}
+
+/// The end of a replay, on standard error: entries, effects by kind, the
+/// most banned addresses, errors.
+fn print_summary(summary: &pyruse::replay::Summary) {
+    let tally = &summary.tally;
+    let effects: u64 = tally.by_kind.iter().sum();
+    let mut out = format!("summary: {} entries, {effects} effects\n", summary.entries);
+    for (kind, n) in pyruse::effects::KINDS.iter().zip(tally.by_kind) {
+        if n > 0 {
+            out.push_str(&format!("  {n:>9}  {kind}\n"));
+        }
+    }
+    let bans: u64 = tally.bans.values().sum();
+    if bans > 0 {
+        let top = tally.top_bans(10);
+        out.push_str(&format!(
+            "bans by address: {bans} bans of {} addresses{}\n",
+            tally.bans.len(),
+            if tally.bans.len() > top.len() {
+                format!(", the {} most banned", top.len())
+            } else {
+                String::new()
+            }
+        ));
+        for (address, n) in top {
+            out.push_str(&format!("  {n:>9}  {address}\n"));
+        }
+    } else {
+        out.push_str("bans by address: none\n");
+    }
+    let errors: u64 = summary.step_errors.iter().map(|e| e.2).sum();
+    let bad = summary.bad_lines.len() as u64;
+    let count = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut told = Vec::new();
+    if errors > 0 {
+        let places = summary.step_errors.len() as u64;
+        told.push(format!(
+            "{} at {}",
+            count(errors, "run-time error"),
+            count(places, "step")
+        ));
+    }
+    if bad > 0 {
+        told.push(format!("{} not entries", count(bad, "line")));
+    }
+    if told.is_empty() {
+        out.push_str("errors: none\n");
+    } else {
+        out.push_str(&format!("errors: {} (told above)\n", told.join(", ")));
+    }
+    eprint!("{out}");
 }
 
 fn cmd_disasm(rules: &Path) -> ExitCode {

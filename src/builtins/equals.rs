@@ -44,6 +44,11 @@ impl Step for Equals {
         Some(self.field)
     }
 
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        let wanted = crate::vm::explain::shown(&self.value);
+        crate::vm::explain::why_not_value(ctx, self.field, &wanted)
+    }
+
     fn describe(&self) -> String {
         format!(
             "field#{} == {}",

@@ -173,6 +173,12 @@ impl Step for InNetworks {
         }
     }
 
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        let all = self.describe();
+        let nets = all.split_once(" in ").map_or("", |(_, n)| n);
+        crate::vm::explain::why_not_value(ctx, self.field, &format!("in {nets}"))
+    }
+
     fn describe(&self) -> String {
         let mut nets: Vec<String> = self
             .v4

@@ -52,6 +52,12 @@ impl Step for In {
         Some(self.field)
     }
 
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        let list: Vec<String> = self.values.iter().map(crate::vm::explain::shown).collect();
+        let wanted = format!("one of [{}]", list.join(", "));
+        crate::vm::explain::why_not_value(ctx, self.field, &wanted)
+    }
+
     fn describe(&self) -> String {
         format!(
             "field#{} in {}",

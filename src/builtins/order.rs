@@ -80,6 +80,16 @@ impl Step for Compare {
         }
     }
 
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        let op = if self.fails_on == Ordering::Greater {
+            "<="
+        } else {
+            ">="
+        };
+        let value = crate::vm::explain::shown(&self.value);
+        crate::vm::explain::why_not_value(ctx, self.field, &format!("{op} {value}"))
+    }
+
     fn describe(&self) -> String {
         let op = if self.fails_on == Ordering::Greater {
             "<="

@@ -149,6 +149,21 @@ impl Capturing {
     }
 }
 
+/// Why a search of `field` found nothing, for `replay --explain`.
+pub fn subject_did_not_match(ctx: &mut Ctx, field: FieldId, regexes: &str) -> String {
+    match ctx.get(field) {
+        None => format!(
+            "field#{} is missing (searched as \"\") and did not match {regexes}",
+            field.0
+        ),
+        Some(v) => format!(
+            "field#{} {} did not match {regexes}",
+            field.0,
+            crate::vm::explain::shown(v)
+        ),
+    }
+}
+
 struct Pcre {
     field: FieldId,
     re: Capturing,
@@ -185,6 +200,10 @@ impl Step for Pcre {
 
     fn pure_on(&self) -> Option<FieldId> {
         self.re.is_pure().then_some(self.field)
+    }
+
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        subject_did_not_match(ctx, self.field, &self.re.matcher.describe())
     }
 
     fn describe(&self) -> String {

@@ -56,6 +56,16 @@ impl Step for PcreAny {
             .then_some(self.field)
     }
 
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        let n = self.res.len();
+        let what = if n == 1 {
+            self.res.iter().map(|r| r.matcher.describe()).collect()
+        } else {
+            format!("any of its {n} regexes")
+        };
+        super::pcre::subject_did_not_match(ctx, self.field, &what)
+    }
+
     fn describe(&self) -> String {
         let res: Vec<String> = self.res.iter().map(Capturing::describe).collect();
         format!("field#{} =~ any [{}]", self.field.0, res.join(", "))

@@ -241,6 +241,18 @@ impl Step for Recall {
         Ok(true)
     }
 
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        for &f in &self.key {
+            if ctx.get(f).is_none() {
+                return format!("the key field field#{} is missing", f.0);
+            }
+        }
+        format!(
+            "nothing remembered in session {:?} for this key",
+            self.session
+        )
+    }
+
     fn describe(&self) -> String {
         format!(
             "recall(session: {}, key: {}), writes {}",

@@ -84,6 +84,17 @@ impl Step for UserExists {
         }
     }
 
+    fn why_not(&self, ctx: &mut Ctx) -> String {
+        match ctx.get(self.field) {
+            Some(v) => format!(
+                "no user named {} (field#{})",
+                crate::vm::explain::shown(v),
+                self.field.0
+            ),
+            None => format!("field#{} is missing", self.field.0),
+        }
+    }
+
     fn describe(&self) -> String {
         format!("userExists(field: field#{})", self.field.0)
     }

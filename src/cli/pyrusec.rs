@@ -1,5 +1,6 @@
 //! The command line of `pyrusec`.
 
+use crate::replay::{Kinds, Selector};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -62,6 +63,8 @@ pub enum Command {
         profile: bool,
         #[command(flatten)]
         log: LogArgs,
+        #[command(flatten)]
+        view: ReplayView,
     },
     /// Run the examples written in the rule files (`example "…" => ADDRESS`)
     /// through the rules: exit 0 when all pass, 1 when some fail, 2 when the
@@ -171,6 +174,45 @@ pub enum CountersCommand {
         #[command(flatten)]
         state: StateArgs,
     },
+}
+
+/// What `replay` writes on standard output: the trace, or explanations.
+#[derive(clap::Args)]
+pub struct ReplayView {
+    /// Instead of the trace, explain how the rules handled the entries
+    /// SELECTOR picks, step by step: an entry number (the `entry` of the
+    /// trace: the input line number minus one), or /REGEX/ searched in
+    /// MESSAGE. Repeat it to pick more entries.
+    #[arg(long, value_name = "SELECTOR")]
+    pub explain: Vec<Selector>,
+    /// Keep only these effect kinds in the trace (comma-separated).
+    #[arg(
+        long,
+        value_name = "KIND,…",
+        value_delimiter = ',',
+        value_parser = clap::builder::PossibleValuesParser::new(crate::effects::KINDS)
+    )]
+    pub effects: Vec<String>,
+    /// Leave the `noop` effects out of the trace.
+    #[arg(long)]
+    pub no_noop: bool,
+}
+
+impl ReplayView {
+    /// The kinds the trace keeps.
+    pub fn kinds(&self) -> Kinds {
+        let kinds = if self.effects.is_empty() {
+            Kinds::ALL
+        } else {
+            // The parser accepts only known kinds.
+            Kinds::parse(self.effects.iter().map(String::as_str)).unwrap_or(Kinds::ALL)
+        };
+        if self.no_noop {
+            kinds.without("noop")
+        } else {
+            kinds
+        }
+    }
 }
 
 /// `replay --log`: the lines of a plain log file instead of journal entries.

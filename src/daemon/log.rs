@@ -17,6 +17,9 @@ pub enum Level {
 
 pub struct Logger {
     journal: bool,
+    /// Standard error is a terminal, which may show a progress line: each
+    /// message erases it first.
+    erase_line: bool,
     seen: HashMap<String, u64>,
 }
 
@@ -30,6 +33,7 @@ impl Logger {
     pub fn new() -> Logger {
         Logger {
             journal: std::env::var_os("JOURNAL_STREAM").is_some(),
+            erase_line: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             seen: HashMap::new(),
         }
     }
@@ -57,7 +61,8 @@ impl Logger {
             Level::Notice => "notice",
             Level::Info => "info",
         };
-        eprintln!("pyrused: {tag}: {message}");
+        let erase = if self.erase_line { "\r\x1b[K" } else { "" };
+        eprintln!("{erase}pyrused: {tag}: {message}");
     }
 
     /// Log `message` the first time `cause` happens; count the others.

@@ -413,6 +413,12 @@ struct Loop<'a, 'o> {
 impl Loop<'_, '_> {
     fn follow(&mut self, machine: &mut Machine, signals: &Signals) -> Outcome {
         let mut json_entry = JsonEntry::new(self.program);
+        // A progress line while catching up, when standard error is a
+        // terminal (and the trace of --dry-run does not go to one).
+        let trace_on_terminal =
+            self.opts.dry_run && std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let mut meter =
+            crate::progress::Meter::on_terminal("entries", None).filter(|_| !trace_on_terminal);
         loop {
             if signals.term.load(Ordering::Relaxed) {
                 return Outcome::Stop;
@@ -430,6 +436,11 @@ impl Loop<'_, '_> {
                 return Outcome::Fail;
             }
             let caught_up = !got;
+            match &mut meter {
+                Some(m) if got => m.tick(self.p.processed, 0),
+                Some(_) => meter = None,
+                None => {}
+            }
             if !self.commit_if_due(machine, caught_up) {
                 return Outcome::Fail;
             }

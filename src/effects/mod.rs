@@ -105,7 +105,44 @@ pub enum Effect {
     },
 }
 
+/// The effect kinds, as the trace names them, in the order of
+/// [`Effect::kind`].
+pub const KINDS: [&str; 13] = [
+    "noop",
+    "dailyReport",
+    "email",
+    "log",
+    "nftBan",
+    "ipsetBan",
+    "counterRaise",
+    "counterReset",
+    "dnatCapture",
+    "dnatReplace",
+    "remember",
+    "recall",
+    "error",
+];
+
 impl Effect {
+    /// The index of the effect's kind in [`KINDS`].
+    pub fn kind(&self) -> usize {
+        match self {
+            Effect::Noop => 0,
+            Effect::DailyReport { .. } => 1,
+            Effect::Email { .. } => 2,
+            Effect::Log { .. } => 3,
+            Effect::NftBan { .. } => 4,
+            Effect::IpsetBan { .. } => 5,
+            Effect::CounterRaise { .. } => 6,
+            Effect::CounterReset { .. } => 7,
+            Effect::DnatCapture { .. } => 8,
+            Effect::DnatReplace { .. } => 9,
+            Effect::Remember { .. } => 10,
+            Effect::Recall { .. } => 11,
+            Effect::ActionError { .. } => 12,
+        }
+    }
+
     /// The `effect` name in the trace.
     pub fn name(&self) -> &'static str {
         match self {
@@ -511,6 +548,12 @@ mod tests {
                     set: vec![("z".into(), v.clone()), ("y".into(), Value::None)],
                 },
             ]);
+        }
+        // Every kind is in the sample, and KINDS names each as the trace does.
+        let kinds: std::collections::BTreeSet<usize> = effects.iter().map(Effect::kind).collect();
+        assert_eq!(kinds.len(), KINDS.len());
+        for e in &effects {
+            assert_eq!(KINDS[e.kind()], e.name());
         }
         let mut out = Vec::new();
         for e in &effects {

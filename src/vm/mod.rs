@@ -11,6 +11,7 @@
 //! entry runs at most `code.len()` instructions.
 
 pub mod disasm;
+pub mod explain;
 pub mod memo;
 pub mod trace;
 
@@ -175,6 +176,9 @@ pub struct Slots {
     raw: RawField,
     encoding: Encoding,
     boot_slot: Option<FieldId>,
+    /// The fields written by steps, while an [`Observer`] that asks for
+    /// them watches ([`Observer::WATCHES_WRITES`]); `None` otherwise.
+    written: Option<Vec<FieldId>>,
 }
 
 impl Slots {
@@ -187,6 +191,7 @@ impl Slots {
             raw: RawField::default(),
             encoding: program.config.message_encoding,
             boot_slot: program.field("_BOOT_ID"),
+            written: None,
         }
     }
 
@@ -232,6 +237,9 @@ impl Slots {
         let i = usize::from(id.0);
         self.loaded[i] = self.generation;
         self.values[i] = Some(v);
+        if let Some(w) = &mut self.written {
+            w.push(id);
+        }
     }
 }
 
@@ -242,6 +250,12 @@ pub trait Step: Send + Sync {
     fn call(&self, ctx: &mut Ctx) -> Result<bool, RunError>;
     /// Readable arguments, for the disassembler.
     fn describe(&self) -> String;
+    /// Why the filter did not pass, in words, fields written `field#N`
+    /// as in [`Step::describe`] (`pyrusec replay --explain`): called after
+    /// a verdict of `false`, never on the hot path.
+    fn why_not(&self, _ctx: &mut Ctx) -> String {
+        format!("{} does not hold", self.describe())
+    }
     /// The field a filter reads, when its verdict depends on that field's
     /// text and on nothing else, and it writes nothing, emits nothing and
     /// cannot fail on text: its verdicts are then remembered per value
@@ -318,7 +332,42 @@ impl Ctx<'_> {
     pub fn emit(&mut self, effect: Effect) {
         self.sink.effect(self.pc, effect);
     }
+
+    /// The fields steps wrote since the last [`Ctx::forget_written`], in
+    /// order (a field written twice is there twice), while an
+    /// [`Observer`] that asks for them watches; empty otherwise.
+    pub fn written(&self) -> &[FieldId] {
+        self.slots.written.as_deref().unwrap_or_default()
+    }
+
+    pub fn forget_written(&mut self) {
+        if let Some(w) = &mut self.slots.written {
+            w.clear();
+        }
+    }
 }
+
+/// Watches an entry go through the rules, step by step (`pyrusec replay
+/// --explain`). [`Machine::run`] runs with [`Unobserved`], whose calls do
+/// nothing and compile away: watching costs nothing when off.
+pub trait Observer {
+    /// Whether [`Ctx::written`] records the fields steps write.
+    const WATCHES_WRITES: bool = false;
+
+    /// The step of instruction `pc` is about to run.
+    #[inline(always)]
+    fn before(&mut self, _pc: Pc, _ctx: &mut Ctx) {}
+
+    /// The step of instruction `pc` ran: `Ok(passed)` (an action that
+    /// succeeds passes), or why it failed.
+    #[inline(always)]
+    fn after(&mut self, _pc: Pc, _verdict: &Result<bool, RunError>, _ctx: &mut Ctx) {}
+}
+
+/// The observer of normal runs: nothing.
+pub struct Unobserved;
+
+impl Observer for Unobserved {}
 
 /// Why a step failed at run time.
 #[derive(Clone, Debug, PartialEq)]
@@ -423,11 +472,26 @@ impl<'p> Machine<'p> {
         sink: &mut dyn EffectSink,
         errors: &mut dyn ErrorSink,
     ) {
+        self.run_observed(src, sink, errors, &mut Unobserved);
+    }
+
+    /// Run one entry through the rules, telling `observer` about each step.
+    #[inline(always)]
+    pub fn run_observed<O: Observer>(
+        &mut self,
+        src: &mut dyn EntrySource,
+        sink: &mut dyn EffectSink,
+        errors: &mut dyn ErrorSink,
+        observer: &mut O,
+    ) {
         let program = self.program;
         let now = self.tick(src.realtime());
         crate::python::re::budget::new_entry();
         self.slots.begin();
         self.memo.begin();
+        if O::WATCHES_WRITES {
+            self.slots.written = Some(Vec::new());
+        }
         let memo = &mut self.memo;
         let mut ctx = Ctx {
             slots: &mut self.slots,
@@ -456,43 +520,70 @@ impl<'p> Machine<'p> {
             ctx.pc = pc;
             let started = self.profile.is_some().then(std::time::Instant::now);
             let here = pc;
-            match program.code[pc.0 as usize] {
-                Instr::Filter { step, then, else_ } => {
-                    let s = program.steps[step.0 as usize].as_ref();
-                    let verdict = match program.memo.slots[step.0 as usize] {
-                        Some(slot) => memo.call(slot, s, &mut ctx),
-                        None => s.call(&mut ctx),
-                    };
-                    let passed = match verdict {
-                        Ok(p) => p,
-                        Err(e) => {
-                            errors.step_error(pc, true, &e);
-                            false
-                        }
-                    };
-                    pc = if passed { then } else { else_ };
-                }
-                Instr::Action { step, then } => match program.steps[step.0 as usize].call(&mut ctx)
-                {
-                    Ok(_) => pc = then,
-                    Err(e) => {
-                        errors.step_error(pc, false, &e);
-                        ctx.emit(Effect::ActionError {
-                            message: e.to_string(),
-                        });
-                        break;
-                    }
-                },
-                Instr::Stop => break,
-            }
+            let next = step(program, memo, &mut ctx, errors, observer);
             if let (Some(t), Some(p)) = (started, self.profile.as_mut()) {
                 let cell = &mut p[here.0 as usize];
                 cell.0 += t.elapsed().as_nanos() as u64;
                 cell.1 += 1;
             }
+            match next {
+                Some(n) => pc = n,
+                None => break,
+            }
         }
         self.groups = ctx.groups;
+        if O::WATCHES_WRITES {
+            self.slots.written = None;
+        }
         crate::python::re::budget::end_entry();
+    }
+}
+
+/// Run the instruction at `ctx.pc`: the next one, or none when the entry
+/// stops.
+#[inline(always)]
+fn step<O: Observer>(
+    program: &Program,
+    memo: &mut memo::Memo,
+    ctx: &mut Ctx,
+    errors: &mut dyn ErrorSink,
+    observer: &mut O,
+) -> Option<Pc> {
+    let pc = ctx.pc;
+    match program.code[pc.0 as usize] {
+        Instr::Filter { step, then, else_ } => {
+            let s = program.steps[step.0 as usize].as_ref();
+            observer.before(pc, ctx);
+            let verdict = match program.memo.slots[step.0 as usize] {
+                Some(slot) => memo.call(slot, s, ctx),
+                None => s.call(ctx),
+            };
+            observer.after(pc, &verdict, ctx);
+            let passed = match verdict {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.step_error(pc, true, &e);
+                    false
+                }
+            };
+            Some(if passed { then } else { else_ })
+        }
+        Instr::Action { step, then } => {
+            observer.before(pc, ctx);
+            let verdict = program.steps[step.0 as usize].call(ctx);
+            observer.after(pc, &verdict, ctx);
+            match verdict {
+                Ok(_) => Some(then),
+                Err(e) => {
+                    errors.step_error(pc, false, &e);
+                    ctx.emit(Effect::ActionError {
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            }
+        }
+        Instr::Stop => None,
     }
 }
 

@@ -33,6 +33,15 @@ impl<'a, W: Write> TraceWriter<'a, W> {
         }
     }
 
+    /// Write text of another kind (an explanation) where the trace goes.
+    pub fn write_text(&mut self, text: &[u8]) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(text) {
+                self.error = Some(e);
+            }
+        }
+    }
+
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }

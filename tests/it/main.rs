@@ -9,6 +9,7 @@ mod cli;
 mod compat;
 mod daemon;
 mod docs;
+mod explain;
 mod failures;
 mod function_length;
 mod golden;
