@@ -376,6 +376,17 @@ pub fn replay_with<R: BufRead, W: Write, E: Write>(
             return Err(e);
         }
     }
+    finish(trace, errors, view, summary)
+}
+
+/// The end of a replay: the progress line erased, the trace flushed, the
+/// errors counted into the summary.
+fn finish<W: Write, E: Write>(
+    trace: &mut TraceWriter<W>,
+    errors: &mut ErrorLog<E>,
+    view: &mut View,
+    mut summary: Summary,
+) -> std::io::Result<Summary> {
     if let Some(m) = &mut view.meter {
         m.clear();
     }
@@ -498,13 +509,7 @@ pub fn replay_log<R: BufRead, W: Write, E: Write>(
             return Err(e);
         }
     }
-    if let Some(m) = &mut view.meter {
-        m.clear();
-    }
-    trace.flush()?;
-    summary.step_errors = errors.summary();
-    summary.internal_errors = errors.internal;
-    Ok(summary)
+    finish(trace, errors, view, summary)
 }
 
 /// Run entry `index` (on `line`) watched: its explanation.

@@ -52,19 +52,18 @@ pub fn open_change(args: &StateArgs) -> Result<(RuleSet, pyruse::config::Config,
     Ok((rules, config, store))
 }
 
-pub fn cmd_status(args: &StateArgs, format: Format, top: usize) -> ExitCode {
-    let (_, _, dir) = match rules_and_dir(args) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
-    let store = match Store::open_read_only(&dir) {
-        Ok(s) => s,
-        Err(e) => return store_error(e),
-    };
+/// What `status` shows, as its JSON object, from the state read-only.
+fn gathered(args: &StateArgs, top: usize) -> Result<serde_json::Value, ExitCode> {
+    let (_, _, dir) = rules_and_dir(args)?;
+    let store = Store::open_read_only(&dir).map_err(store_error)?;
     let now = pyruse::vm::wall_clock_us();
-    let status = match pyruse::daemon::inspect::gather(&store, &dir, now, top) {
+    pyruse::daemon::inspect::gather(&store, &dir, now, top).map_err(store_error)
+}
+
+pub fn cmd_status(args: &StateArgs, format: Format, top: usize) -> ExitCode {
+    let status = match gathered(args, top) {
         Ok(s) => s,
-        Err(e) => return store_error(e),
+        Err(c) => return c,
     };
     match format {
         Format::Json => println!("{status}"),
@@ -300,18 +299,9 @@ pub fn cmd_counters_list(
     format: Format,
     args: &StateArgs,
 ) -> ExitCode {
-    let (_, _, dir) = match rules_and_dir(args) {
-        Ok(x) => x,
+    let status = match gathered(args, top) {
+        Ok(s) => s,
         Err(c) => return c,
-    };
-    let store = match Store::open_read_only(&dir) {
-        Ok(s) => s,
-        Err(e) => return store_error(e),
-    };
-    let now = pyruse::vm::wall_clock_us();
-    let status = match pyruse::daemon::inspect::gather(&store, &dir, now, top) {
-        Ok(s) => s,
-        Err(e) => return store_error(e),
     };
     let mut counters = status["counters"].as_array().cloned().unwrap_or_default();
     if let Some(name) = counter {
