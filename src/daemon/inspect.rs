@@ -506,8 +506,15 @@ fn errors_node(s: &J, tz: &jiff::tz::TimeZone) -> Node {
 
 fn counters_node(s: &J, tz: &jiff::tz::TimeZone) -> Node {
     let mut n = node(format!("counters, at {}:", local(&s["counters_at"], tz)));
+    // A library of sixty services has as many counters: those without a
+    // key are counted, not listed.
+    let mut empty = 0;
     for c in s["counters"].as_array().into_iter().flatten() {
         let keys = c["keys"].as_u64().unwrap_or(0);
+        if keys == 0 {
+            empty += 1;
+            continue;
+        }
         let mut cn = node(format!(
             "{}: {}",
             c["name"].as_str().unwrap_or("?"),
@@ -532,8 +539,15 @@ fn counters_node(s: &J, tz: &jiff::tz::TimeZone) -> Node {
         }
         n.children.push(cn);
     }
-    if n.children.is_empty() {
-        n.text.push_str(" none");
+    match (n.children.is_empty(), empty) {
+        (true, 0) => n.text.push_str(" none"),
+        (true, 1) => n.text.push_str(" no key (1 counter)"),
+        (true, _) => n.text.push_str(&format!(" no key ({empty} counters)")),
+        (false, 0) => {}
+        (false, 1) => n.children.push(node("1 other counter has no key".into())),
+        (false, _) => n
+            .children
+            .push(node(format!("{empty} other counters have no key"))),
     }
     n
 }
@@ -594,6 +608,26 @@ mod tests {
     use super::*;
 
     const S: i64 = 1_000_000;
+
+    #[test]
+    fn counters_without_keys_are_counted_not_listed() {
+        let tz = jiff::tz::TimeZone::UTC;
+        let key = json!({"key": "203.0.113.5", "value": 4, "expires": "2026-12-02T03:16:58Z", "grace_until": null});
+        let s = json!({"counters_at": "2026-12-02T03:07:04Z", "counters": [
+            {"name": "apache-auth", "keys": 0, "top": []},
+            {"name": "sshd", "keys": 1, "top": [key]},
+            {"name": "dovecot", "keys": 0, "top": []},
+        ]});
+        let n = counters_node(&s, &tz);
+        let texts: Vec<&str> = n.children.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["sshd: 1 key", "2 other counters have no key"]);
+        let none = json!({"counters_at": "2026-12-02T03:07:04Z", "counters": [
+            {"name": "sshd", "keys": 0, "top": []},
+        ]});
+        let n = counters_node(&none, &tz);
+        assert!(n.children.is_empty());
+        assert!(n.text.ends_with(": no key (1 counter)"), "{}", n.text);
+    }
 
     #[test]
     fn the_rate_is_over_the_last_minute_before_now() {
