@@ -74,16 +74,9 @@ fn watch(child: &mut Killed, marker: &'static str, tx: mpsc::Sender<(usize, Inst
     });
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-    })
-}
-
 /// Measure and print the latencies; skipped without root or journald.
 pub fn run(work: &Path) {
-    if !is_root() || !Path::new(JOURNALD).exists() {
+    if !crate::is_root() || !Path::new(JOURNALD).exists() {
         println!("\nlatency: skipped (needs root and {JOURNALD})");
         return;
     }

@@ -136,6 +136,14 @@ fn fail(what: &str) -> ! {
     std::process::exit(2)
 }
 
+/// Whether this runs as root (the namespaces of the last two sections).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    })
+}
+
 fn self_exe() -> PathBuf {
     std::env::current_exe().unwrap_or_else(|e| fail(&format!("own path: {e}")))
 }
@@ -364,11 +372,7 @@ fn bans_to_nft(work: &Path) {
     let nft_found = ["/usr/sbin/nft", "/sbin/nft"]
         .iter()
         .any(|p| Path::new(p).exists());
-    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-    });
-    if !nft_found || !root {
+    if !nft_found || !is_root() {
         println!("\n{N} bans to nftables: skipped (needs root and nft)");
         return;
     }

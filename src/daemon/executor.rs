@@ -407,6 +407,23 @@ fn outcome(b: &crate::state::store::BanRecord, r: &Result<(), HostError>) -> Ban
     }
 }
 
+/// The outcome of a ban restored at start; a failure is logged (once per
+/// cause).
+fn restored(
+    log: &mut Logger,
+    b: &crate::state::store::BanRecord,
+    r: &Result<(), HostError>,
+) -> BanOutcome {
+    if let Err(e) = r {
+        log.once(
+            Level::Err,
+            &e.cause,
+            &format!("restoring bans: {}", e.message),
+        );
+    }
+    outcome(b, r)
+}
+
 fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
     let now = crate::vm::wall_clock_us();
     if let Err(e) = store.drop_expired_bans(now) {
@@ -440,26 +457,12 @@ fn restore_bans(store: &mut Store, config: &Config, log: &mut Logger) {
             }
             BanKind::Ipset => {
                 let r = host::ipset_apply(config, &b.set, ip, seconds);
-                if let Err(e) = &r {
-                    log.once(
-                        Level::Err,
-                        &e.cause,
-                        &format!("restoring bans: {}", e.message),
-                    );
-                }
-                outcomes.push(outcome(b, &r));
+                outcomes.push(restored(log, b, &r));
             }
         }
     }
     for (b, r) in nft_bans.iter().zip(nft_apply_by_set(config, &nft)) {
-        if let Err(e) = &r {
-            log.once(
-                Level::Err,
-                &e.cause,
-                &format!("restoring bans: {}", e.message),
-            );
-        }
-        outcomes.push(outcome(b, &r));
+        outcomes.push(restored(log, b, &r));
     }
     record_outcomes(store, log, &outcomes);
     let restored = outcomes.iter().filter(|o| o.result.is_ok()).count();

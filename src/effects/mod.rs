@@ -145,21 +145,7 @@ impl Effect {
 
     /// The `effect` name in the trace.
     pub fn name(&self) -> &'static str {
-        match self {
-            Effect::Noop => "noop",
-            Effect::DailyReport { .. } => "dailyReport",
-            Effect::Email { .. } => "email",
-            Effect::Log { .. } => "log",
-            Effect::NftBan { .. } => "nftBan",
-            Effect::IpsetBan { .. } => "ipsetBan",
-            Effect::CounterRaise { .. } => "counterRaise",
-            Effect::CounterReset { .. } => "counterReset",
-            Effect::DnatCapture { .. } => "dnatCapture",
-            Effect::DnatReplace { .. } => "dnatReplace",
-            Effect::Remember { .. } => "remember",
-            Effect::Recall { .. } => "recall",
-            Effect::ActionError { .. } => "error",
-        }
+        KINDS[self.kind()]
     }
 }
 

@@ -9,25 +9,11 @@ use rusqlite::params;
 impl Store {
     /// All ban records.
     pub fn bans(&self) -> Result<Vec<BanRecord>, StoreError> {
-        let sql = self.sql("cannot read the bans");
-        let p = sql.path();
-        sql.rows(
-            "SELECT kind, name, ip, end_us, rule FROM ban ORDER BY kind, name, ip",
-            [],
-            |r| {
-                let (kind, set, ip, end_us, rule): (String, String, String, Option<i64>, String) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-                let kind = BanKind::parse(&kind)
-                    .ok_or_else(|| corrupt(p, "ban record", format!("command kind {kind:?}")))?;
-                Ok(BanRecord {
-                    kind,
-                    set,
-                    ip,
-                    end_us,
-                    rule,
-                })
-            },
-        )
+        Ok(self
+            .bans_with_status()?
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect())
     }
 
     /// All ban records, each with what the firewall made of it.
