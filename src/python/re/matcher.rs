@@ -14,19 +14,78 @@ enum Inner {
         re: ::regex::Regex,
         /// Reused across calls; a concurrent caller allocates its own.
         locs: Mutex<::regex::CaptureLocations>,
+        /// The same pattern without Unicode, for ASCII subjects.
+        ascii: Option<Ascii>,
     },
     Fancy(fancy_regex::Regex),
+}
+
+/// A pattern compiled without Unicode (`\d`, `\w`, `\s`, `\b`, `.`,
+/// case folding, all ASCII), which finds exactly the matches and groups
+/// of the Unicode pattern in a subject that is all ASCII: Unicode classes
+/// hold the same ASCII characters as their ASCII forms, and a subject
+/// without other characters cannot tell them apart. Its automata are a
+/// fraction of the size (`\S` alone is hundreds of states in UTF-8), and
+/// most log lines are ASCII. `None` when the pattern needs Unicode (a
+/// `\p{…}` class, a non-ASCII character in a class).
+#[derive(Debug)]
+struct Ascii {
+    re: ::regex::bytes::Regex,
+    locs: Mutex<::regex::bytes::CaptureLocations>,
+}
+
+impl Ascii {
+    fn of(pattern: &str) -> Option<Ascii> {
+        let re = ::regex::bytes::RegexBuilder::new(pattern)
+            .unicode(false)
+            .build()
+            .ok()?;
+        Some(Ascii {
+            locs: Mutex::new(re.capture_locations()),
+            re,
+        })
+    }
+}
+
+impl Clone for Ascii {
+    fn clone(&self) -> Self {
+        Ascii {
+            re: self.re.clone(),
+            locs: Mutex::new(self.re.capture_locations()),
+        }
+    }
+}
+
+impl Inner {
+    fn regex(re: ::regex::Regex) -> Inner {
+        Inner::Regex {
+            locs: Mutex::new(re.capture_locations()),
+            ascii: Ascii::of(re.as_str()),
+            re,
+        }
+    }
 }
 
 impl Clone for Inner {
     fn clone(&self) -> Self {
         match self {
-            Inner::Regex { re, .. } => Inner::Regex {
+            Inner::Regex { re, ascii, .. } => Inner::Regex {
                 re: re.clone(),
                 locs: Mutex::new(re.capture_locations()),
+                ascii: ascii.clone(),
             },
             Inner::Fancy(re) => Inner::Fancy(re.clone()),
         }
+    }
+}
+
+/// Run `f` on the value of `m`: locked when free, else on a fresh one (a
+/// concurrent caller).
+fn with_lock<T, R>(m: &Mutex<T>, fresh: impl FnOnce() -> T, f: impl FnOnce(&mut T) -> R) -> R {
+    match m.try_lock() {
+        Ok(mut v) => f(&mut v),
+        Err(TryLockError::Poisoned(p)) => f(&mut p.into_inner()),
+        Err(TryLockError::WouldBlock) => f(&mut fresh()),
     }
 }
 
@@ -263,10 +322,7 @@ impl Matcher {
             Engine::Regex => {
                 let re = ::regex::Regex::new(&t.pattern)
                     .map_err(|e| to_python(regex_engine_error(&e, &t.pattern)))?;
-                Inner::Regex {
-                    locs: Mutex::new(re.capture_locations()),
-                    re,
-                }
+                Inner::regex(re)
             }
             Engine::Fancy => Inner::Fancy(build_fancy(&t.pattern).map_err(to_python)?),
         };
@@ -313,10 +369,7 @@ impl Matcher {
             perr(start, end, e.message, help)
         };
         let inner = match ::regex::Regex::new(pattern) {
-            Ok(re) => Inner::Regex {
-                locs: Mutex::new(re.capture_locations()),
-                re,
-            },
+            Ok(re) => Inner::regex(re),
             Err(err) => {
                 let message = err.to_string();
                 let fancy = message.contains("look-around")
@@ -414,15 +467,25 @@ impl Matcher {
             return Ok(false);
         }
         match &self.inner {
-            Inner::Regex { re, locs } => match locs.try_lock() {
-                Ok(mut locs) => Ok(self.read_regex(re, &mut locs, text, out)),
-                Err(TryLockError::Poisoned(p)) => {
-                    Ok(self.read_regex(re, &mut p.into_inner(), text, out))
-                }
-                Err(TryLockError::WouldBlock) => {
-                    Ok(self.read_regex(re, &mut re.capture_locations(), text, out))
-                }
-            },
+            Inner::Regex { ascii: Some(a), .. } if text.is_ascii() => Ok(with_lock(
+                &a.locs,
+                || a.re.capture_locations(),
+                |locs| {
+                    let text = text.as_bytes();
+                    let found = (self.required.is_some() || a.re.is_match(text))
+                        && a.re.captures_read(locs, text).is_some();
+                    found && self.read_groups(|g| locs.get(g), out)
+                },
+            )),
+            Inner::Regex { re, locs, .. } => Ok(with_lock(
+                locs,
+                || re.capture_locations(),
+                |locs| {
+                    let found = (self.required.is_some() || re.is_match(text))
+                        && re.captures_read(locs, text).is_some();
+                    found && self.read_groups(|g| locs.get(g), out)
+                },
+            )),
             Inner::Fancy(re) => {
                 match budget::spend(|| re.captures(text).map_err(|e| runtime_error(&e))) {
                     Err(over) => Err(over),
@@ -441,27 +504,131 @@ impl Matcher {
         }
     }
 
-    fn read_regex(
+    /// Fill `out` from the groups of a match (`get`: a group's range) and
+    /// return true.
+    ///
+    /// The search before: finding whether there is a match runs the fast
+    /// automaton; asking for the groups at once may run a slower engine
+    /// over the whole subject. Without required literals to rule subjects
+    /// out, most subjects that get there do not match: ask first.
+    fn read_groups(
         &self,
-        re: &::regex::Regex,
-        locs: &mut ::regex::CaptureLocations,
-        text: &str,
+        get: impl Fn(usize) -> Option<(usize, usize)>,
         out: &mut Vec<Option<(usize, usize)>>,
     ) -> bool {
-        // Finding whether there is a match runs the fast automaton; asking
-        // for the groups at once may run a slower engine over the whole
-        // subject. Without required literals to rule subjects out, most
-        // subjects that get here do not match: ask first.
-        if (self.required.is_none() && !re.is_match(text)) || re.captures_read(locs, text).is_none()
-        {
-            return false;
-        }
-        out.extend(self.slots.iter().map(|&s| locs.get(s)));
+        out.extend(self.slots.iter().map(|&s| get(s)));
         for &g in &self.newline_groups {
-            if let (Some((nl, _)), Some(Some(whole))) = (locs.get(g), out.first_mut()) {
+            if let (Some((nl, _)), Some(Some(whole))) = (get(g), out.first_mut()) {
                 whole.1 = nl;
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Spans = Option<Vec<Option<(usize, usize)>>>;
+
+    /// Every group's range, by the Unicode engine and by the ASCII twin.
+    fn both(re: &::regex::Regex, ascii: &Ascii, text: &str) -> (Spans, Spans) {
+        let unicode = re.captures(text).map(|c| {
+            (0..c.len())
+                .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                .collect()
+        });
+        let twin = ascii.re.captures(text.as_bytes()).map(|c| {
+            (0..c.len())
+                .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                .collect()
+        });
+        (unicode, twin)
+    }
+
+    /// On ASCII text, the twin finds what the Unicode pattern finds: every
+    /// class, boundary and case fold, around every ASCII character.
+    #[test]
+    fn the_ascii_twin_agrees_with_unicode_on_ascii_text() {
+        let patterns = [
+            r"(\w+)",
+            r"(\W+)",
+            r"(\d+)",
+            r"(\D+)",
+            r"(\s+)",
+            r"(\S+)",
+            r"\b(.)\b",
+            r"\B(.)\B",
+            r"(?i)(k+)",
+            r"(?i)(s+)",
+            r"(?i)([a-z]+)",
+            r"(.)",
+            r"(?s)(.)",
+            r"([^a])",
+            r"([^\s]+)",
+            r"(?m)^(.*)$",
+            r"(?i)(\w)\W",
+            r"([[:alpha:]]+)",
+            r"([[:space:]])",
+        ];
+        for p in patterns {
+            let re = ::regex::Regex::new(p).unwrap();
+            let ascii = Ascii::of(p).expect("an ASCII twin");
+            for c in 0u8..128 {
+                for text in [
+                    format!("{}", c as char),
+                    format!("a{}b", c as char),
+                    format!("1 {}{} x", c as char, c as char),
+                ] {
+                    let (unicode, twin) = both(&re, &ascii, &text);
+                    assert_eq!(unicode, twin, "pattern {p:?} on {text:?}");
+                }
+            }
+        }
+        // And on a log line, through the matcher, with the twin in use.
+        let m = Matcher::native(
+            r"^Failed (?P<m>\S+) for (?P<u>\w+) from (?P<ip>[\d.]+) port (?P<p>\d+)",
+        )
+        .unwrap();
+        let Inner::Regex { ascii, .. } = &m.inner else {
+            panic!("the regex engine")
+        };
+        assert!(ascii.is_some());
+        let mut out = Vec::new();
+        assert!(m
+            .search(
+                "Failed password for root from 192.0.2.7 port 22 ssh2",
+                &mut out
+            )
+            .unwrap());
+        assert_eq!(
+            out,
+            vec![
+                Some((0, 47)),
+                Some((7, 15)),
+                Some((20, 24)),
+                Some((30, 39)),
+                Some((45, 47))
+            ]
+        );
+        // Non-ASCII text goes to the Unicode pattern: `\w` takes "é".
+        assert!(m
+            .search(
+                "Failed password for josé from 192.0.2.7 port 22 ssh2",
+                &mut out
+            )
+            .unwrap());
+        assert_eq!(out[2], Some((20, 25)));
+    }
+
+    /// A pattern that needs Unicode has no twin, and still runs.
+    #[test]
+    fn a_pattern_that_needs_unicode_has_no_twin() {
+        assert!(Ascii::of(r"\p{Greek}+").is_none());
+        let m = Matcher::native(r"(\p{Greek}+)").unwrap();
+        let mut out = Vec::new();
+        assert!(!m.search("abc", &mut out).unwrap());
+        assert!(m.search("x αβ", &mut out).unwrap());
     }
 }
