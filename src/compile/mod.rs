@@ -91,7 +91,8 @@ pub fn compile(linked: Linked) -> Result<Program, Diagnostic> {
     code.push(Instr::Stop);
     spans.push(rules.chains.last().map_or(no_span(), |c| c.span));
     chain_of.push(None);
-    let memo = crate::vm::memo::Plan::new(&table.steps, &tables.writes);
+    let mut memo = crate::vm::memo::Plan::new(&table.steps, &tables.writes);
+    memo.find_runs(&code);
     Ok(Program {
         code,
         spans,

@@ -12,8 +12,16 @@
 //! A table stops growing at [`MAX_VALUES`] values, and stops being used
 //! when most lookups miss (a field whose values rarely repeat, such as
 //! `MESSAGE`): the filters then run as if there were no table.
+//!
+//! The chains of a library open one after the other with such a test of
+//! the same field, each test's `else` going to the next chain's: a run of
+//! dozens of filters that an entry walks through to reach the one or two
+//! chains of its service. Where the run goes for a value is as fixed as
+//! each verdict: it is remembered too, per value and per instruction that
+//! starts a run ([`Plan::runs`]), and a normal run jumps there at once
+//! (`replay --explain` and `--profile` still walk every step).
 
-use super::{Ctx, Program, RunError, Step};
+use super::{Ctx, Instr, Pc, Program, RunError, Step};
 use crate::value::fields::FieldId;
 use crate::value::Value;
 use std::collections::HashMap;
@@ -64,6 +72,13 @@ pub struct MemoSlot {
 pub struct Plan {
     pub slots: Vec<Option<MemoSlot>>,
     pub tables: Vec<(FieldId, u16)>,
+    /// Per instruction: where the end of the run it starts is remembered
+    /// (its table, and its column among the runs of that table), for a
+    /// filter with a remembered verdict whose `else` goes to another of
+    /// the same table.
+    pub runs: Vec<Option<MemoSlot>>,
+    /// Per table: how many runs start in it.
+    pub run_columns: Vec<u16>,
 }
 
 impl Plan {
@@ -94,7 +109,41 @@ impl Plan {
                 });
             plan.slots.push(slot);
         }
+        plan.run_columns = vec![0; plan.tables.len()];
         plan
+    }
+
+    /// The table of the remembered filter at `pc`, if it is one.
+    pub fn table_at(&self, code: &[Instr], pc: Pc) -> Option<u16> {
+        match code.get(pc.0 as usize)? {
+            Instr::Filter { step, .. } => {
+                self.slots.get(step.0 as usize).copied()?.map(|s| s.table)
+            }
+            _ => None,
+        }
+    }
+
+    /// Find the runs of `code`: each remembered filter whose `else` is a
+    /// remembered filter of the same table starts one.
+    pub fn find_runs(&mut self, code: &[Instr]) {
+        self.runs = (0..code.len())
+            .map(|i| {
+                let Instr::Filter { else_, .. } = code[i] else {
+                    return None;
+                };
+                let table = self.table_at(code, Pc(i as u32))?;
+                if self.table_at(code, else_) != Some(table) {
+                    return None;
+                }
+                let cols = self.run_columns.get_mut(usize::from(table))?;
+                let slot = MemoSlot {
+                    table,
+                    column: *cols,
+                };
+                *cols = cols.checked_add(1)?;
+                Some(slot)
+            })
+            .collect();
     }
 }
 
@@ -108,6 +157,10 @@ struct Table {
     columns: usize,
     rows: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
     cells: Vec<u8>,
+    /// Runs per row.
+    run_columns: usize,
+    /// Per row and run: where the run ends, plus one (0: not known yet).
+    ends: Vec<u32>,
     lookups: u64,
     hits: u64,
     given_up: bool,
@@ -128,6 +181,7 @@ impl Table {
             self.given_up = true;
             self.rows = HashMap::default();
             self.cells = Vec::new();
+            self.ends = Vec::new();
             return None;
         }
         if self.rows.len() >= MAX_VALUES {
@@ -136,6 +190,7 @@ impl Table {
         let r = u32::try_from(self.rows.len()).ok()?;
         self.rows.insert(value.into(), r);
         self.cells.resize(self.cells.len() + self.columns, UNKNOWN);
+        self.ends.resize(self.ends.len() + self.run_columns, 0);
         Some(r)
     }
 }
@@ -160,11 +215,14 @@ impl Memo {
             .memo
             .tables
             .iter()
-            .map(|&(field, columns)| Table {
+            .enumerate()
+            .map(|(t, &(field, columns))| Table {
                 field,
                 columns: usize::from(columns),
                 rows: HashMap::default(),
                 cells: Vec::new(),
+                run_columns: usize::from(program.memo.run_columns.get(t).copied().unwrap_or(0)),
+                ends: Vec::new(),
                 lookups: 0,
                 hits: 0,
                 given_up: false,
@@ -181,17 +239,11 @@ impl Memo {
         self.current.iter_mut().for_each(|r| *r = UNSET);
     }
 
-    /// Run the pure filter `step` (at `slot`), or find its verdict.
-    pub fn call(
-        &mut self,
-        slot: MemoSlot,
-        step: &dyn Step,
-        ctx: &mut Ctx,
-    ) -> Result<bool, RunError> {
-        let t = usize::from(slot.table);
+    /// The row of table `t` for the current entry, `NO_ROW` when none.
+    fn row(&mut self, t: usize, ctx: &mut Ctx) -> u32 {
         let table = &mut self.tables[t];
         if table.given_up {
-            return step.call(ctx);
+            return NO_ROW;
         }
         if self.current[t] == UNSET {
             ctx.load(table.field);
@@ -200,10 +252,51 @@ impl Memo {
                 _ => NO_ROW,
             };
         }
-        let row = self.current[t];
+        self.current[t]
+    }
+
+    /// Where the run at `run` ends for the current entry: `Ok(pc)` when
+    /// known, else `Err(row)` to [`set_run_end`](Self::set_run_end) once
+    /// walked (`Err(None)`: the value has no row, nothing is remembered).
+    pub fn run_end(&mut self, run: MemoSlot, ctx: &mut Ctx) -> Result<Pc, Option<u32>> {
+        let t = usize::from(run.table);
+        let row = self.row(t, ctx);
+        if row == NO_ROW {
+            return Err(None);
+        }
+        let table = &self.tables[t];
+        match table.ends[row as usize * table.run_columns + usize::from(run.column)] {
+            0 => Err(Some(row)),
+            end => Ok(Pc(end - 1)),
+        }
+    }
+
+    /// Remember where the run at `run` ends for the value of `row`.
+    pub fn set_run_end(&mut self, run: MemoSlot, row: u32, end: Pc) {
+        let table = &mut self.tables[usize::from(run.table)];
+        if let (Some(cell), Some(v)) = (
+            table
+                .ends
+                .get_mut(row as usize * table.run_columns + usize::from(run.column)),
+            end.0.checked_add(1),
+        ) {
+            *cell = v;
+        }
+    }
+
+    /// Run the pure filter `step` (at `slot`), or find its verdict.
+    pub fn call(
+        &mut self,
+        slot: MemoSlot,
+        step: &dyn Step,
+        ctx: &mut Ctx,
+    ) -> Result<bool, RunError> {
+        let t = usize::from(slot.table);
+        let row = self.row(t, ctx);
         if row == NO_ROW {
             return step.call(ctx);
         }
+        let table = &mut self.tables[t];
         let cell = row as usize * table.columns + usize::from(slot.column);
         match table.cells[cell] {
             PASS => Ok(true),
@@ -247,6 +340,14 @@ mod tests {
 
     /// The log messages of each entry, run one after the other.
     fn logs(rules: &str, entries: &[&[(&'static str, &str)]]) -> Vec<Vec<String>> {
+        logs_observed(rules, entries, &mut crate::vm::Unobserved)
+    }
+
+    fn logs_observed<O: crate::vm::Observer>(
+        rules: &str,
+        entries: &[&[(&'static str, &str)]],
+        observer: &mut O,
+    ) -> Vec<Vec<String>> {
         let (rules, diags) = crate::syntax::load_str("test.pyr", rules);
         assert!(diags.is_empty(), "{diags:?}");
         let program = crate::compile::build(rules).program.expect("rules check");
@@ -257,7 +358,7 @@ mod tests {
             .map(|fields| {
                 let mut e = Entry(fields.iter().map(|(k, v)| (*k, v.to_string())).collect());
                 let mut sink = Collect::default();
-                m.run(&mut e, &mut sink, &mut NoErrors);
+                m.run_observed(&mut e, &mut sink, &mut NoErrors, observer);
                 sink.0
                     .into_iter()
                     .filter_map(|(_, e)| match e {
@@ -267,6 +368,17 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    /// What [`logs`] gives, run by an observer that sees every step, so
+    /// that no run of filters is jumped over.
+    fn logs_walking_every_step(
+        rules: &str,
+        entries: &[&[(&'static str, &str)]],
+    ) -> Vec<Vec<String>> {
+        struct Every;
+        impl crate::vm::Observer for Every {}
+        logs_observed(rules, entries, &mut Every)
     }
 
     #[test]
@@ -309,6 +421,74 @@ chain "b" {
     }
 
     #[test]
+    fn runs_of_chains_jump_to_where_the_value_goes() {
+        // Five chains keyed on SYSLOG_IDENTIFIER, broken after the third
+        // by one keyed on MESSAGE (another table), and a chain that jumps
+        // into the middle of the first run.
+        let rules = r#"
+chain "a" {
+    SYSLOG_IDENTIFIER == "a"
+    log(message: "a {MESSAGE}")
+}
+chain "b" {
+    SYSLOG_IDENTIFIER in ["b", "bb"]
+    MESSAGE == "skip" else { log(message: "b {MESSAGE}") }
+}
+chain "c" {
+    SYSLOG_IDENTIFIER =~ /^c/
+    log(message: "c {MESSAGE}")
+}
+chain "m" {
+    MESSAGE == "m"
+    log(message: "m {SYSLOG_IDENTIFIER}")
+}
+chain "d" {
+    SYSLOG_IDENTIFIER == "d"
+    log(message: "d {MESSAGE}")
+}
+chain "e" {
+    SYSLOG_IDENTIFIER == "e" else { log(message: "none {SYSLOG_IDENTIFIER}") }
+    log(message: "e {MESSAGE}")
+}
+"#;
+        let cases = [
+            ("a", "1"),
+            ("bb", "2"),
+            ("b", "skip"),
+            ("cx", "3"),
+            ("d", "m"),
+            ("d", "4"),
+            ("e", "5"),
+            ("z", "6"),
+            ("z", "m"),
+        ];
+        // Each case three times: the first walks the runs, the others
+        // jump by what was remembered. The reference walks every step.
+        let entries: Vec<[(&'static str, &str); 2]> = (0..3)
+            .flat_map(|_| cases.iter())
+            .map(|(id, msg)| [("SYSLOG_IDENTIFIER", *id), ("MESSAGE", *msg)])
+            .collect();
+        let slices: Vec<&[(&str, &str)]> = entries.iter().map(|e| e.as_slice()).collect();
+        let got = logs(rules, &slices);
+        let reference = logs_walking_every_step(rules, &slices);
+        assert_eq!(got, reference);
+        assert_eq!(got[0], ["a 1"]);
+        assert_eq!(got[3], ["c 3"]);
+        assert_eq!(got[4], ["m d"]);
+        assert_eq!(got[5], ["d 4"]);
+        assert_eq!(got[7], ["none z"]);
+        assert_eq!(got[8], ["m z"]);
+
+        let (rules, _) = crate::syntax::load_str("test.pyr", rules);
+        let program = crate::compile::build(rules).program.expect("rules check");
+        let heads: Vec<usize> = (0..program.code.len())
+            .filter(|&i| program.memo.runs[i].is_some())
+            .collect();
+        // a→b→c, c's else is "m"; d→e: three instructions start runs.
+        assert_eq!(heads.len(), 3, "{heads:?}");
+    }
+
+    #[test]
     fn a_field_written_by_a_step_is_tested_afresh() {
         // The capture changes SYSLOG_IDENTIFIER from "a" to "b" within the
         // entry, which the second test must see: a field a step writes
@@ -342,6 +522,8 @@ chain "w" {
             columns: 1,
             rows: Default::default(),
             cells: Vec::new(),
+            run_columns: 0,
+            ends: Vec::new(),
             lookups: 0,
             hits: 0,
             given_up: false,

@@ -354,6 +354,10 @@ pub trait Observer {
     /// Whether [`Ctx::written`] records the fields steps write.
     const WATCHES_WRITES: bool = false;
 
+    /// Whether every step reached is run and shown to the observer, even
+    /// in a run of filters whose end is remembered ([`memo`]).
+    const SEES_EVERY_STEP: bool = true;
+
     /// The step of instruction `pc` is about to run.
     #[inline(always)]
     fn before(&mut self, _pc: Pc, _ctx: &mut Ctx) {}
@@ -367,7 +371,9 @@ pub trait Observer {
 /// The observer of normal runs: nothing.
 pub struct Unobserved;
 
-impl Observer for Unobserved {}
+impl Observer for Unobserved {
+    const SEES_EVERY_STEP: bool = false;
+}
 
 /// Why a step failed at run time.
 #[derive(Clone, Debug, PartialEq)]
@@ -518,6 +524,21 @@ impl<'p> Machine<'p> {
                 break;
             }
             ctx.pc = pc;
+            if !O::SEES_EVERY_STEP && self.profile.is_none() {
+                if let Some(&Some(run)) = program.memo.runs.get(pc.0 as usize) {
+                    pc = match memo.run_end(run, &mut ctx) {
+                        Ok(end) => end,
+                        Err(row) => {
+                            let (end, clean) = walk_run(program, memo, &mut ctx, errors, pc);
+                            if let (Some(row), true) = (row, clean) {
+                                memo.set_run_end(run, row, end);
+                            }
+                            end
+                        }
+                    };
+                    continue;
+                }
+            }
             let started = self.profile.is_some().then(std::time::Instant::now);
             let here = pc;
             let next = step(program, memo, &mut ctx, errors, observer);
@@ -536,6 +557,45 @@ impl<'p> Machine<'p> {
             self.slots.written = None;
         }
         crate::python::re::budget::end_entry();
+    }
+}
+
+/// Run the filters of the run that starts at `pc` (remembered filters of
+/// one table, each going to the next by its `else`) up to the first that
+/// passes: where the run goes next (that filter's `then`, or the last
+/// one's `else`), and whether no step failed on the way (only then does
+/// the end hold for every entry with the same value).
+fn walk_run(
+    program: &Program,
+    memo: &mut memo::Memo,
+    ctx: &mut Ctx,
+    errors: &mut dyn ErrorSink,
+    start: Pc,
+) -> (Pc, bool) {
+    let table = program.memo.table_at(&program.code, start);
+    let (mut pc, mut clean) = (start, true);
+    loop {
+        let Instr::Filter { step, then, else_ } = program.code[pc.0 as usize] else {
+            return (pc, false);
+        };
+        ctx.pc = pc;
+        let s = program.steps[step.0 as usize].as_ref();
+        let verdict = match program.memo.slots[step.0 as usize] {
+            Some(slot) => memo.call(slot, s, ctx),
+            None => s.call(ctx),
+        };
+        let passed = verdict.unwrap_or_else(|e| {
+            errors.step_error(pc, true, &e);
+            clean = false;
+            false
+        });
+        if passed {
+            return (then, clean);
+        }
+        if program.memo.table_at(&program.code, else_) != table {
+            return (else_, clean);
+        }
+        pc = else_;
     }
 }
 
