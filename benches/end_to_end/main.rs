@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo bench --bench end_to_end                     # 1,000,000 entries
 //! cargo bench --bench end_to_end -- --entries 200000
+//! cargo bench --bench end_to_end -- --peers          # beside fail2ban only
 //! ```
 //!
 //! The entries are generated once (deterministically, see `gen.rs`) into
@@ -21,6 +22,7 @@
 
 mod gen;
 mod latency;
+mod peers;
 #[path = "../../src/testing.rs"]
 #[allow(dead_code)]
 mod testing;
@@ -52,6 +54,7 @@ fn main() {
         latency::run(&work);
         return;
     }
+    let peers_only = args.iter().any(|a| a == "--peers");
     let entries: usize = match args.iter().position(|a| a == "--entries") {
         Some(i) => args
             .get(i + 1)
@@ -63,6 +66,10 @@ fn main() {
     let data = generate(&work, entries);
     let rules = root.join("rules");
     let legacy = root.join("benches/end_to_end/server.json");
+    if peers_only {
+        peers::run(&work, &data.json, &rules);
+        return;
+    }
     let real = Real::new(&work, &rules, &legacy);
 
     println!(
@@ -126,7 +133,8 @@ fn main() {
             entries,
         );
     }
-    table.print(floor);
+    table.print(floor, "× floor");
+    peers::run(&work, &data.json, &rules);
     bans_to_nft(&work);
     latency::run(&work);
 }
@@ -517,12 +525,14 @@ impl Table {
         self.notes.push((self.rows.len() - 1, text.to_owned()));
     }
 
-    fn print(&self, floor: usize) {
-        let base = self.rows[floor].cpu.max(1e-9);
+    /// The table, with each row's CPU time over the `base` row's in the
+    /// last column (headed `ratio`).
+    fn print(&self, base: usize, ratio: &str) {
+        let base = self.rows[base].cpu.max(1e-9);
         println!();
         println!(
             "| {:<44} | {:>7} | {:>7} | {:>11} | {:>8} | {:>7} |",
-            "run", "CPU s", "wall s", "entries/s", "anon MB", "× floor"
+            "run", "CPU s", "wall s", "entries/s", "anon MB", ratio
         );
         println!(
             "|{:-<46}|{:->9}|{:->9}|{:->13}|{:->10}|{:->9}|",
