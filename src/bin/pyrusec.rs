@@ -369,6 +369,10 @@ fn cmd_replay(
             return ExitCode::from(2);
         }
     };
+    // A replay tries rules on lines, most of them ASCII: the Unicode form of
+    // a regex is compiled for the first line that needs it (`check`
+    // compiles everything).
+    pyruse::python::re::defer_unicode_forms(true);
     let (checked, sources) = match load_checked(rules, Format::Human) {
         Ok(c) => c,
         Err(_) => return ExitCode::from(2),

@@ -416,3 +416,67 @@ fn replay_profile_names_the_costliest_steps() {
         "no profile without --profile: {plain_stderr}"
     );
 }
+
+/// A regex whose Unicode form is too big for the engine, though its ASCII
+/// form is not: `check` refuses it and `pyrused` will not start on it;
+/// `replay`, which compiles the Unicode form of a regex for the first line
+/// that needs it, runs it on ASCII lines and reports the error, once, at
+/// the first other line.
+#[test]
+fn a_regex_too_big_for_unicode_is_refused_where_rules_load_for_good() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("big.pyr");
+    std::fs::write(
+        &rules,
+        "chain \"c\" {\n    MESSAGE =~ /^\\w{1000}$/\n    log(message: \"long\")\n}\n",
+    )
+    .expect("write");
+    let rules = rules.to_str().expect("UTF-8");
+    let out = pyrusec(&["check", rules], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("exceeds the size limit"), "{stderr}");
+
+    let state = dir.path().join("state");
+    let out = pyrused(&[
+        "--rules",
+        rules,
+        "--json",
+        "/dev/null",
+        "--state-dir",
+        state.to_str().expect("UTF-8"),
+        "--exit-at-end",
+        "--dry-run",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "pyrused started:\n{stderr}");
+    assert!(stderr.contains("exceeds the size limit"), "{stderr}");
+
+    let line = |m: String| serde_json::json!({ "MESSAGE": m }).to_string() + "\n";
+    let input = [
+        line("a".repeat(1000)),
+        line(format!("é{}", "a".repeat(999))),
+        line(format!("ü{}", "a".repeat(999))),
+        line("b".repeat(1000)),
+    ]
+    .concat();
+    let out = pyrusec(&["replay", rules, "-"], Some(&input));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let trace = String::from_utf8_lossy(&out.stdout);
+    let logged: Vec<u64> = trace
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["effect"] == "log")
+        .filter_map(|v| v["entry"].as_u64())
+        .collect();
+    assert_eq!(logged, [0, 3], "{trace}");
+    // Told once, then tallied.
+    let told: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("cannot be compiled for text that is not ASCII"))
+        .collect();
+    assert_eq!(told.len(), 2, "{stderr}");
+    assert!(told[0].ends_with("(logged once)"), "{stderr}");
+    assert!(told[1].ends_with(": 2 times in all"), "{stderr}");
+}

@@ -1,6 +1,7 @@
 //! The compiled matcher: Python's `re.search` on the Rust engines.
 
-use std::sync::{Mutex, TryLockError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock, TryLockError};
 
 use super::budget;
 use super::required::Required;
@@ -11,13 +12,55 @@ use super::{
 #[derive(Debug)]
 enum Inner {
     Regex {
-        re: ::regex::Regex,
-        /// Reused across calls; a concurrent caller allocates its own.
-        locs: Mutex<::regex::CaptureLocations>,
+        /// The pattern, as the `regex` engine reads it.
+        pattern: Box<str>,
+        /// The pattern compiled with Unicode: when deferred (see
+        /// [`defer_unicode_forms`]), built for the first subject that is
+        /// not ASCII, and the error of a failed build kept.
+        unicode: OnceLock<Result<Unicode, String>>,
         /// The same pattern without Unicode, for ASCII subjects.
         ascii: Option<Ascii>,
     },
     Fancy(fancy_regex::Regex),
+}
+
+/// Whether the Unicode form of a pattern that has an ASCII twin waits for
+/// a first subject that needs it ([`defer_unicode_forms`]).
+static DEFER: AtomicBool = AtomicBool::new(false);
+
+/// From now on, compile the Unicode form of a pattern only when a first
+/// subject that is not ASCII needs it (`pyrusec replay`): those forms take
+/// most of the time it takes to load a library of hundreds of regexes, and
+/// log lines are nearly all ASCII. The cost: the Unicode form of a pattern
+/// can exceed the engine's size limit where its ASCII twin does not
+/// (`\w{1000}`), and such an error is then the step's run-time error
+/// instead of a diagnostic at load. `pyrusec check` and `pyrused` compile
+/// every pattern in full, so that no such error waits for a line.
+pub fn defer_unicode_forms(yes: bool) {
+    DEFER.store(yes, Ordering::Relaxed);
+}
+
+/// A pattern compiled with Unicode, with the group offsets reused across
+/// calls (a concurrent caller allocates its own).
+#[derive(Debug)]
+struct Unicode {
+    re: ::regex::Regex,
+    locs: Mutex<::regex::CaptureLocations>,
+}
+
+impl Unicode {
+    fn new(re: ::regex::Regex) -> Unicode {
+        Unicode {
+            locs: Mutex::new(re.capture_locations()),
+            re,
+        }
+    }
+}
+
+impl Clone for Unicode {
+    fn clone(&self) -> Self {
+        Unicode::new(self.re.clone())
+    }
 }
 
 /// A pattern compiled without Unicode (`\d`, `\w`, `\s`, `\b`, `.`,
@@ -57,21 +100,59 @@ impl Clone for Ascii {
 }
 
 impl Inner {
-    fn regex(re: ::regex::Regex) -> Inner {
-        Inner::Regex {
-            locs: Mutex::new(re.capture_locations()),
-            ascii: Ascii::of(re.as_str()),
-            re,
+    /// Compile `pattern` for the `regex` engine: its errors are those of
+    /// `regex::Regex::new`. When deferred, the Unicode form waits if there
+    /// is an ASCII twin and the pattern parses (then only the engine's size
+    /// limit can fail).
+    fn regex(pattern: &str) -> Result<Inner, ::regex::Error> {
+        Inner::regex_deferring(pattern, DEFER.load(Ordering::Relaxed))
+    }
+
+    fn regex_deferring(pattern: &str, defer: bool) -> Result<Inner, ::regex::Error> {
+        let ascii = Ascii::of(pattern);
+        let unicode = OnceLock::new();
+        let wait = defer && ascii.is_some() && regex_syntax::Parser::new().parse(pattern).is_ok();
+        if !wait {
+            let _ = unicode.set(Ok(Unicode::new(::regex::Regex::new(pattern)?)));
         }
+        Ok(Inner::Regex {
+            pattern: pattern.into(),
+            unicode,
+            ascii,
+        })
+    }
+
+    /// The Unicode form of a `regex` pattern, compiled on first need.
+    fn unicode<'a>(
+        pattern: &str,
+        cell: &'a OnceLock<Result<Unicode, String>>,
+    ) -> Result<&'a Unicode, String> {
+        cell.get_or_init(|| {
+            ::regex::Regex::new(pattern).map(Unicode::new).map_err(|e| {
+                format!(
+                    "the pattern cannot be compiled for text that is not ASCII: {}",
+                    regex_engine_error(&e, pattern).message
+                )
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
     }
 }
 
 impl Clone for Inner {
     fn clone(&self) -> Self {
         match self {
-            Inner::Regex { re, ascii, .. } => Inner::Regex {
-                re: re.clone(),
-                locs: Mutex::new(re.capture_locations()),
+            Inner::Regex {
+                pattern,
+                unicode,
+                ascii,
+            } => Inner::Regex {
+                pattern: pattern.clone(),
+                unicode: unicode
+                    .get()
+                    .cloned()
+                    .map_or_else(OnceLock::new, OnceLock::from),
                 ascii: ascii.clone(),
             },
             Inner::Fancy(re) => Inner::Fancy(re.clone()),
@@ -279,7 +360,7 @@ fn fancy_tree_nests_repeats(e: &fancy_regex::Expr, in_repeat: bool) -> bool {
 
 fn required_of(inner: &Inner) -> Option<Required> {
     match inner {
-        Inner::Regex { re, .. } => Required::of(re.as_str()),
+        Inner::Regex { pattern, .. } => Required::of(pattern),
         Inner::Fancy(_) => None,
     }
 }
@@ -319,11 +400,8 @@ impl Matcher {
             )
         };
         let inner = match t.engine {
-            Engine::Regex => {
-                let re = ::regex::Regex::new(&t.pattern)
-                    .map_err(|e| to_python(regex_engine_error(&e, &t.pattern)))?;
-                Inner::regex(re)
-            }
+            Engine::Regex => Inner::regex(&t.pattern)
+                .map_err(|e| to_python(regex_engine_error(&e, &t.pattern)))?,
             Engine::Fancy => Inner::Fancy(build_fancy(&t.pattern).map_err(to_python)?),
         };
         let variant = |v: &Option<Box<Translated>>| -> PResult<Option<Box<Matcher>>> {
@@ -368,8 +446,8 @@ impl Matcher {
             };
             perr(start, end, e.message, help)
         };
-        let inner = match ::regex::Regex::new(pattern) {
-            Ok(re) => Inner::regex(re),
+        let inner = match Inner::regex(pattern) {
+            Ok(inner) => inner,
             Err(err) => {
                 let message = err.to_string();
                 let fancy = message.contains("look-around")
@@ -383,7 +461,20 @@ impl Matcher {
             }
         };
         let names: Vec<Option<String>> = match &inner {
-            Inner::Regex { re, .. } => re.capture_names().map(|n| n.map(str::to_string)).collect(),
+            Inner::Regex { ascii: Some(a), .. } => {
+                a.re.capture_names()
+                    .map(|n| n.map(str::to_string))
+                    .collect()
+            }
+            Inner::Regex {
+                pattern, unicode, ..
+            } => Inner::unicode(pattern, unicode)
+                .map(|u| {
+                    u.re.capture_names()
+                        .map(|n| n.map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
             Inner::Fancy(re) => re.capture_names().map(|n| n.map(str::to_string)).collect(),
         };
         let group_count = names.len().saturating_sub(1);
@@ -477,15 +568,21 @@ impl Matcher {
                     found && self.read_groups(|g| locs.get(g), out)
                 },
             )),
-            Inner::Regex { re, locs, .. } => Ok(with_lock(
-                locs,
-                || re.capture_locations(),
-                |locs| {
-                    let found = (self.required.is_some() || re.is_match(text))
-                        && re.captures_read(locs, text).is_some();
-                    found && self.read_groups(|g| locs.get(g), out)
-                },
-            )),
+            Inner::Regex {
+                pattern, unicode, ..
+            } => {
+                let u = Inner::unicode(pattern, unicode)?;
+                let re = &u.re;
+                Ok(with_lock(
+                    &u.locs,
+                    || re.capture_locations(),
+                    |locs| {
+                        let found = (self.required.is_some() || re.is_match(text))
+                            && re.captures_read(locs, text).is_some();
+                        found && self.read_groups(|g| locs.get(g), out)
+                    },
+                ))
+            }
             Inner::Fancy(re) => {
                 match budget::spend(|| re.captures(text).map_err(|e| runtime_error(&e))) {
                     Err(over) => Err(over),
@@ -620,6 +717,48 @@ mod tests {
             )
             .unwrap());
         assert_eq!(out[2], Some((20, 25)));
+    }
+
+    /// Deferred, the Unicode form is built for the first subject that
+    /// needs it; a build that fails is that subject's error, not the
+    /// load's, and ASCII subjects still match.
+    #[test]
+    fn a_deferred_unicode_form_is_built_on_first_need() {
+        let mut out = Vec::new();
+        let mut m = Matcher::native(r"^(\w+) from$").unwrap();
+        m.inner = Inner::regex_deferring(r"^(\w+) from$", true).unwrap();
+        let Inner::Regex { unicode, .. } = &m.inner else {
+            panic!("the regex engine")
+        };
+        assert!(unicode.get().is_none(), "not built at load");
+        assert!(m.search("root from", &mut out).unwrap());
+        assert!(m.search("josé from", &mut out).unwrap());
+        assert_eq!(out[1], Some((0, 5)));
+        let Inner::Regex { unicode, .. } = &m.inner else {
+            panic!("the regex engine")
+        };
+        assert!(unicode.get().is_some_and(Result::is_ok), "built for josé");
+
+        // Too big in Unicode, not in ASCII: refused in full, deferred it
+        // loads, matches ASCII, and fails on the first other subject.
+        let big = r"^\w{1000}$";
+        assert!(matches!(
+            Inner::regex_deferring(big, false),
+            Err(::regex::Error::CompiledTooBig(_))
+        ));
+        let mut m = Matcher::native(r"^\w{3}$").unwrap();
+        m.inner = Inner::regex_deferring(big, true).unwrap();
+        assert!(m.search(&"a".repeat(1000), &mut out).unwrap());
+        let err = m
+            .search(&format!("é{}", "a".repeat(999)), &mut out)
+            .unwrap_err();
+        assert!(
+            err.contains("cannot be compiled for text that is not ASCII"),
+            "{err}"
+        );
+        assert!(err.contains("size limit"), "{err}");
+        // Syntax errors are never deferred.
+        assert!(Inner::regex_deferring(r"(?-u:\xFF)", true).is_err());
     }
 
     /// A pattern that needs Unicode has no twin, and still runs.

@@ -102,7 +102,7 @@ mod required;
 mod tests;
 mod tokenizer;
 
-pub use matcher::Matcher;
+pub use matcher::{defer_unicode_forms, Matcher};
 
 use emit::{emit_all, NeedFancy};
 use parser::parse;
