@@ -104,18 +104,47 @@ pub struct Position {
 }
 
 /// The parts of a cursor that order entries: `s=` seqnum id, `i=` seqnum,
-/// `t=` realtime.
+/// `t=` realtime (the last of each, when repeated). Read for every entry,
+/// so by hand: one pass over the bytes, hexadecimal read directly.
 fn cursor_parts(cursor: &str) -> Option<(&str, u64, u64)> {
     let (mut s, mut i, mut t) = (None, None, None);
-    for part in cursor.split(';') {
-        match part.split_at_checked(2) {
-            Some(("s=", v)) => s = Some(v),
-            Some(("i=", v)) => i = u64::from_str_radix(v, 16).ok(),
-            Some(("t=", v)) => t = u64::from_str_radix(v, 16).ok(),
+    let mut rest = cursor;
+    loop {
+        let (part, next) = match memchr::memchr(b';', rest.as_bytes()) {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        match part.as_bytes() {
+            [b's', b'=', ..] => s = Some(&part[2..]),
+            [b'i', b'=', ..] => i = hex(&part[2..]),
+            [b't', b'=', ..] => t = hex(&part[2..]),
             _ => {}
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
         }
     }
     Some((s?, i?, t?))
+}
+
+/// A hexadecimal `u64`, as `u64::from_str_radix(v, 16)` reads it.
+fn hex(v: &str) -> Option<u64> {
+    let digits = v.strip_prefix('+').unwrap_or(v);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return None,
+        };
+        n = n.checked_mul(16)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 impl Position {
@@ -973,6 +1002,59 @@ mod tests {
             assert_eq!(messages(&mut again), names(15..30), "saved after {k}");
             write_journal(&dir.path().join("a.journal"), &entries[..15]);
         }
+    }
+
+    /// The cursor reader takes what the general one (split, then
+    /// `from_str_radix`) takes, on cursors and on text that is not one.
+    #[test]
+    fn cursor_parts_reads_as_the_general_reader() {
+        fn general(cursor: &str) -> Option<(&str, u64, u64)> {
+            let (mut s, mut i, mut t) = (None, None, None);
+            for part in cursor.split(';') {
+                match part.split_at_checked(2) {
+                    Some(("s=", v)) => s = Some(v),
+                    Some(("i=", v)) => i = u64::from_str_radix(v, 16).ok(),
+                    Some(("t=", v)) => t = u64::from_str_radix(v, 16).ok(),
+                    _ => {}
+                }
+            }
+            Some((s?, i?, t?))
+        }
+        let real = "s=5d0c9f3e1a2b4c6d8e9f0a1b2c3d4e5f;i=1a2b;b=0123456789abcdef0123456789abcdef;m=3e8;t=5f5e100;x=deadbeef";
+        let mut cases: Vec<String> = vec![
+            real.into(),
+            String::new(),
+            ";".into(),
+            "s=;i=0;t=0".into(),
+            "s=a;i=+f;t=F".into(),
+            "s=a;i=-1;t=1".into(),
+            "s=a;i=ffffffffffffffff;t=1".into(),
+            "s=a;i=10000000000000000;t=1".into(),
+            "s=a;i=1;t=1;i=2;s=b".into(),
+            "s=a;i=;t=1".into(),
+            "s=a;i=1;t=1;".into(),
+            "i=1;t=2".into(),
+            "s=é;i=1;t=2".into(),
+            "s=a;i=1 ;t=2".into(),
+        ];
+        // Every cut and every one-byte change of a real cursor.
+        for k in 0..=real.len() {
+            cases.push(real[..k].into());
+            for c in ['0', ';', '=', 'g', '+', 'x'] {
+                let mut v: Vec<char> = real.chars().collect();
+                if k < v.len() {
+                    v[k] = c;
+                    cases.push(v.into_iter().collect());
+                }
+            }
+        }
+        for c in &cases {
+            assert_eq!(cursor_parts(c), general(c), "{c:?}");
+        }
+        assert_eq!(
+            cursor_parts(real),
+            Some(("5d0c9f3e1a2b4c6d8e9f0a1b2c3d4e5f", 0x1a2b, 0x5f5e100))
+        );
     }
 
     #[test]
