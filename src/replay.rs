@@ -371,10 +371,7 @@ pub fn replay_with<R: BufRead, W: Write, E: Write>(
             view,
             &mut summary,
             &shown,
-        );
-        if let Some(e) = trace.error.take() {
-            return Err(e);
-        }
+        )?;
     }
     finish(trace, errors, view, summary)
 }
@@ -405,7 +402,8 @@ struct Shown<'a> {
 }
 
 /// Run one entry: explained when `view` selects it, else into the trace
-/// (the kinds `view` keeps; none while explaining), every effect counted.
+/// (the kinds `view` keeps; none while explaining), every effect counted;
+/// an error when the trace could not be written.
 fn run_viewed<S: EntrySource, W: Write, E: Write>(
     machine: &mut Machine,
     entry: &mut S,
@@ -414,7 +412,7 @@ fn run_viewed<S: EntrySource, W: Write, E: Write>(
     view: &View,
     summary: &mut Summary,
     shown: &Shown<'_>,
-) {
+) -> std::io::Result<()> {
     trace.entry = shown.index;
     trace.cursor = None;
     if !view.explain.is_empty() && view.select(shown.index, shown.message, &mut summary.selected) {
@@ -441,6 +439,7 @@ fn run_viewed<S: EntrySource, W: Write, E: Write>(
         machine.run(entry, &mut sink, errors);
     }
     summary.entries += 1;
+    trace.error.take().map_or(Ok(()), Err)
 }
 
 /// A plain log to replay: its lines are entries with `MESSAGE` and
@@ -492,7 +491,7 @@ pub fn replay_log<R: BufRead, W: Write, E: Write>(
             message: &message,
             title: &|| title_of(Some(log.identifier.to_owned()), message()),
         };
-        run_viewed(
+        let written = run_viewed(
             machine,
             &mut entry,
             trace,
@@ -505,9 +504,7 @@ pub fn replay_log<R: BufRead, W: Write, E: Write>(
         if let Some(m) = &mut view.meter {
             m.tick(index, 0);
         }
-        if let Some(e) = trace.error.take() {
-            return Err(e);
-        }
+        written?;
     }
     finish(trace, errors, view, summary)
 }
